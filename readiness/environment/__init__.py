@@ -1,0 +1,1 @@
+"""Isolated environments on the probed interpreter, and the installers that fill them."""

@@ -1,0 +1,1 @@
+"""Free-threaded interpreters: found, proven and, where none is found, provisioned."""

@@ -1,0 +1,1 @@
+"""The probe: import every module of an environment in a child interpreter and watch the GIL."""

@@ -1,0 +1,1 @@
+"""Dependency sources: files that declare a project's dependencies, read into exact pins."""

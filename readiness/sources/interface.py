@@ -1,0 +1,157 @@
+"""What every dependency source provides, and the values it yields."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.tags import Tag
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from readiness._errors import InputError
+
+
+class SourceError(InputError):
+    """Raised when a dependency file cannot be read: malformed, unsupported or unpinned."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """The interpreter a source selects for, as that interpreter itself reported it."""
+
+    marker_environment: Mapping[str, str]
+    """PEP 508 marker variables (``python_version``, ``sys_platform``, ...)."""
+
+    tags: Sequence[Tag]
+    """Wheel tags the interpreter accepts, most preferred first."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which optional parts of a project to include, as the installer's flags say."""
+
+    extras: frozenset[str] = frozenset()
+    """Extras (optional dependencies) to include."""
+
+    groups: frozenset[str] = frozenset()
+    """Dependency groups to include, beside the default ones."""
+
+    all_extras: bool = False
+    """Include every extra the file declares."""
+
+    all_groups: bool = False
+    """Include every dependency group the file declares."""
+
+    no_dev: bool = False
+    """Leave out the development group(s) that a tool includes by default."""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a dependency was declared: a file, and a line or a lock entry in it."""
+
+    path: Path
+    """The file that declared it."""
+
+    line: int | None = None
+    """The 1-based line, for line-oriented files."""
+
+    entry: str | None = None
+    """The lock entry that declared it (``package "name" 1.0``), for lockfiles."""
+
+    def __str__(self) -> str:
+        if self.line is not None:
+            return f"{self.path}:{self.line}"
+        if self.entry is not None:
+            return f"{self.path} ({self.entry})"
+        return str(self.path)
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """A distribution named by a dependency file."""
+
+    name: NormalizedName
+    """The distribution's normalized name (PEP 503)."""
+
+    origin: Origin
+    """Where it was declared."""
+
+
+@dataclass(frozen=True)
+class ResolvedDependency(Dependency):
+    """A distribution pinned to one version, to be installed and probed."""
+
+    version: Version
+    """The exact version to install."""
+
+    direct: bool = True
+    """True when the project asks for it itself, False when only another dependency does."""
+
+    extras: frozenset[str] = field(default_factory=frozenset)
+    """Extras requested with it (they matter only when the installer resolves)."""
+
+    def requirement(self) -> str:
+        """Return the requirement line that installs exactly this version."""
+        extras = f"[{','.join(sorted(self.extras))}]" if self.extras else ""
+        return f"{self.name}{extras}=={self.version}"
+
+
+@dataclass(frozen=True)
+class SkippedDependency(Dependency):
+    """A distribution the file names but that is not installed for this target."""
+
+    reason: str
+    """Why, in words: usually the marker that excludes it for this interpreter."""
+
+    version: Version | None = None
+    """The version the file pins, where it pins one."""
+
+
+@dataclass(frozen=True)
+class IndexOptions:
+    """Where a dependency file says to find distributions, for the installer to use."""
+
+    index_url: str | None = None
+    """The index that replaces the default one (``-i``/``--index-url``), if the file names one."""
+
+    extra_index_urls: tuple[str, ...] = ()
+    """Indexes searched beside it (``--extra-index-url``), in the order the file names them."""
+
+    find_links: tuple[str, ...] = ()
+    """Flat pages or local folders of distributions (``-f``/``--find-links``); a local path
+    is absolute, resolved against the folder of the file that named it."""
+
+    no_index: bool = False
+    """Ignore every index and use only ``find_links`` (``--no-index``)."""
+
+
+class DependencySource(ABC):
+    """A file that declares dependencies, read for one target interpreter."""
+
+    kind: str
+    """What kind of file this is, for reports: ``requirements``, ``pylock``, ``uv.lock``."""
+
+    complete: bool = True
+    """True when the file lists every distribution to install (a lock), so the installer
+    must resolve nothing; False when the installer adds what the listed ones require."""
+
+    path: Path
+    """The file this source reads."""
+
+    @abstractmethod
+    def collect(self, target: Target) -> Iterator[Dependency]:
+        """Yield every dependency the file declares for ``target``, resolved or skipped.
+
+        Raises :class:`SourceError` naming the file and line for input that is not valid.
+        """
+
+    def index_options(self) -> IndexOptions:
+        """Return where the file says to find distributions; by default, nowhere special.
+
+        Raises :class:`SourceError` when the file cannot be read, like :meth:`collect`.
+        """
+        return IndexOptions()
