@@ -1,0 +1,87 @@
+"""Choosing the dependency source for a path: a file by its name, a folder by priority."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from packaging.pylock import is_valid_pylock_path
+
+from readiness.sources.interface import DependencySource, Selection, SourceError
+from readiness.sources.pylock import PylockSource
+from readiness.sources.requirements import RequirementsSource
+from readiness.sources.uvlock import UvLockSource
+
+SOURCE_PRIORITY: tuple[str, ...] = ("pylock.toml", "uv.lock", "requirements.txt")
+"""The files a folder is searched for, in order: the first present is read.
+
+The most exact first: a PEP 751 lock is the installer-neutral standard and says exactly what
+to install; uv.lock is exact too but uv's own; a requirements file may leave the installer to
+add dependencies. ``pylock.<name>.toml`` and ``requirements/*.txt`` are never picked from a
+folder: a folder often holds several, and picking one would be a guess. Name the file instead.
+"""
+
+ACCEPTED_FILES = (
+    "pylock.toml",
+    "pylock.<name>.toml",
+    "uv.lock",
+    "requirements files (*.txt, *.in)",
+)
+"""What :func:`find_source` accepts when given a file, for messages and the README."""
+
+_REQUIREMENTS_SUFFIXES = frozenset({".txt", ".in"})
+
+
+def find_source(path: Path, selection: Selection) -> DependencySource:
+    """Return the source for a dependency file, or for the best file in a project folder.
+
+    Raises :class:`SourceError` when the path does not exist, a file is of no known kind,
+    or a folder holds none of :data:`SOURCE_PRIORITY`.
+    """
+    if path.is_dir():
+        return _source_in_folder(path, selection)
+    if not path.exists():
+        raise SourceError("no such file or folder", path=path)
+    return _source_for_file(path, selection)
+
+
+def _source_for_file(path: Path, selection: Selection) -> DependencySource:
+    if is_valid_pylock_path(path):
+        return PylockSource(path, selection)
+    if path.name == "uv.lock":
+        return UvLockSource(path, selection)
+    if path.suffix in _REQUIREMENTS_SUFFIXES:
+        return RequirementsSource(path)
+    raise SourceError(
+        f"unknown kind of dependency file; readiness reads {', '.join(ACCEPTED_FILES)}",
+        path=path,
+    )
+
+
+def _source_in_folder(folder: Path, selection: Selection) -> DependencySource:
+    for name in SOURCE_PRIORITY:
+        candidate = folder / name
+        if candidate.is_file():
+            return _source_for_file(candidate, selection)
+    raise SourceError(
+        f"no dependency file here; looked for {', '.join(SOURCE_PRIORITY)}",
+        path=folder,
+        hint=_hint_for_folder(folder),
+    )
+
+
+def _hint_for_folder(folder: Path) -> str:
+    """Point at files a folder has that readiness could read if named, or say how to lock."""
+    named = sorted(
+        str(found.relative_to(folder))
+        for pattern in ("pylock.*.toml", "requirements*.txt", "requirements/*.txt")
+        for found in folder.glob(pattern)
+        if found.is_file()
+    )
+    if named:
+        return f"pass one of these files: {', '.join(named)}"
+    if (folder / "pyproject.toml").is_file():
+        return (
+            "lock the project first: `uv lock`, or "
+            "`uv pip compile pyproject.toml -o requirements.txt`"
+        )
+    return "pass a pylock.toml, uv.lock or requirements file, or the folder that holds one"

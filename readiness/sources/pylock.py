@@ -1,0 +1,193 @@
+"""PEP 751 lock files (``pylock.toml``), selected for the probed interpreter by packaging."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection, Iterator, Mapping
+from pathlib import Path
+from typing import cast
+
+from packaging.markers import Environment, UndefinedComparison, UndefinedEnvironmentName
+from packaging.pylock import Package, Pylock, PylockSelectError, PylockValidationError
+from packaging.tags import Tag
+from packaging.utils import NormalizedName, canonicalize_name, parse_wheel_filename
+
+from readiness.sources._tomlfile import read_toml
+from readiness.sources.interface import (
+    Dependency,
+    DependencySource,
+    Origin,
+    ResolvedDependency,
+    Selection,
+    SkippedDependency,
+    SourceError,
+    Target,
+)
+
+_DEV_GROUP = canonicalize_name("dev")
+
+
+class PylockSource(DependencySource):
+    """A ``pylock.toml``: every package it selects for the interpreter, at its locked version."""
+
+    kind = "pylock"
+    complete = True
+
+    def __init__(self, path: Path, selection: Selection) -> None:
+        self.path = path
+        self.selection = selection
+
+    def collect(self, target: Target) -> Iterator[Dependency]:
+        """Yield the packages the lock selects for ``target``, then those it leaves out.
+
+        Raises :class:`SourceError` for a file that is not a valid lock, a lock that does not
+        fit the interpreter or selects nothing for it, and a package from a VCS, an archive
+        or a directory outside the project (not supported yet).
+        """
+        lock = self._load()
+        extras = tuple(lock.extras or ()) if self.selection.all_extras else self.selection.extras
+        groups = self._groups(lock)
+        try:
+            selected = {
+                id(package)
+                for package, _ in lock.select(
+                    environment=cast("Environment", dict(target.marker_environment)),
+                    tags=_tags_never_failing(lock, target.tags),
+                    extras=extras,
+                    dependency_groups=groups,
+                )
+            }
+        except PylockSelectError as e:
+            raise SourceError(
+                f"the lock does not fit this interpreter: {e}",
+                path=self.path,
+                hint="re-lock for this Python version and platform, or choose declared "
+                "extras and groups",
+            ) from e
+        lock_environment: dict[str, str | frozenset[str]] = {
+            **target.marker_environment,
+            "extras": frozenset(canonicalize_name(extra) for extra in extras),
+            "dependency_groups": frozenset(
+                canonicalize_name(group)
+                for group in (lock.default_groups or () if groups is None else groups)
+            ),
+        }
+        yield from self._results(lock, selected, lock_environment)
+
+    def _load(self) -> Pylock:
+        try:
+            return Pylock.from_dict(read_toml(self.path))
+        except PylockValidationError as e:
+            # PylockUnsupportedVersionError is a PylockValidationError: "pylock version 2 ...".
+            raise SourceError(f"not a valid pylock file: {e}", path=self.path) from e
+
+    def _groups(self, lock: Pylock) -> Collection[str] | None:
+        """Return the dependency groups to select; None leaves the lock's default groups."""
+        selection = self.selection
+        if not (selection.groups or selection.all_groups or selection.no_dev):
+            return None
+        chosen = {canonicalize_name(group) for group in lock.default_groups or ()}
+        if selection.all_groups:
+            chosen |= {canonicalize_name(group) for group in lock.dependency_groups or ()}
+        chosen |= {canonicalize_name(group) for group in selection.groups}
+        # As uv's --no-dev ("an alias of --no-group dev"), it wins over --group and --all-groups.
+        if selection.no_dev:
+            chosen.discard(_DEV_GROUP)
+        return chosen
+
+    def _results(
+        self,
+        lock: Pylock,
+        selected: set[int],
+        lock_environment: Mapping[str, str | frozenset[str]],
+    ) -> Iterator[Dependency]:
+        results: list[Dependency] = []
+        for package in lock.packages:
+            if id(package) in selected:
+                if not self._is_the_project(package):
+                    results.append(self._resolved(package))
+            else:
+                results.append(
+                    SkippedDependency(
+                        name=package.name,
+                        origin=self._origin(package),
+                        reason=self._why_not_selected(package, lock_environment),
+                        version=package.version,
+                    )
+                )
+        resolved = {dep.name for dep in results if isinstance(dep, ResolvedDependency)}
+        if not resolved:
+            raise SourceError(
+                "the lock selects no package for this interpreter",
+                path=self.path,
+                hint="check the lock's markers and the extras and groups asked for",
+            )
+        # One result per name, in the lock's order: a name selected at one version is not also
+        # reported skipped at another (a fork), nor skipped twice.
+        reported: set[NormalizedName] = set()
+        for dependency in results:
+            if dependency.name in reported or (
+                isinstance(dependency, SkippedDependency) and dependency.name in resolved
+            ):
+                continue
+            reported.add(dependency.name)
+            yield dependency
+
+    def _resolved(self, package: Package) -> ResolvedDependency:
+        if package.is_direct or package.version is None:
+            raise SourceError(
+                f"package `{package.name}` comes from a VCS, an archive or a directory: not "
+                "supported yet (only packages with a version from an index are)",
+                path=self.path,
+            )
+        # NOTE: PEP 751 has no dependency graph that tools must write (uv export writes none),
+        # so every package counts as asked for by the project.
+        return ResolvedDependency(
+            name=package.name,
+            origin=self._origin(package),
+            version=package.version,
+            direct=True,
+        )
+
+    def _is_the_project(self, package: Package) -> bool:
+        """Tell the locked project itself (a directory in the lock's folder): the user's code."""
+        if package.directory is None:
+            return False
+        # NOTE: `uv export --format pylock.toml` writes the project as
+        # `directory = { path = ".", editable = true }`, workspace members likewise.
+        folder = Path(os.path.normpath(self.path.parent.absolute()))
+        # normpath, not resolve(): `..` must count, the directory need not exist here.
+        directory = Path(os.path.normpath(folder / package.directory.path))
+        return directory == folder or folder in directory.parents
+
+    def _why_not_selected(
+        self, package: Package, lock_environment: Mapping[str, str | frozenset[str]]
+    ) -> str:
+        if package.marker is None:
+            return "not selected for this interpreter"
+        try:
+            holds = package.marker.evaluate(lock_environment, context="lock_file")
+        except (UndefinedComparison, UndefinedEnvironmentName):
+            holds = True
+        if holds:
+            return "not selected for this interpreter"
+        return f"marker `{package.marker}` is false for this interpreter"
+
+    def _origin(self, package: Package) -> Origin:
+        version = f" {package.version}" if package.version is not None else ""
+        return Origin(path=self.path, entry=f'package "{package.name}"{version}')
+
+
+def _tags_never_failing(lock: Pylock, target_tags: Collection[Tag]) -> list[Tag]:
+    """Return the target's tags, then every other tag a wheel of the lock carries.
+
+    NOTE: select() raises when a package has no wheel for the given tags and no sdist. For
+    readiness that is a finding about one distribution, not a broken file: the installer is
+    asked for name==version and reports it not installable. The target's tags come first, so
+    select() still picks the target's wheel wherever there is one.
+    """
+    tags = dict.fromkeys(target_tags)
+    for package in lock.packages:
+        for wheel in package.wheels or ():
+            tags.update(dict.fromkeys(parse_wheel_filename(wheel.filename)[3]))
+    return list(tags)

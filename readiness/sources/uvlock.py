@@ -1,0 +1,465 @@
+"""uv's lock file (``uv.lock``), walked from the project the way ``uv sync`` installs it.
+
+The format is uv's (version 1; docs.astral.sh/uv/concepts/projects/layout/#the-lockfile): one
+``[[package]]`` table per locked distribution, each with ``dependencies`` edges that may carry
+a ``marker``, ``extra = [...]``, and, where a name is locked at several versions (a fork),
+the ``version`` and ``source`` of the entry they mean.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from readiness.sources._tomlfile import read_toml
+from readiness.sources.interface import (
+    Dependency,
+    DependencySource,
+    Origin,
+    ResolvedDependency,
+    Selection,
+    SkippedDependency,
+    SourceError,
+    Target,
+)
+
+SUPPORTED_LOCK_VERSION = 1
+"""The ``version`` of uv.lock this module reads (uv bumps ``revision`` for compatible changes)."""
+
+_DEV_GROUP = canonicalize_name("dev")
+
+# The user's own code: the project (source `.`) and workspace members. uv installs them from
+# their source tree, so they are walked through but never installed from an index.
+_PROJECT_SOURCES = frozenset({"editable", "virtual"})
+
+
+@dataclass(frozen=True)
+class _Edge:
+    """A dependency of one lock entry on another."""
+
+    name: NormalizedName
+    """The name depended on."""
+
+    version: str | None
+    """The locked version meant, written when the name is locked at several."""
+
+    source: Mapping[str, Any] | None
+    """The source meant, written when one version is locked from several."""
+
+    marker: Marker | None
+    """Where the dependency applies; None for everywhere."""
+
+    extras: frozenset[NormalizedName]
+    """Extras of the depended-on entry that this edge turns on."""
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One ``[[package]]`` table of the lock."""
+
+    name: NormalizedName
+    """The distribution's name."""
+
+    version: Version | None
+    """The locked version (uv may leave it out for a project with a dynamic version)."""
+
+    source: Mapping[str, Any]
+    """Where uv gets it: ``{registry = url}``, ``{editable = "."}``, ``{git = url}``, ..."""
+
+    dependencies: tuple[_Edge, ...]
+    """Its dependencies, always followed."""
+
+    optional: Mapping[NormalizedName, tuple[_Edge, ...]]
+    """Its extras, each with the dependencies it adds."""
+
+    groups: Mapping[NormalizedName, tuple[_Edge, ...]]
+    """Its dependency groups (``dev-dependencies`` in the lock), for a project entry."""
+
+    declared_extras: frozenset[NormalizedName]
+    """Every extra it declares, including extras that add nothing."""
+
+    declared_groups: frozenset[NormalizedName]
+    """Every dependency group it declares, including empty ones."""
+
+    @property
+    def is_project(self) -> bool:
+        """True for the user's own code: the project or a workspace member."""
+        return bool(_PROJECT_SOURCES & self.source.keys())
+
+    @property
+    def entry(self) -> str:
+        """How the lock names it: ``package "anyio" 4.6.0``."""
+        return f'package "{self.name}"' + (f" {self.version}" if self.version else "")
+
+
+@dataclass
+class _Reached:
+    """What the walk learned about an entry it reached."""
+
+    direct: bool = False
+    """Whether the project (or a workspace member) depends on it itself."""
+
+    extras: set[NormalizedName] = field(default_factory=set)
+    """Extras asked for on the edges that reached it."""
+
+
+class UvLockSource(DependencySource):
+    """A ``uv.lock``: what ``uv sync`` installs for the interpreter, at the locked versions."""
+
+    kind = "uv.lock"
+    complete = True
+
+    def __init__(self, path: Path, selection: Selection) -> None:
+        self.path = path
+        self.selection = selection
+
+    def collect(self, target: Target) -> Iterator[Dependency]:
+        """Yield what the project needs on ``target``, then the lock entries it does not need.
+
+        Raises :class:`SourceError` for a lock that is malformed, of an unknown version, for
+        another Python, that selects nothing, or that needs a package from git, a URL or a
+        path (not supported yet).
+        """
+        document = read_toml(self.path)
+        self._check_version(document)
+        self._check_python(document, target)
+        entries = [
+            self._entry(table, position)
+            for position, table in enumerate(self._list(document, "package", "the lock"))
+        ]
+        roots = self._roots(document, entries)
+        reached, false_markers = self._walk(entries, roots, target)
+        yield from self._results(entries, reached, false_markers)
+
+    def _check_version(self, document: Mapping[str, Any]) -> None:
+        version = document.get("version")
+        if version != SUPPORTED_LOCK_VERSION:
+            raise SourceError(
+                f"uv.lock version {version!r} is not supported: readiness reads version "
+                f"{SUPPORTED_LOCK_VERSION}",
+                path=self.path,
+                hint="update readiness, or lock with a uv that writes version "
+                f"{SUPPORTED_LOCK_VERSION}",
+            )
+
+    def _check_python(self, document: Mapping[str, Any], target: Target) -> None:
+        """Refuse a lock for other Pythons: ``uv sync`` refuses it too."""
+        requires = document.get("requires-python")
+        running = target.marker_environment.get("python_full_version")
+        if requires is None or running is None:
+            return
+        try:
+            allowed = SpecifierSet(self._string(requires, "requires-python"))
+            fits = allowed.contains(Version(running), prereleases=True)
+        except (InvalidSpecifier, InvalidVersion) as e:
+            raise SourceError(f"malformed uv.lock: requires-python: {e}", path=self.path) from e
+        if not fits:
+            raise SourceError(
+                f"the lock is for Python {allowed}, and the interpreter is Python {running}",
+                path=self.path,
+                hint="probe with an interpreter the project supports",
+            )
+
+    def _roots(self, document: Mapping[str, Any], entries: Sequence[_Entry]) -> list[_Entry]:
+        """Return the entries ``uv sync`` starts from: the project at the lock's folder.
+
+        In a workspace whose root is no project, ``uv sync`` installs every member, listed
+        under ``[manifest] members``.
+        """
+        roots = [
+            entry
+            for entry in entries
+            if entry.is_project and any(entry.source.get(kind) == "." for kind in _PROJECT_SOURCES)
+        ]
+        if roots:
+            return roots
+        manifest = document.get("manifest", {})
+        members = {
+            canonicalize_name(self._string(member, "manifest.members"))
+            for member in self._list(manifest, "members", "[manifest]")
+        }
+        roots = [entry for entry in entries if entry.is_project and entry.name in members]
+        if not roots:
+            raise SourceError(
+                "the lock holds no project (no package with source editable or virtual `.`)",
+                path=self.path,
+            )
+        return roots
+
+    def _walk(
+        self, entries: Sequence[_Entry], roots: Sequence[_Entry], target: Target
+    ) -> tuple[dict[int, _Reached], dict[NormalizedName, list[str]]]:
+        """Follow every edge whose marker holds, from the roots' selected parts.
+
+        Returns the entries reached (by position) and, for names an edge did not follow
+        because its marker is false, those markers.
+        """
+        extras, groups = self._chosen_parts(roots)
+        environment = dict(target.marker_environment)
+        positions = {id(entry): position for position, entry in enumerate(entries)}
+        reached: dict[int, _Reached] = {}
+        false_markers: dict[NormalizedName, list[str]] = {}
+        queue: deque[tuple[_Entry, NormalizedName | None]] = deque()
+        seen: set[tuple[int, NormalizedName | None]] = set()
+
+        def follow(source: _Entry, edges: Sequence[_Edge]) -> None:
+            for edge in edges:
+                if edge.marker is not None and not self._holds(edge.marker, environment, source):
+                    false_markers.setdefault(edge.name, []).append(str(edge.marker))
+                    continue
+                entry = self._resolve(edge, source, entries)
+                state = reached.setdefault(positions[id(entry)], _Reached())
+                state.direct = state.direct or source.is_project
+                state.extras |= edge.extras
+                for part in (None, *sorted(edge.extras)):
+                    if (positions[id(entry)], part) not in seen:
+                        seen.add((positions[id(entry)], part))
+                        queue.append((entry, part))
+
+        for root in roots:
+            follow(root, root.dependencies)
+            for extra in extras & root.optional.keys():
+                follow(root, root.optional[extra])
+            for group in groups & root.groups.keys():
+                follow(root, root.groups[group])
+        while queue:
+            entry, part = queue.popleft()
+            follow(entry, entry.dependencies if part is None else entry.optional.get(part, ()))
+        return reached, false_markers
+
+    def _chosen_parts(
+        self, roots: Sequence[_Entry]
+    ) -> tuple[frozenset[NormalizedName], frozenset[NormalizedName]]:
+        """Return the extras and groups of the roots to install, as ``uv sync`` chooses them."""
+        selection = self.selection
+        declared_extras = frozenset().union(*(root.declared_extras for root in roots))
+        declared_groups = frozenset().union(*(root.declared_groups for root in roots))
+        asked_extras = {canonicalize_name(extra) for extra in selection.extras}
+        asked_groups = {canonicalize_name(group) for group in selection.groups}
+        for kind, asked, declared in (
+            ("extra", asked_extras, declared_extras),
+            ("dependency group", asked_groups, declared_groups),
+        ):
+            unknown = sorted(asked - declared)
+            if unknown:
+                raise SourceError(
+                    f"the project declares no {kind} {', '.join(map(repr, unknown))}",
+                    path=self.path,
+                    hint=f"the lock's project declares: {', '.join(sorted(declared)) or 'none'}",
+                )
+        extras = declared_extras if selection.all_extras else frozenset(asked_extras)
+        groups = set(declared_groups if selection.all_groups else self._default_groups(roots))
+        groups |= asked_groups
+        # uv: "--no-dev: an alias of --no-group dev", and --no-group wins over --all-groups.
+        if selection.no_dev:
+            groups.discard(_DEV_GROUP)
+        return extras, frozenset(groups & declared_groups)
+
+    def _default_groups(self, roots: Sequence[_Entry]) -> frozenset[NormalizedName]:
+        """Return the groups ``uv sync`` installs unasked: ``dev``, or the project's choice.
+
+        ``[tool.uv] default-groups`` lives in pyproject.toml, not in the lock
+        (docs.astral.sh/uv/reference/settings/#default-groups).
+        """
+        pyproject = self.path.parent / "pyproject.toml"
+        if not pyproject.is_file():
+            return frozenset({_DEV_GROUP})
+        tool = read_toml(pyproject).get("tool", {})
+        uv = tool.get("uv", {}) if isinstance(tool, dict) else {}
+        configured = uv.get("default-groups") if isinstance(uv, dict) else None
+        if configured is None:
+            return frozenset({_DEV_GROUP})
+        if configured == "all":
+            return frozenset().union(*(root.declared_groups for root in roots))
+        if not isinstance(configured, list) or not all(isinstance(g, str) for g in configured):
+            raise SourceError(
+                '[tool.uv] default-groups must be a list of group names or "all"',
+                path=pyproject,
+            )
+        return frozenset(canonicalize_name(group) for group in configured)
+
+    def _holds(self, marker: Marker, environment: dict[str, str], source: _Entry) -> bool:
+        try:
+            return marker.evaluate(environment)
+        except (UndefinedComparison, UndefinedEnvironmentName) as e:
+            raise SourceError(
+                f"malformed uv.lock: marker `{marker}` in {source.entry} cannot be evaluated: {e}",
+                path=self.path,
+            ) from e
+
+    def _resolve(self, edge: _Edge, source: _Entry, entries: Sequence[_Entry]) -> _Entry:
+        """Return the one entry ``edge`` means; a fork names its version and source."""
+        candidates = [
+            entry
+            for entry in entries
+            if entry.name == edge.name
+            and (edge.version is None or str(entry.version) == edge.version)
+            and (edge.source is None or entry.source == edge.source)
+        ]
+        if len(candidates) != 1:
+            which = f" {edge.version}" if edge.version else ""
+            raise SourceError(
+                f"malformed uv.lock: {source.entry} depends on `{edge.name}`{which}, which "
+                f"matches {len(candidates)} package entries instead of one",
+                path=self.path,
+            )
+        return candidates[0]
+
+    def _results(
+        self,
+        entries: Sequence[_Entry],
+        reached: Mapping[int, _Reached],
+        false_markers: Mapping[NormalizedName, list[str]],
+    ) -> Iterator[Dependency]:
+        results: list[Dependency] = []
+        for position, entry in enumerate(entries):
+            if entry.is_project:
+                continue
+            state = reached.get(position)
+            origin = Origin(path=self.path, entry=entry.entry)
+            if state is not None:
+                results.append(self._resolved(entry, state, origin))
+                continue
+            markers = list(dict.fromkeys(false_markers.get(entry.name, ())))
+            if len(markers) == 1:
+                reason = f"marker `{markers[0]}` is false for this interpreter"
+            elif markers:
+                reason = (
+                    f"markers {', '.join(f'`{m}`' for m in markers)} are false for this interpreter"
+                )
+            else:
+                reason = "not needed on this interpreter with the selected extras and groups"
+            results.append(
+                SkippedDependency(
+                    name=entry.name, origin=origin, reason=reason, version=entry.version
+                )
+            )
+        resolved = {dep.name for dep in results if isinstance(dep, ResolvedDependency)}
+        if not resolved:
+            raise SourceError(
+                "the lock selects no package for this interpreter",
+                path=self.path,
+                hint="check the extras and groups asked for, and the lock's markers",
+            )
+        # One result per name, in the lock's order: the version of a fork that this
+        # interpreter does not take is not reported skipped beside the one it takes.
+        reported: set[NormalizedName] = set()
+        for dependency in results:
+            if dependency.name in reported or (
+                isinstance(dependency, SkippedDependency) and dependency.name in resolved
+            ):
+                continue
+            reported.add(dependency.name)
+            yield dependency
+
+    def _resolved(self, entry: _Entry, state: _Reached, origin: Origin) -> ResolvedDependency:
+        if "registry" not in entry.source or entry.version is None:
+            kind = ", ".join(sorted(entry.source)) or "no source"
+            raise SourceError(
+                f"{entry.entry} comes from {kind}: not supported yet (only packages from an "
+                "index are)",
+                path=self.path,
+            )
+        return ResolvedDependency(
+            name=entry.name,
+            origin=origin,
+            version=entry.version,
+            direct=state.direct,
+            extras=frozenset(state.extras),
+        )
+
+    # Reading the document, checking each value's type: a lock is input like any other.
+
+    def _entry(self, table: object, position: int) -> _Entry:
+        where = f"package[{position}]"
+        if not isinstance(table, dict):
+            raise SourceError(f"malformed uv.lock: {where} is not a table", path=self.path)
+        name = canonicalize_name(self._string(table.get("name"), f"{where}.name"))
+        where = f'package "{name}"'
+        version: Version | None = None
+        if "version" in table:
+            try:
+                version = Version(self._string(table["version"], f"{where}.version"))
+            except InvalidVersion as e:
+                raise SourceError(f"malformed uv.lock: {where}: {e}", path=self.path) from e
+        source = table.get("source", {})
+        if not isinstance(source, dict):
+            raise SourceError(f"malformed uv.lock: {where}.source is not a table", path=self.path)
+        optional = self._edge_tables(table, "optional-dependencies", where)
+        groups = self._edge_tables(table, "dev-dependencies", where)
+        metadata = table.get("metadata", {})
+        metadata = metadata if isinstance(metadata, dict) else {}
+        provides = metadata.get("provides-extras", [])
+        requires_dev = metadata.get("requires-dev", {})
+        return _Entry(
+            name=name,
+            version=version,
+            source=source,
+            dependencies=self._edges(table, "dependencies", where),
+            optional=optional,
+            groups=groups,
+            declared_extras=frozenset(optional)
+            | frozenset(canonicalize_name(str(extra)) for extra in provides),
+            declared_groups=frozenset(groups)
+            | frozenset(canonicalize_name(str(group)) for group in requires_dev),
+        )
+
+    def _edge_tables(
+        self, table: Mapping[str, Any], key: str, where: str
+    ) -> dict[NormalizedName, tuple[_Edge, ...]]:
+        parts = table.get(key, {})
+        if not isinstance(parts, dict):
+            raise SourceError(f"malformed uv.lock: {where}.{key} is not a table", path=self.path)
+        return {
+            canonicalize_name(part): self._edges(parts, part, f"{where}.{key}") for part in parts
+        }
+
+    def _edges(self, table: Mapping[str, Any], key: str, where: str) -> tuple[_Edge, ...]:
+        edges = []
+        for edge in self._list(table, key, where):
+            if not isinstance(edge, dict):
+                raise SourceError(
+                    f"malformed uv.lock: {where}.{key} holds {edge!r}, not a table",
+                    path=self.path,
+                )
+            name = canonicalize_name(self._string(edge.get("name"), f"{where}.{key}.name"))
+            marker = None
+            if "marker" in edge:
+                try:
+                    marker = Marker(self._string(edge["marker"], f"{where}.{key}.marker"))
+                except InvalidMarker as e:
+                    raise SourceError(f"malformed uv.lock: {where}: {e}", path=self.path) from e
+            source = edge.get("source")
+            version = edge.get("version")
+            edges.append(
+                _Edge(
+                    name=name,
+                    version=None if version is None else self._string(version, f"{where}.version"),
+                    source=source if isinstance(source, dict) else None,
+                    marker=marker,
+                    extras=frozenset(
+                        canonicalize_name(self._string(extra, f"{where}.{key}.extra"))
+                        for extra in self._list(edge, "extra", f"{where}.{key}")
+                    ),
+                )
+            )
+        return tuple(edges)
+
+    def _list(self, table: Mapping[str, Any], key: str, where: str) -> list[Any]:
+        value = table.get(key, []) if isinstance(table, dict) else []
+        if not isinstance(value, list):
+            raise SourceError(f"malformed uv.lock: {where}: `{key}` is not a list", path=self.path)
+        return value
+
+    def _string(self, value: object, where: str) -> str:
+        if not isinstance(value, str):
+            raise SourceError(f"malformed uv.lock: {where} is not a string", path=self.path)
+        return value

@@ -1,0 +1,423 @@
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from readiness.sources.interface import (
+    Dependency,
+    IndexOptions,
+    Origin,
+    ResolvedDependency,
+    SkippedDependency,
+    SourceError,
+    Target,
+)
+from readiness.sources.requirements import RequirementsSource
+from tests.sources.outcomes import (
+    LINUX_313_DEV,
+    LOCKDEMO,
+    WINDOWS_310_DEV,
+    one_per_name,
+    resolved,
+    skipped,
+)
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def collect(path: Path, target: Target) -> list[ResolvedDependency | SkippedDependency]:
+    found = one_per_name(list(RequirementsSource(path).collect(target)))
+    assert all(isinstance(dep, ResolvedDependency | SkippedDependency) for dep in found)
+    return found  # type: ignore[return-value]
+
+
+# Files compiled by uv (tests/assets/sources/README.md).
+
+
+def test_compiled_for_linux_313(linux_313t: Target) -> None:
+    found = collect(LOCKDEMO / "requirements.txt", linux_313t)
+    assert resolved(found) == LINUX_313_DEV
+    assert skipped(found) == {}
+    assert all(isinstance(dep, ResolvedDependency) and dep.direct for dep in found)
+
+
+def test_compiled_for_windows_310(windows_310: Target) -> None:
+    found = collect(LOCKDEMO / "requirements-win-py310.txt", windows_310)
+    assert resolved(found) == WINDOWS_310_DEV
+
+
+def test_universal_file_selects_by_marker_and_fork(linux_313t: Target) -> None:
+    found = collect(LOCKDEMO / "requirements-universal.txt", linux_313t)
+    assert resolved(found) == LINUX_313_DEV | {("click", "8.3.0")}
+    # six is pinned twice under exclusive markers: 1.17.0 holds, 1.16.0 is not reported.
+    assert skipped(found) == {
+        "colorama": 'marker `sys_platform == "win32"` is false for this interpreter',
+        "exceptiongroup": 'marker `python_full_version < "3.11"` is false for this interpreter',
+        "tomli": 'marker `python_full_version < "3.11"` is false for this interpreter',
+        "typing-extensions": 'marker `python_full_version < "3.13"` is false for this interpreter',
+    }
+    colorama = next(dep for dep in found if dep.name == "colorama")
+    assert colorama.version == Version("0.4.6")
+
+
+def test_universal_file_on_windows_310(windows_310: Target) -> None:
+    found = collect(LOCKDEMO / "requirements-universal.txt", windows_310)
+    assert resolved(found) == WINDOWS_310_DEV | {("click", "8.3.0")}
+    assert skipped(found) == {}
+
+
+def test_continued_line_is_located_at_its_first_line(linux_313t: Target) -> None:
+    path = LOCKDEMO / "requirements-universal.txt"
+    lines = path.read_text().splitlines()
+    found: dict[str, Dependency] = {dep.name: dep for dep in collect(path, linux_313t)}
+    assert found["anyio"].origin == Origin(path=path, line=lines.index("anyio==4.11.0 \\") + 1)
+    assert lines[found["anyio"].origin.line or 0].lstrip().startswith("--hash=sha256:")
+
+
+# The format.
+
+
+def test_extras_comments_blank_lines_and_arbitrary_equality(
+    tmp_path: Path, linux_313t: Target
+) -> None:
+    path = write(
+        tmp_path,
+        "requirements.txt",
+        "# a comment line\n"
+        "\n"
+        "Anyio[Trio, doc]==4.6.0   # a trailing comment\n"
+        "   \n"
+        "legacy===1.0\n"
+        "Six == 1.17.0 --hash=sha256:abc --hash sha256:def\n",
+    )
+    found = collect(path, linux_313t)
+    assert found == [
+        ResolvedDependency(
+            name=NormalizedName("anyio"),
+            origin=Origin(path=path, line=3),
+            version=Version("4.6.0"),
+            extras=frozenset({"trio", "doc"}),
+        ),
+        ResolvedDependency(
+            name=NormalizedName("legacy"),
+            origin=Origin(path=path, line=5),
+            version=Version("1.0"),
+        ),
+        ResolvedDependency(
+            name=NormalizedName("six"),
+            origin=Origin(path=path, line=6),
+            version=Version("1.17.0"),
+        ),
+    ]
+    assert isinstance(found[0], ResolvedDependency)
+    assert found[0].requirement() == "anyio[doc,trio]==4.6.0"
+
+
+def test_false_marker_is_skipped_with_its_version(tmp_path: Path, linux_313t: Target) -> None:
+    path = write(tmp_path, "r.txt", 'pywin32==306 ; sys_platform == "win32"\n')
+    assert collect(path, linux_313t) == [
+        SkippedDependency(
+            name=NormalizedName("pywin32"),
+            origin=Origin(path=path, line=1),
+            reason='marker `sys_platform == "win32"` is false for this interpreter',
+            version=Version("306"),
+        )
+    ]
+
+
+def test_markers_use_the_target_not_this_host(tmp_path: Path, windows_310: Target) -> None:
+    path = write(tmp_path, "r.txt", "pywin32==306 ; sys_platform == 'win32'\n")
+    assert resolved(collect(path, windows_310)) == {("pywin32", "306")}
+
+
+def test_includes_are_relative_to_the_including_file(tmp_path: Path, linux_313t: Target) -> None:
+    top = write(tmp_path, "requirements.txt", "six==1.17.0\n-r reqs/base.txt\n")
+    base = write(tmp_path, "reqs/base.txt", "# base\n--requirement=more/extra.txt\nidna==3.11\n")
+    extra = write(tmp_path, "reqs/more/extra.txt", "\nsniffio==1.3.1\n")
+    found = {dep.name: dep.origin for dep in collect(top, linux_313t)}
+    assert found == {
+        "six": Origin(path=top, line=1),
+        "sniffio": Origin(path=extra, line=2),
+        "idna": Origin(path=base, line=3),
+    }
+
+
+def test_the_same_file_included_twice_is_not_a_cycle(tmp_path: Path, linux_313t: Target) -> None:
+    write(tmp_path, "common.txt", "idna==3.11\n")
+    write(tmp_path, "a.txt", "-r common.txt\n")
+    top = write(tmp_path, "r.txt", "-r common.txt\n-r a.txt\n")
+    assert resolved(collect(top, linux_313t)) == {("idna", "3.11")}
+
+
+def test_include_cycle_names_the_file_and_line(tmp_path: Path, linux_313t: Target) -> None:
+    top = write(tmp_path, "r.txt", "six==1.17.0\n-r other.txt\n")
+    other = write(tmp_path, "other.txt", "\n\n-r r.txt\n")
+    with pytest.raises(SourceError, match="cycle") as raised:
+        collect(top, linux_313t)
+    assert str(raised.value).startswith(f"{other}:3: ")
+
+
+def test_missing_include_names_the_including_file_and_line(
+    tmp_path: Path, linux_313t: Target
+) -> None:
+    top = write(tmp_path, "r.txt", "six==1.17.0\n\n-r missing.txt\n")
+    with pytest.raises(SourceError, match="does not exist") as raised:
+        collect(top, linux_313t)
+    assert str(raised.value).startswith(f"{top}:3: ")
+    assert "missing.txt" in str(raised.value)
+
+
+def test_missing_file(tmp_path: Path, linux_313t: Target) -> None:
+    with pytest.raises(SourceError, match="does not exist") as raised:
+        collect(tmp_path / "nope.txt", linux_313t)
+    assert raised.value.path == tmp_path / "nope.txt"
+
+
+def test_unpinned_requirement(tmp_path: Path, linux_313t: Target) -> None:
+    path = write(tmp_path, "r.txt", "six==1.17.0\nrequests>=2\n")
+    with pytest.raises(SourceError) as raised:
+        collect(path, linux_313t)
+    assert str(raised.value) == (
+        f"{path}:2: requirement `requests>=2` is not pinned to one version (name==version); "
+        "pin it, e.g. with uv pip compile or pip-compile"
+    )
+
+
+@pytest.mark.parametrize("line", ["requests", "numpy==2.*", "six>=1,<2", "six~=1.17"])
+def test_ranges_are_not_pins(tmp_path: Path, linux_313t: Target, line: str) -> None:
+    path = write(tmp_path, "r.txt", f"{line}\n")
+    with pytest.raises(SourceError, match="is not pinned to one version"):
+        collect(path, linux_313t)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "-e .",
+        "--editable ./src",
+        "pkg @ https://example.invalid/pkg-1.0.tar.gz",
+        "https://example.invalid/pkg-1.0.tar.gz",
+        "./vendor/pkg",
+        "pkg-1.0-py3-none-any.whl",
+        "-r https://example.invalid/requirements.txt",
+    ],
+)
+def test_editables_urls_and_paths_are_not_supported_yet(
+    tmp_path: Path, linux_313t: Target, line: str
+) -> None:
+    path = write(tmp_path, "r.txt", f"six==1.17.0\n{line}\n")
+    with pytest.raises(SourceError, match="not supported yet") as raised:
+        collect(path, linux_313t)
+    assert str(raised.value).startswith(f"{path}:2: ")
+
+
+def test_the_same_pin_twice_is_one_dependency(tmp_path: Path, linux_313t: Target) -> None:
+    path = write(tmp_path, "r.txt", "six==1.17.0\nSix[x]==1.17.0\nidna==3.11\n")
+    found = collect(path, linux_313t)
+    assert resolved(found) == {("six", "1.17.0"), ("idna", "3.11")}
+    assert found[0].origin.line == 1
+    assert isinstance(found[0], ResolvedDependency)
+    assert found[0].extras == {"x"}
+
+
+def test_conflicting_pins(tmp_path: Path, linux_313t: Target) -> None:
+    path = write(tmp_path, "r.txt", "six==1.17.0\nidna==3.11\nsix==1.16.0\n")
+    with pytest.raises(SourceError) as raised:
+        collect(path, linux_313t)
+    assert str(raised.value) == (
+        f"{path}:3: `six` is pinned to 1.16.0 here but to 1.17.0 at {path}:1; keep one pin"
+    )
+
+
+def test_pins_under_exclusive_markers_do_not_conflict(tmp_path: Path, linux_313t: Target) -> None:
+    path = write(
+        tmp_path,
+        "r.txt",
+        "six==1.16.0 ; python_version < '3.13'\nsix==1.17.0 ; python_version >= '3.13'\n",
+    )
+    found = collect(path, linux_313t)
+    assert resolved(found) == {("six", "1.17.0")}
+    assert skipped(found) == {}
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("six=1.0", "Expected"),
+        ("six==1.0 ; python_version >> '3'", "Expected"),
+        ("six[==1.0", "Expected"),
+        ("six==1.0 --unknown-option", "not allowed after a requirement"),
+        ("--frobnicate", "unknown option `--frobnicate`"),
+        ("-i", "option `-i` needs a value"),
+        ("--no-index=yes", "takes no value"),
+        ("six==1.0 --hash='unclosed", "cannot split the options"),
+    ],
+)
+def test_invalid_lines_name_the_line_and_what_was_expected(
+    tmp_path: Path, linux_313t: Target, line: str, expected: str
+) -> None:
+    path = write(tmp_path, "r.txt", f"# header\n{line}\n")
+    with pytest.raises(SourceError, match=expected) as raised:
+        collect(path, linux_313t)
+    assert str(raised.value).startswith(f"{path}:2: ")
+
+
+def test_invalid_requirement_says_what_was_expected(tmp_path: Path, linux_313t: Target) -> None:
+    path = write(tmp_path, "r.txt", "six=1.0\n")
+    with pytest.raises(SourceError, match=r"expected name==version") as raised:
+        collect(path, linux_313t)
+    assert raised.value.line == 1
+    assert isinstance(raised.value.__cause__, Exception)
+
+
+def test_not_utf8(tmp_path: Path, linux_313t: Target) -> None:
+    path = tmp_path / "r.txt"
+    path.write_bytes(b"six==1.17.0\n\xff\xfe\x00garbage\n")
+    with pytest.raises(SourceError, match="not UTF-8"):
+        collect(path, linux_313t)
+
+
+def test_utf8_bom_and_crlf(tmp_path: Path, linux_313t: Target) -> None:
+    path = tmp_path / "r.txt"
+    path.write_bytes(b"\xef\xbb\xbfsix==1.17.0\r\nidna==3.11 \\\r\n  ; os_name == 'posix'\r\n")
+    assert resolved(collect(path, linux_313t)) == {("six", "1.17.0"), ("idna", "3.11")}
+
+
+def test_constraints_are_accepted_and_ignored(tmp_path: Path, linux_313t: Target) -> None:
+    path = write(tmp_path, "r.txt", "-c constraints-that-do-not-exist.txt\nsix==1.17.0\n")
+    assert resolved(collect(path, linux_313t)) == {("six", "1.17.0")}
+
+
+# Index options.
+
+
+def test_index_options_from_the_file_and_its_includes(
+    tmp_path: Path, linux_313t: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("READINESS_TEST_TOKEN", "s3cret")
+    top = write(
+        tmp_path,
+        "requirements.txt",
+        "--index-url http://127.0.0.1:9/first/simple\n"
+        "-i http://127.0.0.1:9/simple\n"
+        "--extra-index-url=http://user:${READINESS_TEST_TOKEN}@127.0.0.1:9/extra\n"
+        "-f wheels\n"
+        "-r sub/more.txt\n"
+        "six==1.17.0\n",
+    )
+    write(
+        tmp_path,
+        "sub/more.txt",
+        "--extra-index-url http://user:s3cret@127.0.0.1:9/extra\n"
+        "-flocal-wheels --find-links http://127.0.0.1:9/links/\n"
+        "--no-index --prefer-binary --only-binary :all:\n",
+    )
+    source = RequirementsSource(top)
+    assert source.index_options() == IndexOptions(
+        index_url="http://127.0.0.1:9/simple",
+        extra_index_urls=("http://user:s3cret@127.0.0.1:9/extra",),
+        find_links=(
+            str(tmp_path / "wheels"),
+            str(tmp_path / "sub" / "local-wheels"),
+            "http://127.0.0.1:9/links/",
+        ),
+        no_index=True,
+    )
+    assert resolved(source.collect(linux_313t)) == {("six", "1.17.0")}
+
+
+def test_no_index_options_by_default(linux_313t: Target) -> None:
+    source = RequirementsSource(LOCKDEMO / "requirements.txt")
+    assert source.index_options() == IndexOptions()
+    assert source.kind == "requirements"
+    assert source.complete is False
+
+
+def test_index_options_of_a_broken_file_raise(tmp_path: Path) -> None:
+    path = write(tmp_path, "r.txt", "-r nowhere.txt\n")
+    with pytest.raises(SourceError):
+        RequirementsSource(path).index_options()
+
+
+# Whatever the text, reading it succeeds or raises SourceError.
+
+_LINE_PIECES = st.sampled_from(
+    [
+        "six==1.17.0",
+        "six==1.16.0",
+        "idna[x]==3.11",
+        "pkg===weird",
+        "-r ",
+        "-r r.txt",
+        "-r other.txt",
+        "-c ",
+        "-e ",
+        "-i ",
+        "-f ",
+        "--no-index",
+        "--hash=sha256:00",
+        " ; ",
+        "python_version < '3.13'",
+        "extra == 'x'",
+        "sys_platform == 'win32'",
+        "python_version > 'x'",
+        " # ",
+        "\\",
+        "\n",
+        "${HOME}",
+        "'",
+        "@ https://x",
+        "[",
+        "]",
+        "~=",
+        "./",
+        ".whl",
+    ]
+)
+_TEXTS = st.one_of(
+    st.text(max_size=200),
+    st.lists(st.one_of(_LINE_PIECES, st.text(max_size=8)), max_size=30).map("".join),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=_TEXTS, other=_TEXTS)
+def test_any_text_is_read_or_refused_with_source_error(text: str, other: str) -> None:
+    target = Target(
+        marker_environment={
+            "implementation_name": "cpython",
+            "implementation_version": "3.13.5",
+            "os_name": "posix",
+            "platform_machine": "x86_64",
+            "platform_release": "6.8.0",
+            "platform_system": "Linux",
+            "platform_version": "#1",
+            "python_full_version": "3.13.5",
+            "platform_python_implementation": "CPython",
+            "python_version": "3.13",
+            "sys_platform": "linux",
+        },
+        tags=[],
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "r.txt"
+        path.write_bytes(text.encode("utf-8", "surrogatepass"))
+        (Path(folder) / "other.txt").write_bytes(other.encode("utf-8", "surrogatepass"))
+        source = RequirementsSource(path)
+        try:
+            found = list(source.collect(target))
+            source.index_options()
+        except SourceError:
+            return
+        one_per_name(found)
