@@ -1,0 +1,117 @@
+"""Install with uv (``uv pip install --python ENV/bin/python``), as the user has configured it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from packaging.utils import NormalizedName, canonicalize_name
+
+from readiness._stream import error_tail, run_streaming
+from readiness.environment.interface import (
+    Installer,
+    InstallerError,
+    InstallFailed,
+    ProbeEnvironment,
+)
+from readiness.environment.pip import INSTALL_TIMEOUT, index_arguments, installer_environment
+from readiness.sources.interface import IndexOptions
+
+
+def find_uv() -> Path | None:
+    """Return the uv executable: ``uv`` on PATH, else the one the ``uv`` Python package ships."""
+    found = shutil.which("uv")
+    if found is not None:
+        return Path(found)
+    try:
+        # The uv wheel puts its binary in the scripts folder of the environment it is
+        # installed in, which need not be on PATH (a venv not activated, pipx).
+        from uv import find_uv_bin
+    except ImportError:
+        return None
+    try:
+        return Path(find_uv_bin())
+    except FileNotFoundError:
+        return None
+
+
+# uv prints "Built name==1.0" (or "Built name @ file:///...") on stderr for each wheel it
+# builds from source (observed with uv 0.13.9, after "Building name==1.0").
+_BUILT_LINE = re.compile(r"^\s*Built (?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:==| @ )")
+
+BUILD_INFO_FILE = "uv_build.json"
+"""What uv writes into the ``.dist-info`` of a wheel it built from source, and only there
+(uv's crates/uv-distribution-types/src/installed.rs, ``read_build_info``). It marks a
+source build that uv took from its cache this time, and so printed no ``Built`` line for."""
+
+
+def built_in_output(lines: Iterable[str]) -> set[NormalizedName]:
+    """Return the names of uv's ``Built ...`` lines."""
+    built: set[NormalizedName] = set()
+    for line in lines:
+        match = _BUILT_LINE.match(line)
+        if match:
+            built.add(canonicalize_name(match["name"]))
+    return built
+
+
+def built_in_site_packages(site_packages: Iterable[Path]) -> set[NormalizedName]:
+    """Return the installed distributions whose ``.dist-info`` carries uv's build record."""
+    built: set[NormalizedName] = set()
+    for folder in site_packages:
+        for record in folder.glob(f"*.dist-info/{BUILD_INFO_FILE}"):
+            # "name-1.0.dist-info": the name never holds "-" (the wheel spec escapes it).
+            built.add(canonicalize_name(record.parent.name.split("-", 1)[0]))
+    return built
+
+
+class UvInstaller(Installer):
+    """Install with ``uv pip install --python ENV/bin/python``."""
+
+    name = "uv"
+
+    def __init__(self, executable: Path, *, timeout: float = INSTALL_TIMEOUT) -> None:
+        self.executable = executable
+        self.timeout = timeout
+
+    def install(
+        self,
+        environment: ProbeEnvironment,
+        requirements: Sequence[str],
+        *,
+        no_deps: bool,
+        no_build: bool,
+        on_line: Callable[[str], None],
+        index_options: IndexOptions | None = None,
+    ) -> set[NormalizedName]:
+        """Install ``requirements`` with uv; return the names uv built from source."""
+        argv = [
+            str(self.executable),
+            "pip",
+            "install",
+            "--python",
+            str(environment.python),
+            *index_arguments(index_options),
+            *(["--no-deps"] if no_deps else []),
+            *(["--no-build"] if no_build else []),
+            *requirements,
+        ]
+        try:
+            run = run_streaming(
+                argv, timeout=self.timeout, on_line=on_line, env=installer_environment()
+            )
+        except OSError as e:
+            raise InstallerError(f"uv could not be run ({self.executable}): {e}") from e
+        except subprocess.TimeoutExpired as e:
+            raise InstallFailed(
+                f"uv pip install did not finish within {self.timeout:.0f} s",
+                reason=f"killed after {self.timeout:.0f} s\n{e.output or ''}".strip(),
+            ) from e
+        if run.returncode != 0:
+            raise InstallFailed(
+                f"uv pip install exited with status {run.returncode}", reason=error_tail(run.lines)
+            )
+        return built_in_output(run.lines) | built_in_site_packages(environment.site_packages)

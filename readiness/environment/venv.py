@@ -1,0 +1,272 @@
+"""The probe environment: a venv of the free-threaded interpreter, filled by uv or pip."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Literal
+
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from readiness._cache import atomic_write
+from readiness._state import Progress
+from readiness.environment.interface import (
+    InstalledDistribution,
+    Installer,
+    InstallerError,
+    InstallFailed,
+    InstallFailure,
+    InstallResult,
+    ProbeEnvironment,
+)
+from readiness.environment.pip import PipInstaller, installer_environment
+from readiness.environment.uv import UvInstaller, find_uv
+from readiness.interpreter.interface import Interpreter
+from readiness.sources.interface import IndexOptions, ResolvedDependency
+
+logger = logging.getLogger(__name__)
+
+COMPLETION_MARKER = ".readiness-complete"
+"""Written last into an environment once everything is installed: JSON holding what was asked
+for and the :class:`InstallResult`, so that the same scan again reuses it as it is."""
+
+CREATE_TIMEOUT = 300.0
+"""Seconds creating a venv may take (``-m venv`` installs pip from the bundled wheel)."""
+
+QUERY_TIMEOUT = 30.0
+"""Seconds the environment's interpreter may take to name its site-packages."""
+
+# Constant code, no names pasted in: the venv's interpreter reports its own install paths.
+_SITE_PACKAGES_QUERY = (
+    "import json, sysconfig; "
+    "print(json.dumps([sysconfig.get_path('purelib'), sysconfig.get_path('platlib')]))"
+)
+
+
+def pick_installer(prefer: Literal["uv", "pip"] | None = None) -> Installer:
+    """Return the installer to use: ``prefer`` if given, else uv where installed, else pip.
+
+    Raises :class:`InstallerError` when uv is asked for and is not installed.
+    """
+    uv = find_uv() if prefer != "pip" else None
+    if uv is not None:
+        return UvInstaller(uv)
+    if prefer == "uv":
+        raise InstallerError(
+            "uv is not installed: it is neither on PATH nor installed as a Python package",
+            hint="install uv (`pip install uv`), or pass --installer pip",
+        )
+    return PipInstaller()
+
+
+def _venv_python(root: Path) -> Path:
+    # The layout venv creates: Scripts\\python.exe on Windows, bin/python elsewhere.
+    return root / "Scripts" / "python.exe" if sys.platform == "win32" else root / "bin" / "python"
+
+
+def create_environment(
+    interpreter: Interpreter, key: str, *, cache_dir: Path, installer: Installer
+) -> ProbeEnvironment:
+    """Return the probe environment ``cache_dir/envs/<key>``, created for ``installer``.
+
+    ``key`` names the interpreter and the set to install: a finished environment (one
+    holding a completion marker) is reused as it is; anything else there is removed and the
+    environment is created again from scratch: with ``uv venv`` for uv, ``-m venv`` (with
+    pip) for every other installer.
+    Raises :class:`InstallerError` when the environment cannot be created.
+    """
+    root = cache_dir / "envs" / key
+    if (root / COMPLETION_MARKER).is_file() and _venv_python(root).exists():
+        try:
+            return _describe(root)
+        except InstallerError as error:
+            logger.debug("rebuilding %s: %s", root, error)
+    if root.exists():
+        shutil.rmtree(root)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(installer, UvInstaller):
+        # --no-project: the user's project must not narrow the interpreter chosen here.
+        argv = [
+            str(installer.executable),
+            "venv",
+            "--no-project",
+            "--python",
+            str(interpreter.executable),
+            str(root),
+        ]
+    else:
+        argv = [str(interpreter.executable), "-m", "venv", str(root)]
+    _run(argv, what=f"creating the probe environment {root}", timeout=CREATE_TIMEOUT)
+    return _describe(root)
+
+
+def _run(argv: Sequence[str], *, what: str, timeout: float) -> str:
+    try:
+        completed = subprocess.run(
+            argv,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            env=installer_environment(),
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise InstallerError(f"{what} failed: {e}") from e
+    if completed.returncode != 0:
+        output = (completed.stderr or completed.stdout).strip().splitlines()
+        raise InstallerError(
+            f"{what} failed (exit status {completed.returncode}): " + " | ".join(output[-5:])
+        )
+    return completed.stdout
+
+
+def _describe(root: Path) -> ProbeEnvironment:
+    python = _venv_python(root)
+    output = _run(
+        [str(python), "-I", "-c", _SITE_PACKAGES_QUERY],
+        what=f"asking {python} for its site-packages",
+        timeout=QUERY_TIMEOUT,
+    )
+    try:
+        paths = [Path(path) for path in json.loads(output.strip().splitlines()[-1])]
+    except (ValueError, IndexError, TypeError) as e:
+        raise InstallerError(f"{python} did not name its site-packages: {output!r}") from e
+    site_packages = tuple(dict.fromkeys(paths))
+    return ProbeEnvironment(root=root, python=python, site_packages=site_packages)
+
+
+def install_dependencies(
+    env: ProbeEnvironment,
+    requirements: Sequence[ResolvedDependency],
+    *,
+    complete: bool,
+    installer: Installer,
+    no_build: bool,
+    index_options: IndexOptions | None = None,
+    progress: Progress | None = None,
+) -> InstallResult:
+    """Install every requirement into ``env`` and return what it then holds.
+
+    All at once first (``--no-deps`` when ``complete``: a lock lists everything); if that
+    fails, one by one, so that one distribution that cannot be installed keeps none of the
+    others out, each failure recorded with the installer's reason. A finished environment
+    that was asked for the same is returned as it was recorded.
+    Raises :class:`InstallerError` only when the installer cannot run at all.
+    """
+    progress = progress or Progress()
+    lines = [dep.requirement() for dep in requirements]
+    request = {
+        "requirements": lines,
+        "complete": complete,
+        "no_build": no_build,
+        "installer": installer.name,
+        "index": repr(index_options),
+    }
+    recorded = _recorded_result(env, request)
+    if recorded is not None:
+        return recorded
+
+    built: set[NormalizedName] = set()
+    failures: list[InstallFailure] = []
+    if lines:
+        progress.start(f"installing with {installer.name}")
+        try:
+            built |= installer.install(
+                env,
+                lines,
+                no_deps=complete,
+                no_build=no_build,
+                on_line=progress.message,
+                index_options=index_options,
+            )
+        except InstallFailed:
+            progress.start(f"installing one by one with {installer.name}", total=len(lines))
+            for dep, line in zip(requirements, lines, strict=True):
+                progress.advance(str(dep.name), steps=0)
+                try:
+                    built |= installer.install(
+                        env,
+                        [line],
+                        no_deps=complete,
+                        no_build=no_build,
+                        on_line=progress.message,
+                        index_options=index_options,
+                    )
+                except InstallFailed as failed:
+                    failures.append(InstallFailure(name=dep.name, reason=failed.reason))
+                progress.advance()
+        progress.finish()
+
+    result = InstallResult(installed=installed_distributions(env, built), failures=tuple(failures))
+    atomic_write(
+        env.root / COMPLETION_MARKER,
+        json.dumps({"request": request, "result": _result_to_json(result)}, indent=1),
+    )
+    return result
+
+
+def installed_distributions(
+    env: ProbeEnvironment, built_from_source: set[NormalizedName]
+) -> tuple[InstalledDistribution, ...]:
+    """Return every distribution in ``env``'s site-packages, sorted by name."""
+    found: dict[NormalizedName, InstalledDistribution] = {}
+    for dist in metadata.distributions(path=[str(path) for path in env.site_packages]):
+        raw_name = dist.metadata["Name"]
+        if not raw_name:
+            continue
+        name = canonicalize_name(raw_name)
+        try:
+            version = Version(dist.version)
+        except InvalidVersion:
+            logger.debug("%s has a version packaging cannot read: %r", name, dist.version)
+            continue
+        found.setdefault(
+            name,
+            InstalledDistribution(
+                name=name, version=version, built_from_source=name in built_from_source
+            ),
+        )
+    return tuple(found[name] for name in sorted(found))
+
+
+def _result_to_json(result: InstallResult) -> dict[str, object]:
+    return {
+        "installed": [
+            {"name": d.name, "version": str(d.version), "built_from_source": d.built_from_source}
+            for d in result.installed
+        ],
+        "failures": [{"name": f.name, "reason": f.reason} for f in result.failures],
+    }
+
+
+def _recorded_result(env: ProbeEnvironment, request: dict[str, object]) -> InstallResult | None:
+    try:
+        data = json.loads((env.root / COMPLETION_MARKER).read_text(encoding="utf-8"))
+        if data["request"] != request:
+            return None
+        result = data["result"]
+        return InstallResult(
+            installed=tuple(
+                InstalledDistribution(
+                    name=canonicalize_name(item["name"]),
+                    version=Version(item["version"]),
+                    built_from_source=bool(item["built_from_source"]),
+                )
+                for item in result["installed"]
+            ),
+            failures=tuple(
+                InstallFailure(name=canonicalize_name(item["name"]), reason=str(item["reason"]))
+                for item in result["failures"]
+            ),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
