@@ -1,0 +1,223 @@
+"""The probe's child: imports modules inside the probed interpreter and reports on the GIL.
+
+STANDARD LIBRARY ONLY: this file runs in the free-threaded interpreter under test (3.13t and
+later), in its probe environment, as ``python -I -v _child.py``. It never imports readiness.
+
+Its task arrives as one JSON document on stdin: ``{"modules": [...], "protocol": 1}``. It
+answers with JSON lines on what was its stdout, written only through a private duplicate of
+that descriptor: ``hello``, then ``start`` and ``done`` around each import, then ``bye``.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import importlib
+import io
+import json
+import os
+import re
+import signal
+import sys
+import time
+import warnings
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # typing is not imported at run time: every module the child loads costs
+    from collections.abc import Callable
+    from typing import Any
+
+PROTOCOL = 1
+"""The version of the task and event formats; the runner sends the one it speaks."""
+
+ERROR_MAX_CHARS = 2000
+"""An exception's text is cut to this length: one protocol line stays small."""
+
+_GIL_WARNING = re.compile(
+    r"The global interpreter lock \(GIL\) has been enabled to load module '(?P<module>[^']+)'"
+)
+"""The RuntimeWarning a free-threaded interpreter issues when an import switches the GIL on.
+
+Its text is CPython's, Python/import.c, _PyImport_CheckGILForModule (3.13, 3.14, 3.15)."""
+
+_VERBOSE_PREFIX = "# loading module '"
+_VERBOSE_SUFFIX = "', which requires the GIL"
+"""With ``-v``, the same function prints ``# loading module '%U', which requires the GIL``
+through PySys_FormatStderr (to the ``sys.stderr`` object) for every module that does not
+declare free-threading support, whether or not the GIL is already on."""
+
+
+class VerboseSink(io.TextIOBase):
+    """Stands in for ``sys.stderr`` during an import: keeps the GIL lines of ``-v``, drops the rest.
+
+    PySys_FormatStderr hands each message to ``write`` whole, so one ``startswith`` per
+    write tells the GIL lines from the rest of the verbose import chatter.
+    """
+
+    encoding = "utf-8"
+    errors = "backslashreplace"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.modules: list[str] = []
+
+    def write(self, text: str) -> int:
+        """Keep the module named by a GIL line; ignore everything else."""
+        if isinstance(text, str) and text.startswith(_VERBOSE_PREFIX):
+            end = text.find(_VERBOSE_SUFFIX, len(_VERBOSE_PREFIX))
+            if end > 0:
+                self.modules.append(text[len(_VERBOSE_PREFIX) : end])
+        return len(text)
+
+    def writable(self) -> bool:
+        """Say that it can be written to."""
+        return True
+
+    def isatty(self) -> bool:
+        """Say that it is no terminal."""
+        return False
+
+    def fileno(self) -> int:
+        """Return the real stderr's descriptor, for code that writes there directly."""
+        return 2
+
+
+class Protocol:
+    """Writes events, one JSON line each, to the descriptor that was stdout."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def send(self, event: dict[str, Any]) -> None:
+        """Write ``event`` as one complete line."""
+        data = (json.dumps(event) + "\n").encode()
+        while data:
+            written = os.write(self.fd, data)
+            data = data[written:]
+
+
+def isolate_standard_streams() -> Protocol:
+    """Point stdin at /dev/null and stdout at /dev/null; return the protocol on the old stdout.
+
+    Nothing an import prints (``print``, C ``printf``, subprocesses) can reach the protocol:
+    it goes to /dev/null. ``os.dup`` makes a non-inheritable descriptor, so a subprocess
+    started by an import does not hold the protocol pipe open either.
+    """
+    protocol_fd = os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    return Protocol(protocol_fd)
+
+
+def gil_enabled() -> bool:
+    """Return ``sys._is_gil_enabled()`` (3.13+); True on an interpreter without it."""
+    probe: Callable[[], bool] | None = getattr(sys, "_is_gil_enabled", None)
+    return True if probe is None else bool(probe())
+
+
+def describe(error: BaseException) -> str:
+    """Return ``Type: message``, cut to a protocol-friendly length."""
+    try:
+        message = str(error)
+    except Exception:  # an exception whose __str__ fails is still an exception to report
+        message = "<unprintable>"
+    text = f"{type(error).__name__}: {message}" if message else type(error).__name__
+    return text[:ERROR_MAX_CHARS]
+
+
+def import_one(name: str, sink: VerboseSink) -> dict[str, Any]:
+    """Import ``name``; return the ``done`` event's fields for it (but ``verbose_ok``)."""
+    error: str | None = None
+    warned: str | None = None
+    sink.modules = []
+    real_stderr = sys.stderr
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sys.stderr = sink
+        try:
+            importlib.import_module(name)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exception:  # SystemExit too: an import may call sys.exit()
+            error = describe(exception)
+        finally:
+            sys.stderr = real_stderr
+    seconds = time.perf_counter() - started
+    for warning in caught:
+        if issubclass(warning.category, RuntimeWarning):
+            match = _GIL_WARNING.search(str(warning.message))
+            if match:
+                warned = match.group("module")
+                break
+    gil_modules = list(dict.fromkeys(sink.modules))
+    if warned is not None and warned not in gil_modules:
+        # Without -v (or on an interpreter that lacks the message) the warning is all there is.
+        gil_modules.insert(0, warned)
+    return {
+        "event": "done",
+        "module": name,
+        "ok": error is None,
+        "error": error,
+        "gil_enabled_after": gil_enabled(),
+        "warned_module": warned,
+        "gil_modules": gil_modules,
+        "seconds": seconds,
+    }
+
+
+def main() -> None:
+    """Read the task, import every module in it and report; then end without shutting down."""
+    task = json.loads(sys.stdin.buffer.read())
+    if task.get("protocol") != PROTOCOL:
+        sys.stderr.write(f"readiness probe: unknown protocol {task.get('protocol')!r}\n")
+        sys.stderr.flush()
+        os._exit(2)
+    protocol = isolate_standard_streams()
+    # A crash in an import leaves the Python traceback of every thread in stderr, which the
+    # runner keeps (a temporary file) and reports.
+    faulthandler.enable(file=2, all_threads=True)
+    if hasattr(signal, "SIGUSR1"):
+        # The runner sends SIGUSR1 to a child that hangs, to learn where before killing it.
+        faulthandler.register(signal.SIGUSR1, file=2, all_threads=True)
+    sink = VerboseSink()
+    verbose = sys.flags.verbose > 0
+    protocol.send(
+        {
+            "event": "hello",
+            "protocol": PROTOCOL,
+            "pid": os.getpid(),
+            "gil_enabled": gil_enabled(),
+            "verbose_ok": verbose,
+        }
+    )
+    verbose_checked = False
+    for name in task["modules"]:
+        protocol.send({"event": "start", "module": name})
+        gil_before = gil_enabled()
+        done = import_one(name, sink)
+        verbose_ok = True
+        if not verbose_checked and not gil_before and done["gil_enabled_after"]:
+            # The first flip proves whether the -v lines can be trusted: the warned module
+            # must be among them. If not, later culprits would go unseen once the GIL is on,
+            # so this process stops here and the runner restarts after every flip instead.
+            verbose_checked = True
+            warned = done["warned_module"]
+            seen = sink.modules
+            verbose_ok = verbose and (warned in seen if warned is not None else bool(seen))
+        done["verbose_ok"] = verbose_ok
+        protocol.send(done)
+        if not verbose_ok:
+            break
+    protocol.send({"event": "bye"})
+    # Never a normal exit: an import may have started a non-daemon thread or registered an
+    # atexit hook that would hang (or crash) interpreter shutdown.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        os._exit(130)

@@ -1,0 +1,12 @@
+/* Multi-phase init without a Py_mod_gil slot: a free-threaded interpreter enables the GIL. */
+#include <Python.h>
+
+static PyObject *answer(PyObject *self, PyObject *args) { return PyLong_FromLong(42); }
+
+static PyMethodDef methods[] = {{"answer", answer, METH_NOARGS, NULL}, {NULL, NULL, 0, NULL}};
+
+static PyModuleDef_Slot slots[] = {{0, NULL}};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_core", NULL, 0, methods, slots};
+
+PyMODINIT_FUNC PyInit__core(void) { return PyModuleDef_Init(&module); }

@@ -1,0 +1,1 @@
+"""The top-level package imports fine; its extension's initialization never returns."""

@@ -1,0 +1,1 @@
+"""A regular package inside the implicit namespace package ftns."""

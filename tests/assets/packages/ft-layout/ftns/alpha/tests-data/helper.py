@@ -1,0 +1,1 @@
+"""Not importable: its folder's name is not an identifier."""

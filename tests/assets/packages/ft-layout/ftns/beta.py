@@ -1,0 +1,1 @@
+"""A module directly inside the implicit namespace package ftns."""

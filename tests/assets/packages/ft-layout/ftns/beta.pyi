@@ -1,0 +1,1 @@
+"""A stub, not a module."""

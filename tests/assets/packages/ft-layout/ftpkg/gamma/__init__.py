@@ -1,0 +1,1 @@
+"""A regular package inside the pkgutil-style namespace package ftpkg."""
