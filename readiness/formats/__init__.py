@@ -1,0 +1,1 @@
+"""Report formats: each renders the one report object to text."""

@@ -1,0 +1,86 @@
+"""The JSON report: a versioned, documented schema (see the README)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from readiness import __version__
+from readiness.formats.interface import ReportFormat
+from readiness.probe.interface import ImportObservation
+from readiness.report import SCHEMA_VERSION, DistributionReport, Report, Verdict
+
+
+class JsonFormat(ReportFormat):
+    """Render the report as one JSON document."""
+
+    def render(self, report: Report) -> str:
+        """Return the report as indented JSON, ending with a newline."""
+        return json.dumps(report_to_dict(report), indent=2) + "\n"
+
+
+def report_to_dict(report: Report) -> dict[str, Any]:
+    """Return the report as the plain data the JSON schema describes."""
+    interpreter = report.interpreter
+    counts = Counter(dist.verdict for dist in report.distributions)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "readiness", "version": __version__},
+        "interpreter": {
+            "executable": str(interpreter.executable),
+            "version": interpreter.version_string,
+            "tag": interpreter.version_tag,
+            "abi": interpreter.abi_tag,
+            "platform": interpreter.platform,
+            "gil_disabled_build": interpreter.gil_disabled_build,
+            "build": interpreter.build_info,
+        },
+        "inputs": [{"path": str(path), "kind": report.source_kind} for path in report.inputs],
+        "installer": report.installer,
+        "summary": {verdict.value: counts.get(verdict, 0) for verdict in Verdict}
+        | {"total": len(report.distributions)},
+        "distributions": [_distribution(dist) for dist in report.distributions],
+        "warnings": list(report.warnings),
+        "processes": report.processes,
+        "timings": {phase: round(seconds, 4) for phase, seconds in report.timings.items()},
+    }
+
+
+def _distribution(dist: DistributionReport) -> dict[str, Any]:
+    origin = dist.origin
+    return {
+        "name": dist.name,
+        "version": str(dist.version) if dist.version is not None else None,
+        "verdict": dist.verdict.value,
+        "reason": dist.reason,
+        "direct": dist.direct,
+        "declared_at": None
+        if origin is None
+        else {"path": str(origin.path), "line": origin.line, "entry": origin.entry},
+        "gil_trigger": dist.gil_trigger.value if dist.gil_trigger else None,
+        "culprits": [
+            {"module": c.module, "reached_through": c.reached_through, "warned": c.warned}
+            for c in dist.culprits
+        ],
+        "reaches": [
+            {"module": r.module, "owner": r.owner, "through": r.through} for r in dist.reaches
+        ],
+        "built_from_source": dist.built_from_source,
+        "import_seconds": round(dist.import_seconds, 4),
+        "modules": [_module(observation) for observation in dist.modules],
+    }
+
+
+def _module(observation: ImportObservation) -> dict[str, Any]:
+    return {
+        "module": observation.step.module,
+        "kind": observation.step.kind.value,
+        "status": observation.status.value,
+        "seconds": round(observation.seconds, 4),
+        "gil_enabled_after": observation.gil_enabled_after,
+        "gil_modules": list(observation.gil_modules),
+        "warned_module": observation.warned_module,
+        "error": observation.error,
+        "process": observation.process,
+    }
