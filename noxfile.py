@@ -1,0 +1,61 @@
+"""Development sessions: ``nox -s tests`` runs the whole test suite."""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = True
+
+TEST_PYTHON_VERSION = os.environ.get("READINESS_TEST_PYTHON_VERSION", "3.13t")
+"""What the tests provision when no free-threaded interpreter is found: 3.13t, because
+it can be built offline from Debian's source package as well as installed by uv."""
+
+
+def _free_threaded_python(session: nox.Session) -> str:
+    """Find a free-threaded CPython for the tests, provisioning one (once) if there is none."""
+    if configured := os.environ.get("READINESS_TEST_PYTHON"):
+        return configured
+    found = session.run("readiness", "python", "find", silent=True, success_codes=[0, 2], log=False)
+    lines = str(found or "").strip().splitlines()
+    if lines and lines[-1].startswith("/"):
+        return lines[-1]
+    session.log(f"no free-threaded interpreter found: provisioning {TEST_PYTHON_VERSION}")
+    session.run("readiness", "python", "install", TEST_PYTHON_VERSION)
+    installed = session.run(
+        "readiness", "python", "find", "--python", TEST_PYTHON_VERSION, silent=True
+    )
+    return str(installed).strip().splitlines()[-1]
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the whole test suite on a real free-threaded interpreter (provisioned if needed)."""
+    session.install("-e", ".[test]")
+    python = _free_threaded_python(session)
+    session.run("pytest", *session.posargs, env={"READINESS_TEST_PYTHON": python})
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check style and formatting with ruff."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """Type-check the package, the tests and this file with mypy --strict."""
+    session.install("-e", ".[test]", "mypy", "nox")
+    session.run("mypy")
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Measure the probe against its floor (one interpreter importing the same modules once)."""
+    session.install("-e", ".[test]")
+    python = _free_threaded_python(session)
+    session.run("python", "scripts/bench_probe.py", "--python", python, *session.posargs)
