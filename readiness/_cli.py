@@ -22,7 +22,7 @@ from readiness.environment.interface import Installer
 from readiness.formats.interface import ReportFormat
 from readiness.formats.json import JsonFormat
 from readiness.formats.table import TableFormat
-from readiness.interpreter.discover import find_interpreter
+from readiness.interpreter.discover import find_interpreter, is_version_request
 from readiness.interpreter.interface import Interpreter, InterpreterError
 from readiness.interpreter.provision import install_python
 from readiness.policy import EXIT_INTERRUPTED, EXIT_USAGE, Policy
@@ -33,6 +33,11 @@ from readiness.sources.interface import Selection
 
 DEFAULT_PYTHON = "3.14t"
 """What ``readiness python install`` provisions when no version is given."""
+
+PROVISION_ORDER = (DEFAULT_PYTHON, "3.13t")
+"""What ``scan --install-python`` tries in turn when no version is asked for: 3.14t is the
+supported free-threaded build, 3.13t the experimental one that still shows what re-enables
+the GIL where 3.14t cannot be had (no uv downloads and no 3.14 source)."""
 
 
 class FormatChoice(enum.StrEnum):
@@ -296,14 +301,24 @@ def _interpreter_for_scan(
         return find_interpreter(args.python, cache_dir=cache_dir)
     except InterpreterError as error:
         # Only "none found" is worth offering to provision; a refused GIL build is not.
-        if args.python is not None and not _is_version(args.python):
+        if args.python is not None and not is_version_request(args.python):
             raise
-        version = args.python or DEFAULT_PYTHON
-        if not (args.install_python or _confirm(stderr, error, version)):
+        versions = (args.python,) if args.python else PROVISION_ORDER
+        if not (args.install_python or _confirm(stderr, error, versions[0])):
             raise
-    install_python(version, cache_dir=cache_dir, progress=progress)
-    progress.finish()
-    return find_interpreter(version, cache_dir=cache_dir)
+    failures: list[InterpreterError] = []
+    for version in versions:
+        try:
+            executable = install_python(version, cache_dir=cache_dir, progress=progress)
+        except InterpreterError as failure:
+            progress.finish()
+            failures.append(failure)
+            if version != versions[-1]:
+                stderr.print(f"[yellow]could not provision CPython {version}[/]; trying the next")
+            continue
+        progress.finish()
+        return find_interpreter(str(executable), cache_dir=cache_dir)
+    raise failures[0]
 
 
 def _confirm(stderr: Console, error: InterpreterError, version: str) -> bool:
@@ -312,10 +327,6 @@ def _confirm(stderr: Console, error: InterpreterError, version: str) -> bool:
     stderr.print(f"{_escape(str(error))}")
     answer = stderr.input(f"Provision CPython {version} into the readiness cache now? [Y/n] ")
     return answer.strip().lower() in ("", "y", "yes")
-
-
-def _is_version(request: str) -> bool:
-    return request[:1].isdigit()
 
 
 def _python_command(args: argparse.Namespace, cache_dir: Path, progress: Progress) -> int:

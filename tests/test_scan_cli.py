@@ -214,3 +214,18 @@ def test_gil_build_is_refused_with_a_hint(tmp_path: Path) -> None:
     assert "hint:" in result.stderr
     assert "3.14t" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.freethreaded
+def test_python_find_prints_the_proven_interpreter(freethreaded_python: Path) -> None:
+    result = readiness("python", "find", "--python", freethreaded_python)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(freethreaded_python)
+
+
+def test_python_find_refuses_a_gil_build() -> None:
+    result = readiness("python", "find", "--python", sys.executable)
+
+    assert result.returncode == 2
+    assert "no free-threaded build" in result.stderr
