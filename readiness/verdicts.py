@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 from packaging.utils import NormalizedName
@@ -48,6 +48,8 @@ def judge(
                 reaches[observation.step.distribution].append(
                     Reach(module=culprit.module, owner=owner, through=observation.step.module)
                 )
+    for observation, reach in _reaches_through_imports(culprits, observations):
+        reaches[observation.step.distribution].append(reach)
     own_observations: dict[NormalizedName, list[ImportObservation]] = defaultdict(list)
     for observation in observations:
         own_observations[observation.step.distribution].append(observation)
@@ -101,6 +103,31 @@ def judge(
             )
         )
     return reports
+
+
+def _reaches_through_imports(
+    culprits: Mapping[NormalizedName, Sequence[tuple[Culprit, ImportObservation]]],
+    observations: Sequence[ImportObservation],
+) -> Iterator[tuple[ImportObservation, Reach]]:
+    """Yield the culprits each import reached by importing a package that loads them.
+
+    A culprit that its own distribution's top-level import loads is loaded once, by that
+    step; a later package whose import runs ``import owner`` reaches it all the same.
+    """
+    loaded_by_top_level = [
+        (owner, culprit, observation.step.module)
+        for owner, found in culprits.items()
+        for culprit, observation in found
+        if observation.step.kind is ModuleKind.TOP_LEVEL and observation.step.distribution == owner
+    ]
+    for observation in observations:
+        for owner, culprit, top_level in loaded_by_top_level:
+            if owner != observation.step.distribution and any(
+                name == top_level or name.startswith(f"{top_level}.")
+                for name in observation.imported
+            ):
+                reach = Reach(module=culprit.module, owner=owner, through=observation.step.module)
+                yield observation, reach
 
 
 def _culprits_of(observation: ImportObservation) -> list[Culprit]:

@@ -51,6 +51,10 @@ def test_real_stack_names_the_module_the_interpreter_warns_about(
         "pyyaml": ("gil-enabled", ["yaml._yaml"], "on-import"),
         "jinja2": ("ready", [], None),
     }
+    jinja2 = next(d for d in json.loads(result.stdout)["distributions"] if d["name"] == "jinja2")
+    assert {"module": "markupsafe._speedups", "owner": "markupsafe", "through": "jinja2"} in (
+        jinja2["reaches"]
+    )
     [environment] = (cache / "envs").glob("*/bin/python")
     assert interpreter_warning(environment, "markupsafe") == "markupsafe._speedups"
     assert interpreter_warning(environment, "yaml") == "yaml._yaml"

@@ -10,6 +10,7 @@ that descriptor: ``hello``, then ``start`` and ``done`` around each import, then
 
 from __future__ import annotations
 
+import builtins
 import faulthandler
 import importlib
 import io
@@ -126,16 +127,44 @@ def describe(error: BaseException) -> str:
     return text[:ERROR_MAX_CHARS]
 
 
+class ImportRecorder:
+    """Stands in for ``builtins.__import__`` during an import: notes every absolute import.
+
+    A module already loaded by an earlier step is not loaded again, so what an import
+    *loads* cannot tell that a pure package imports a culprit loaded before it; the
+    import statements it runs can. The cost is one call per import statement.
+    """
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+        self._import = builtins.__import__
+
+    def __call__(
+        self,
+        name: str,
+        globals: Any = None,
+        locals: Any = None,
+        fromlist: Any = (),
+        level: int = 0,
+    ) -> Any:
+        """Note ``name`` when the import is absolute, then import as usual."""
+        if level == 0:
+            self.names.add(name)
+        return self._import(name, globals, locals, fromlist, level)
+
+
 def import_one(name: str, sink: VerboseSink) -> dict[str, Any]:
     """Import ``name``; return the ``done`` event's fields for it (but ``verbose_ok``)."""
     error: str | None = None
     warned: str | None = None
     sink.modules = []
+    recorder = ImportRecorder()
     real_stderr = sys.stderr
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         sys.stderr = sink
+        builtins.__import__ = recorder
         try:
             importlib.import_module(name)
         except KeyboardInterrupt:
@@ -143,6 +172,7 @@ def import_one(name: str, sink: VerboseSink) -> dict[str, Any]:
         except BaseException as exception:  # SystemExit too: an import may call sys.exit()
             error = describe(exception)
         finally:
+            builtins.__import__ = recorder._import
             sys.stderr = real_stderr
     seconds = time.perf_counter() - started
     for warning in caught:
@@ -163,6 +193,7 @@ def import_one(name: str, sink: VerboseSink) -> dict[str, Any]:
         "gil_enabled_after": gil_enabled(),
         "warned_module": warned,
         "gil_modules": gil_modules,
+        "imported": sorted(recorder.names),
         "seconds": seconds,
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NewType
 
 from packaging.utils import NormalizedName
@@ -72,6 +72,10 @@ class ProbePlan:
     extension_owners: Mapping[ModuleName, NormalizedName]
     """Each compiled extension module's distribution, from the installed RECORD files."""
 
+    requires: Mapping[NormalizedName, frozenset[NormalizedName]] = field(default_factory=dict)
+    """Each installed distribution's Requires-Dist names (markers ignored), among those
+    installed: the graph the plan was ordered by."""
+
 
 @dataclass(frozen=True)
 class ImportObservation:
@@ -101,3 +105,7 @@ class ImportObservation:
 
     process: int = 1
     """Which child process performed the import, counted from 1."""
+
+    imported: tuple[ModuleName, ...] = ()
+    """Every module named by an absolute import statement run during the import, loaded
+    then or before: what tells that a package imports a culprit loaded by an earlier step."""

@@ -91,6 +91,10 @@ def plan_probe(
     return ProbePlan(
         steps=(*top_level_steps, *extension_steps),
         extension_owners=dict(sorted(owners.items())),
+        requires={
+            name: frozenset(dist.requires & installed.keys())
+            for name, dist in sorted(installed.items())
+        },
     )
 
 

@@ -361,6 +361,7 @@ class _Child:
                 warned_module=ModuleName(str(warned)) if warned is not None else None,
                 error=str(error) if error is not None else None,
                 process=self.number,
+                imported=tuple(ModuleName(str(module)) for module in done.get("imported", ())),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise self._broken(f"a malformed done event: {done!r}") from e
