@@ -19,10 +19,12 @@ from readiness._cache import atomic_write, default_cache_dir
 from readiness._errors import InputError, ReadinessError
 from readiness._state import Progress
 from readiness.environment.interface import Installer
+from readiness.environment.venv import existing_environment, pick_installer
 from readiness.formats.interface import ReportFormat
 from readiness.formats.json import JsonFormat
 from readiness.formats.table import TableFormat
 from readiness.interpreter.discover import find_interpreter, is_version_request
+from readiness.interpreter.inspect import inspect_interpreter, require_free_threaded
 from readiness.interpreter.interface import Interpreter, InterpreterError
 from readiness.interpreter.provision import install_python
 from readiness.policy import EXIT_INTERRUPTED, EXIT_USAGE, Policy
@@ -66,15 +68,13 @@ class InstallerChoice(enum.StrEnum):
 
     def to_installer(self) -> Installer:
         """Return the installer this choice names (``auto``: uv where it is installed)."""
-        from readiness.environment import venv
-
         match self:
             case InstallerChoice.AUTO:
-                return venv.pick_installer()
+                return pick_installer()
             case InstallerChoice.UV:
-                return venv.pick_installer(prefer="uv")
+                return pick_installer(prefer="uv")
             case InstallerChoice.PIP:
-                return venv.pick_installer(prefer="pip")
+                return pick_installer(prefer="pip")
             case _:
                 assert_never(self)
 
@@ -116,11 +116,17 @@ def _parser() -> argparse.ArgumentParser:
         "path",
         nargs="?",
         type=Path,
-        default=Path(),
         help="a dependency file or a project folder (default: the current folder; in a folder "
         f"the first of {', '.join(SOURCE_PRIORITY)} is read)",
     )
     _add_python_option(scan)
+    scan.add_argument(
+        "--env",
+        type=Path,
+        metavar="PATH",
+        help="scan what is installed in this virtual environment of a free-threaded "
+        "interpreter, installing nothing (instead of a dependency file)",
+    )
     scan.add_argument(
         "--install-python",
         action="store_true",
@@ -268,8 +274,11 @@ def _scan_command(
     )
     if args.import_timeout <= 0:
         raise InputError("--import-timeout must be a positive number of seconds")
-    source = find_source(args.path, selection)
-    interpreter = _interpreter_for_scan(args, cache_dir, progress, stderr)
+    if args.env is not None and (args.path is not None or args.python is not None):
+        raise InputError(
+            "--env scans an environment as it is: give no dependency file and no --python",
+            hint="its own interpreter is the one probed",
+        )
     warnings = hidden_gil_warnings()
     for warning in warnings:
         stderr.print(f"[bold yellow]warning:[/] {_escape(warning)}")
@@ -279,7 +288,15 @@ def _scan_command(
         import_timeout=args.import_timeout,
         warnings=warnings,
     )
-    report = Scanner(args.installer.to_installer(), options, progress).scan(source, interpreter)
+    scanner = Scanner(options, progress)
+    if args.env is not None:
+        environment = existing_environment(args.env)
+        interpreter = require_free_threaded(inspect_interpreter(environment.python))
+        report = scanner.scan_environment(environment, interpreter)
+    else:
+        source = find_source(args.path or Path(), selection)
+        interpreter = _interpreter_for_scan(args, cache_dir, progress, stderr)
+        report = scanner.scan(source, interpreter, args.installer.to_installer())
     progress.finish()
 
     policy = Policy.from_options(args.fail_on, strict=args.strict)

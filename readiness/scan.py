@@ -6,7 +6,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,13 +15,18 @@ from packaging.utils import NormalizedName
 
 from readiness import __version__
 from readiness._state import Progress
-from readiness.environment.interface import Installer, InstallResult
-from readiness.environment.venv import create_environment, install_dependencies
+from readiness.environment.interface import Installer, InstallResult, ProbeEnvironment
+from readiness.environment.venv import (
+    create_environment,
+    install_dependencies,
+    installed_distributions,
+)
 from readiness.interpreter.interface import Interpreter
+from readiness.probe.interface import ProbePlan
 from readiness.probe.plan import plan_probe
 from readiness.probe.runner import run_probe
 from readiness.report import Report
-from readiness.sources.interface import DependencySource, ResolvedDependency
+from readiness.sources.interface import Dependency, DependencySource, Origin, ResolvedDependency
 from readiness.verdicts import judge
 
 INSTALLER_OWN = frozenset({NormalizedName("pip")})
@@ -48,14 +53,15 @@ class ScanOptions:
 class Scanner:
     """Scan one dependency source on one free-threaded interpreter."""
 
-    def __init__(self, installer: Installer, options: ScanOptions, progress: Progress) -> None:
-        self.installer = installer
+    def __init__(self, options: ScanOptions, progress: Progress) -> None:
         self.options = options
         self.progress = progress
         self.timings: dict[str, float] = {}
 
-    def scan(self, source: DependencySource, interpreter: Interpreter) -> Report:
-        """Collect, install, probe and judge; return the report."""
+    def scan(
+        self, source: DependencySource, interpreter: Interpreter, installer: Installer
+    ) -> Report:
+        """Collect, install with ``installer``, probe and judge; return the report."""
         with self._timed("collect"):
             dependencies = list(source.collect(interpreter.target()))
         resolved = [dep for dep in dependencies if isinstance(dep, ResolvedDependency)]
@@ -63,44 +69,106 @@ class Scanner:
         with self._timed("environment"):
             environment = create_environment(
                 interpreter,
-                environment_key(interpreter, source, resolved, self.options, self.installer),
+                environment_key(interpreter, source, resolved, self.options, installer),
                 cache_dir=self.options.cache_dir,
-                installer=self.installer,
+                installer=installer,
             )
         with self._timed("install"):
             installed = install_dependencies(
                 environment,
                 resolved,
                 complete=source.complete,
-                installer=self.installer,
+                installer=installer,
                 no_build=self.options.no_build,
                 index_options=index_options,
                 progress=self.progress,
             )
         declared = {dep.name for dep in dependencies}
-        probed = [
-            dist.name
+        installed = InstallResult(
+            installed=tuple(
+                dist
+                for dist in installed.installed
+                if dist.name in declared or dist.name not in INSTALLER_OWN
+            ),
+            failures=installed.failures,
+        )
+        with self._timed("plan"):
+            plan = plan_probe(
+                environment.site_packages, [dist.name for dist in installed.installed]
+            )
+        return self._probe_and_judge(
+            environment,
+            interpreter,
+            dependencies,
+            installed,
+            plan,
+            inputs=(source.path,),
+            source_kind=source.kind,
+            installer=installer.name,
+        )
+
+    def scan_environment(self, environment: ProbeEnvironment, interpreter: Interpreter) -> Report:
+        """Probe and judge what is installed in ``environment`` already; install nothing.
+
+        A distribution no other installed distribution requires counts as direct.
+        """
+        with self._timed("collect"):
+            installed = InstallResult(
+                installed=tuple(
+                    dist
+                    for dist in installed_distributions(environment, built_from_source=set())
+                    if dist.name not in INSTALLER_OWN
+                )
+            )
+            plan = plan_probe(
+                environment.site_packages, [dist.name for dist in installed.installed]
+            )
+            required = {name for names in plan.requires.values() for name in names}
+        dependencies = [
+            ResolvedDependency(
+                name=dist.name,
+                origin=Origin(environment.root, entry=f"installed {dist.name} {dist.version}"),
+                version=dist.version,
+                direct=dist.name not in required,
+            )
             for dist in installed.installed
-            if dist.name in declared or dist.name not in INSTALLER_OWN
         ]
+        return self._probe_and_judge(
+            environment,
+            interpreter,
+            dependencies,
+            installed,
+            plan,
+            inputs=(environment.root,),
+            source_kind="environment",
+            installer="none",
+        )
+
+    def _probe_and_judge(
+        self,
+        environment: ProbeEnvironment,
+        interpreter: Interpreter,
+        dependencies: Sequence[Dependency],
+        installed: InstallResult,
+        plan: ProbePlan,
+        *,
+        inputs: tuple[Path, ...],
+        source_kind: str,
+        installer: str,
+    ) -> Report:
         with self._timed("probe"):
-            plan = plan_probe(environment.site_packages, probed)
             observations = run_probe(
                 environment.python,
                 plan,
                 import_timeout=self.options.import_timeout,
                 progress=self.progress,
             )
-        installed_for_report = InstallResult(
-            installed=tuple(dist for dist in installed.installed if dist.name in set(probed)),
-            failures=installed.failures,
-        )
         return Report(
             interpreter=interpreter,
-            inputs=(source.path,),
-            source_kind=source.kind,
-            distributions=tuple(judge(dependencies, installed_for_report, plan, observations)),
-            installer=self.installer.name,
+            inputs=inputs,
+            source_kind=source_kind,
+            distributions=tuple(judge(dependencies, installed, plan, observations)),
+            installer=installer,
             warnings=self.options.warnings,
             timings=dict(self.timings),
             processes=max((observation.process for observation in observations), default=0),

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.probe.conftest import make_venv
 from tests.wheelhouse import build_wheelhouse
 
 FIXTURE_STACK = {
@@ -118,6 +119,10 @@ def test_fixture_stack_gives_exact_verdicts(
     assert "exited with status 0" in by_name["ft-exit"]["reason"]
     assert "5" in by_name["ft-hang"]["reason"]
     assert by_name["ft-gil"]["declared_at"]["line"] == 4
+    # Not blamed, but its row says which culprit its import reaches, and through what.
+    assert by_name["ft-pure-importer"]["reaches"] == [
+        {"module": "ft_gil._core", "owner": "ft-gil", "through": "ft_pure_importer"}
+    ]
     hidden = any("PYTHON_GIL=0" in warning for warning in report["warnings"])
     assert hidden is (python_gil == "0")
     assert "gate failed" in result.stderr
@@ -229,3 +234,40 @@ def test_python_find_refuses_a_gil_build() -> None:
 
     assert result.returncode == 2
     assert "no free-threaded build" in result.stderr
+
+
+@pytest.mark.freethreaded
+def test_env_scans_an_installed_environment_as_it_is(
+    freethreaded_python: Path, fixture_wheels: Path, tmp_path: Path
+) -> None:
+    venv = make_venv(
+        freethreaded_python, tmp_path / "venv", fixture_wheels, ["ft-pure-importer", "ft-ready"]
+    )
+
+    result = readiness("scan", "--env", venv.python.parent.parent, "--format", "json")
+
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["inputs"] == [{"path": str(tmp_path / "venv"), "kind": "environment"}]
+    assert verdicts(report) == {
+        "ft-gil": ("gil-enabled", ["ft_gil._core"], "on-import"),
+        "ft-pure-importer": ("ready", [], None),
+        "ft-ready": ("ready", [], None),
+    }
+    direct = {dist["name"]: dist["direct"] for dist in report["distributions"]}
+    # ft-gil is there only because ft-pure-importer requires it.
+    assert direct == {"ft-gil": False, "ft-pure-importer": True, "ft-ready": True}
+
+
+def test_env_refuses_a_folder_without_an_environment(tmp_path: Path) -> None:
+    result = readiness("scan", "--env", tmp_path)
+
+    assert result.returncode == 2
+    assert "no virtual environment" in result.stderr
+
+
+def test_env_takes_no_dependency_file(tmp_path: Path) -> None:
+    result = readiness("scan", "requirements.txt", "--env", tmp_path)
+
+    assert result.returncode == 2
+    assert "--env" in result.stderr

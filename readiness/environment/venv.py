@@ -16,6 +16,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from readiness._cache import atomic_write
+from readiness._errors import InputError
 from readiness._state import Progress
 from readiness.environment.interface import (
     InstalledDistribution,
@@ -104,6 +105,20 @@ def create_environment(
     else:
         argv = [str(interpreter.executable), "-m", "venv", str(root)]
     _run(argv, what=f"creating the probe environment {root}", timeout=CREATE_TIMEOUT)
+    return _describe(root)
+
+
+def existing_environment(root: Path) -> ProbeEnvironment:
+    """Return the virtual environment at ``root`` as it is, to be probed without installing.
+
+    Raises :class:`InputError` when ``root`` holds no virtual environment.
+    """
+    if not _venv_python(root).exists():
+        raise InputError(
+            f"no virtual environment here: {_venv_python(root)} does not exist",
+            path=root,
+            hint="pass the folder of a virtual environment (the one holding pyvenv.cfg)",
+        )
     return _describe(root)
 
 
