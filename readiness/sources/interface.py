@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -81,12 +82,28 @@ class Dependency:
     """Where it was declared."""
 
 
+class Provenance(enum.StrEnum):
+    """Where a resolved distribution comes from."""
+
+    INDEX = "index"
+    """A package index (or --find-links), by name and version."""
+
+    URL = "url"
+    """A direct URL to a wheel or an sdist."""
+
+    PATH = "path"
+    """A local file or folder."""
+
+    VCS = "vcs"
+    """A version-control reference (``git+https://...@rev``)."""
+
+
 @dataclass(frozen=True)
 class ResolvedDependency(Dependency):
     """A distribution pinned to one version, to be installed and probed."""
 
     version: Version
-    """The exact version to install."""
+    """The exact version to install (for a URL, path or VCS source: the version it builds)."""
 
     direct: bool = True
     """True when the project asks for it itself, False when only another dependency does."""
@@ -94,9 +111,25 @@ class ResolvedDependency(Dependency):
     extras: frozenset[str] = field(default_factory=frozenset)
     """Extras requested with it (they matter only when the installer resolves)."""
 
+    provenance: Provenance = Provenance.INDEX
+    """Where it comes from."""
+
+    url: str | None = None
+    """For a URL, path or VCS source: what the installer installs (``git+https://...@rev``,
+    ``file:///...``); None for an index distribution."""
+
+    editable: bool = False
+    """Installed in editable mode (``-e``, or a lock's editable source)."""
+
+    chain: tuple[NormalizedName, ...] = ()
+    """For a transitive dependency, where the file has the graph: the distributions that pull
+    it in, from a direct dependency down to its parent (``fastapi, starlette`` for anyio)."""
+
     def requirement(self) -> str:
-        """Return the requirement line that installs exactly this version."""
+        """Return the requirement line that installs exactly this distribution."""
         extras = f"[{','.join(sorted(self.extras))}]" if self.extras else ""
+        if self.url is not None:
+            return f"{self.name}{extras} @ {self.url}"
         return f"{self.name}{extras}=={self.version}"
 
 
