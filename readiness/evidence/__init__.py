@@ -1,0 +1,1 @@
+"""Evidence: what the tracker and the package index say about each distribution."""

@@ -1,0 +1,160 @@
+"""What every evidence service provides, and the evidence it returns."""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Generic, TypeVar
+
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from readiness._errors import ReadinessError
+
+
+class ServiceError(ReadinessError):
+    """Raised when an evidence service cannot work at all (a corrupt snapshot, a bad URL).
+
+    One distribution the index cannot answer for is not an error but data: its evidence
+    is ``unavailable``, with the reason.
+    """
+
+
+@dataclass(frozen=True)
+class Query:
+    """A distribution to find evidence for."""
+
+    name: NormalizedName
+    """Its normalized name."""
+
+    version: Version | None
+    """The pinned or installed version; None when there is none."""
+
+
+class WheelKind(enum.StrEnum):
+    """What the index offers the probed interpreter for the pinned version.
+
+    These are also the verdicts of a static scan (``--static``).
+    """
+
+    FREE_THREADED_WHEEL = "free-threaded-wheel"
+    """A wheel built for the interpreter's free-threaded ABI (``cp314t``) that it accepts."""
+
+    PURE = "pure"
+    """Only pure-Python wheels (``py3-none-any``) the interpreter accepts."""
+
+    SOURCE_BUILD_REQUIRED = "source-build-required"
+    """No wheel the interpreter accepts, but an sdist: installing it builds from source."""
+
+    NO_FREE_THREADED_WHEEL = "no-free-threaded-wheel"
+    """No wheel the interpreter accepts and no sdist: it cannot be installed."""
+
+    UNKNOWN = "unknown"
+    """The index does not list that version, or could not be asked."""
+
+
+@dataclass(frozen=True)
+class IndexEvidence:
+    """What the package index says about one pinned distribution."""
+
+    wheel: WheelKind
+    """What it offers the interpreter for the pinned version."""
+
+    yanked: bool = False
+    """The pinned version's files are all yanked."""
+
+    yanked_reason: str | None = None
+    """The index's reason for yanking, if it gives one."""
+
+    classifier: str | None = None
+    """Its ``Programming Language :: Python :: Free Threading :: ...`` classifier, if any."""
+
+    first_free_threaded: Version | None = None
+    """The earliest release after the pinned one with a wheel for the interpreter's
+    free-threaded tags; None when no later release has one."""
+
+    latest: Version | None = None
+    """The newest release on the index (not pre-releases unless pinned to one)."""
+
+    unavailable: str | None = None
+    """Why the index could not be asked (after retries); every other field is then unknown."""
+
+
+@dataclass(frozen=True)
+class TrackerRecord:
+    """One row of the py-free-threading tracker, normalized."""
+
+    display_name: str
+    """The project as the tracker names it (``NumPy``)."""
+
+    distributions: tuple[NormalizedName, ...]
+    """The index distribution names it covers; empty for what is not a distribution (CMake)."""
+
+    issue_url: str | None
+    """The upstream issue or pull request that tracks free-threading support."""
+
+    tested_in_ci: bool
+    """Tested against a free-threaded interpreter in the project's CI."""
+
+    release_on_index: bool
+    """A release with free-threaded wheels is on the index."""
+
+    first_version: str | None
+    """The first version with support, as the tracker writes it (``2.1.0``)."""
+
+    nightly_wheels: bool
+    """Nightly free-threaded wheels exist."""
+
+    nightly_url: str | None
+    """Where the nightly wheels are."""
+
+    notes: tuple[str, ...] = ()
+    """The texts of the row's footnotes."""
+
+    @property
+    def first_version_parsed(self) -> Version | None:
+        """``first_version`` as a version, where it is one."""
+        from packaging.version import InvalidVersion
+
+        if self.first_version is None:
+            return None
+        try:
+            return Version(self.first_version)
+        except InvalidVersion:
+            return None
+
+
+@dataclass(frozen=True)
+class TrackerSnapshot:
+    """The tracker as of one date."""
+
+    source: str
+    """Where the snapshot was taken from (a URL or a file), and its revision where known."""
+
+    taken: date
+    """The date of the snapshot's content."""
+
+    records: tuple[TrackerRecord, ...]
+    """Every row of the table, in the tracker's order."""
+
+    def by_distribution(self) -> Mapping[NormalizedName, TrackerRecord]:
+        """Return each covered distribution's record."""
+        return {name: record for record in self.records for name in record.distributions}
+
+
+EvidenceT = TypeVar("EvidenceT", IndexEvidence, TrackerRecord)
+
+
+class EvidenceService(ABC, Generic[EvidenceT]):
+    """A source of evidence about distributions: the tracker, the index."""
+
+    @abstractmethod
+    def query(self, query: Query) -> EvidenceT | None:
+        """Return the evidence for one distribution (None: this service knows nothing of it)."""
+
+    def query_all(self, queries: Iterable[Query]) -> dict[NormalizedName, EvidenceT | None]:
+        """Return the evidence for every query; an implementation may run them concurrently."""
+        return {query.name: self.query(query) for query in queries}
