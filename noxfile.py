@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import nox
 
@@ -59,3 +60,18 @@ def bench(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     python = _free_threaded_python(session)
     session.run("python", "scripts/bench_probe.py", "--python", python, *session.posargs)
+
+
+@nox.session(default=False)
+def refresh_data(session: nox.Session) -> None:
+    """Regenerate data/tracker.json from the free-threading tracker (the live page by default).
+
+    Where the tracker's copy shared beside this repository exists (../shared/tracker), it is
+    read instead; arguments after ``--`` go to scripts/refresh_tracker.py and replace that.
+    """
+    session.install("-e", ".")
+    arguments = list(session.posargs)
+    shared_copy = Path("../shared/tracker/tracking.md")
+    if not arguments and shared_copy.is_file():
+        arguments = ["--input", str(shared_copy)]
+    session.run("python", "scripts/refresh_tracker.py", *arguments)
