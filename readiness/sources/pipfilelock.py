@@ -1,0 +1,253 @@
+"""Pipenv's lock file (``Pipfile.lock``): the ``default`` packages, and others as asked.
+
+The format is pipfile-spec 6 (github.com/pypa/pipfile): JSON with a ``_meta`` object and one
+object per category, ``default`` for ``[packages]``, ``develop`` for ``[dev-packages]``, and
+pipenv's custom categories under their own names. Each entry pins ``"version": "==x"`` or
+names a ``git``, ``path`` or ``file`` source, with optional ``markers`` and ``extras``. The
+lock holds no dependency graph.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from readiness.sources.interface import (
+    Dependency,
+    DependencySource,
+    Origin,
+    Provenance,
+    ResolvedDependency,
+    Selection,
+    SkippedDependency,
+    SourceError,
+    Target,
+)
+
+SUPPORTED_PIPFILE_SPEC = 6
+"""The ``_meta.pipfile-spec`` this module reads (every pipenv since 2018 writes 6)."""
+
+_DEFAULT = "default"
+_DEVELOP = "develop"
+_DEV_GROUP = canonicalize_name("dev")
+# Pipfile categories beside the packages: `_meta`, and none other in spec 6.
+_NOT_CATEGORIES = frozenset({"_meta"})
+# The Pipfile's names for the lock's two standard categories (pipenv `utils/dependencies.py`,
+# get_lockfile_section_using_pipfile_category).
+_PIPFILE_CATEGORY = {_DEFAULT: "packages", _DEVELOP: "dev-packages"}
+
+
+class PipfileLockSource(DependencySource):
+    """A ``Pipfile.lock``: what ``pipenv sync`` installs for the interpreter."""
+
+    kind = "Pipfile.lock"
+    complete = True
+
+    def __init__(self, path: Path, selection: Selection) -> None:
+        self.path = path
+        self.selection = selection
+        self.pipfile = path.parent / "Pipfile"
+
+    def collect(self, target: Target) -> Iterator[Dependency]:
+        """Yield the entries of the selected categories, resolved or skipped by their markers.
+
+        Raises :class:`SourceError` for a file that is not JSON or not a pipfile-spec 6 lock,
+        a category asked for that it lacks, a git or path entry with no version, or a lock
+        that selects nothing for this interpreter.
+        """
+        document = self._load()
+        categories = self._categories(document)
+        declared = self._declared()
+        environment = dict(target.marker_environment)
+        results: list[Dependency] = []
+        seen: set[NormalizedName] = set()
+        for category in categories:
+            entries = document.get(category, {})
+            if not isinstance(entries, dict):
+                raise SourceError(
+                    f"malformed Pipfile.lock: {category!r} is not an object", path=self.path
+                )
+            for name, entry in entries.items():
+                dependency = self._dependency(name, entry, category, environment, declared)
+                # The project itself (`-e .`) is the user's code, not a dependency; a name in
+                # two categories is reported once, from the first selected.
+                if dependency is None or dependency.name in seen:
+                    continue
+                seen.add(dependency.name)
+                results.append(dependency)
+        if not any(isinstance(dependency, ResolvedDependency) for dependency in results):
+            raise SourceError(
+                "the lock selects no package for this interpreter",
+                path=self.path,
+                hint="check the lock's markers and the categories asked for (`--group dev`)",
+            )
+        yield from results
+
+    def _load(self) -> dict[str, Any]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise SourceError(f"cannot read the file: {e}", path=self.path) from e
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise SourceError(f"not valid JSON: {e.msg}", path=self.path, line=e.lineno) from e
+        if not isinstance(document, dict):
+            raise SourceError("malformed Pipfile.lock: not a JSON object", path=self.path)
+        meta = document.get("_meta")
+        spec = meta.get("pipfile-spec") if isinstance(meta, dict) else None
+        if spec != SUPPORTED_PIPFILE_SPEC:
+            raise SourceError(
+                f"Pipfile.lock pipfile-spec {spec!r} is not supported: readiness reads "
+                f"pipfile-spec {SUPPORTED_PIPFILE_SPEC}",
+                path=self.path,
+                hint="update readiness, or lock with a pipenv that writes pipfile-spec 6",
+            )
+        return document
+
+    def _categories(self, document: Mapping[str, Any]) -> list[str]:
+        """Return the categories to install: ``default``, and ``develop`` as ``pipenv --dev``.
+
+        ``--group dev`` (or ``all_groups``) selects ``develop``; another group name selects
+        pipenv's custom category of that name. ``no_dev`` changes nothing: pipenv installs
+        no dev packages unless asked.
+        """
+        present = [key for key in document if key not in _NOT_CATEGORIES]
+        by_name = {canonicalize_name(key): key for key in present}
+        by_name.setdefault(_DEV_GROUP, _DEVELOP)
+        chosen = [_DEFAULT]
+        if self.selection.all_groups:
+            chosen.extend(key for key in present if key != _DEFAULT)
+        for group in sorted(self.selection.groups):
+            key = by_name.get(canonicalize_name(group))
+            if key is None or key not in document:
+                raise SourceError(
+                    f"the lock has no category {group!r}",
+                    path=self.path,
+                    hint=f"the lock has: {', '.join(sorted(present)) or 'none'} (`dev` selects "
+                    "develop)",
+                )
+            if key not in chosen:
+                chosen.append(key)
+        return chosen
+
+    def _declared(self) -> frozenset[NormalizedName] | None:
+        """Return the names the Pipfile beside the lock asks for, or None without one."""
+        if not self.pipfile.is_file():
+            return None
+        try:
+            pipfile = tomllib.loads(self.pipfile.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+            raise SourceError(f"cannot read the Pipfile: {e}", path=self.pipfile) from e
+        names: set[NormalizedName] = set()
+        for key, table in pipfile.items():
+            if key in ("source", "requires", "pipenv", "scripts") or not isinstance(table, dict):
+                continue
+            names |= {canonicalize_name(name) for name in table}
+        return frozenset(names)
+
+    def _dependency(
+        self,
+        name: str,
+        entry: object,
+        category: str,
+        environment: Mapping[str, str],
+        declared: frozenset[NormalizedName] | None,
+    ) -> Dependency | None:
+        where = f'{category} "{name}"'
+        if not isinstance(entry, dict):
+            raise SourceError(f"malformed Pipfile.lock: {where} is not an object", path=self.path)
+        normalized = canonicalize_name(name)
+        origin = Origin(path=self.path, entry=where)
+        provenance, url = self._provenance(entry, where)
+        if provenance is Provenance.PATH and self._is_the_project(entry):
+            return None
+        version = self._version(entry, where)
+        marker_text = entry.get("markers")
+        if marker_text is not None:
+            try:
+                marker = Marker(str(marker_text))
+                holds = marker.evaluate(dict(environment))
+            except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName) as e:
+                raise SourceError(f"malformed Pipfile.lock: {where}: {e}", path=self.path) from e
+            if not holds:
+                return SkippedDependency(
+                    name=normalized,
+                    origin=origin,
+                    reason=f"marker `{marker}` is false for this interpreter",
+                    version=version,
+                )
+        if version is None:
+            raise SourceError(
+                f"{where} comes from {url} with no version: not supported yet",
+                path=self.path,
+                hint="readiness needs the version a git or path entry builds",
+            )
+        return ResolvedDependency(
+            name=normalized,
+            origin=origin,
+            version=version,
+            # NOTE: Pipfile.lock has no graph: a name counts as direct when the Pipfile asks for
+            # it, and every name does when there is no Pipfile to tell.
+            direct=declared is None or normalized in declared,
+            extras=frozenset(str(extra) for extra in entry.get("extras", [])),
+            provenance=provenance,
+            url=url,
+            editable=entry.get("editable") is True,
+        )
+
+    def _version(self, entry: Mapping[str, Any], where: str) -> Version | None:
+        pinned = entry.get("version")
+        if pinned is None:
+            return None
+        if not isinstance(pinned, str) or not pinned.startswith("=="):
+            raise SourceError(
+                f"malformed Pipfile.lock: {where}: version {pinned!r} is not pinned with ==",
+                path=self.path,
+            )
+        try:
+            return Version(pinned.removeprefix("=="))
+        except InvalidVersion as e:
+            raise SourceError(f"malformed Pipfile.lock: {where}: {e}", path=self.path) from e
+
+    def _provenance(self, entry: Mapping[str, Any], where: str) -> tuple[Provenance, str | None]:
+        """Tell where an entry comes from; pipenv writes ``git``/``ref``, ``path`` or ``file``."""
+        for vcs in ("git", "hg", "svn", "bzr"):
+            if isinstance(entry.get(vcs), str):
+                url = entry[vcs]
+                url = url if url.startswith(f"{vcs}+") else f"{vcs}+{url}"
+                if entry.get("ref"):
+                    url += f"@{entry['ref']}"
+                if entry.get("subdirectory"):
+                    url += f"#subdirectory={entry['subdirectory']}"
+                return Provenance.VCS, url
+        if isinstance(entry.get("path"), str):
+            return Provenance.PATH, self._local(entry["path"]).as_uri()
+        if isinstance(entry.get("file"), str):
+            file = entry["file"]
+            if file.startswith("file:") or "://" not in file:
+                local = file if file.startswith("file:") else self._local(file).as_uri()
+                return Provenance.PATH, local
+            return Provenance.URL, file
+        if "version" not in entry:
+            raise SourceError(
+                f"malformed Pipfile.lock: {where} has no version and no source", path=self.path
+            )
+        return Provenance.INDEX, None
+
+    def _local(self, path: str) -> Path:
+        # Pipenv writes paths relative to the Pipfile's folder, the lock's.
+        return Path(os.path.normpath(self.path.parent.absolute() / path))
+
+    def _is_the_project(self, entry: Mapping[str, Any]) -> bool:
+        """Tell the project itself (``pipenv install -e .``): the user's own code."""
+        path = entry.get("path")
+        return isinstance(path, str) and self._local(path) == self._local(".")
