@@ -73,4 +73,10 @@ class Interpreter:
 
     def target(self) -> Target:
         """Return what dependency sources select for when they select for this interpreter."""
-        return Target(marker_environment=dict(self.marker_environment), tags=self.wheel_tags())
+        return Target(
+            marker_environment=dict(self.marker_environment),
+            tags=self.wheel_tags(),
+            python=self.executable,
+            python_version=self.version_tag,
+            platform=self.platform,
+        )

@@ -29,6 +29,22 @@ class Target:
     tags: Sequence[Tag]
     """Wheel tags the interpreter accepts, most preferred first."""
 
+    python: Path | None = None
+    """An interpreter that resolvers run to resolve for this target: the target itself when
+    it is real; for a synthesized target, any free-threaded CPython at hand (uv takes the
+    free-threaded ABI from it), or None."""
+
+    python_version: str | None = None
+    """The version asked for, ``3.14t`` (``t``: free-threaded); None when not known."""
+
+    platform: str | None = None
+    """The platform, as ``sysconfig.get_platform()`` spells it: ``linux-x86_64``,
+    ``win-amd64``, ``macosx-11.0-arm64``; None when not known."""
+
+    synthetic: bool = False
+    """True when no interpreter of this version reported it: it was synthesized from
+    ``python_version`` and ``platform``, so resolvers are told those by flags."""
+
 
 @dataclass(frozen=True)
 class Selection:

@@ -1,8 +1,14 @@
-"""Requirements files in pip's format, read as exact ``name==version`` pins.
+"""Requirements files in pip's format: exact pins, or anything pip takes given a resolver.
 
 The format follows pip's own parser (``pip/_internal/req/req_file.py``): a trailing backslash
 joins lines, ``#`` starts a comment at the start of a line or after whitespace, ``${NAME}``
-expands from the environment, and a line that begins with ``-`` holds options.
+expands from the environment, and a line that begins with ``-`` holds options. A line is a
+PEP 508 requirement, ``name @ url``, a bare URL or local path (named by ``#egg=``, the file
+name or the project's pyproject.toml), a VCS reference, or ``-e`` with a path or VCS URL.
+
+Without a resolver every line must pin one version (``name==1.0``). With one, every line goes
+to the resolver, pinned or not, with the constraints (``-c``) beside them, and the source
+yields the complete resolved set.
 """
 
 from __future__ import annotations
@@ -13,10 +19,18 @@ import shlex
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
-from packaging.markers import UndefinedComparison, UndefinedEnvironmentName
+from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import NormalizedName, canonicalize_name
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 from packaging.version import InvalidVersion, Version
 
 from readiness.sources.interface import (
@@ -28,6 +42,13 @@ from readiness.sources.interface import (
     SkippedDependency,
     SourceError,
     Target,
+)
+from readiness.sources.resolve import (
+    VCS_SCHEMES,
+    RequirementLine,
+    Resolver,
+    collect_resolved,
+    local_project_name,
 )
 
 # NOTE: the three patterns are pip's (pip/_internal/req/req_file.py: COMMENT_RE, ENV_VAR_RE):
@@ -45,27 +66,19 @@ _ARCHIVE_SUFFIXES = (".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".ta
 
 _PIN_HINT = "pin it, e.g. with uv pip compile or pip-compile"
 
+# pip tells a PEP 508 `name @ url` line from a bare URL by the name before the `@`.
+_NAMED_URL = re.compile(r"^\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
 
-@dataclass(frozen=True)
-class _Pin:
-    """One requirement line, parsed and checked to pin one version."""
-
-    requirement: Requirement
-    """The parsed requirement."""
-
-    version: Version
-    """The one version it pins."""
-
-    origin: Origin
-    """The file and first physical line it came from."""
+# pip's _strip_extras (pip/_internal/req/constructors.py): `./path[extra]` asks for extras.
+_PATH_EXTRAS = re.compile(r"^(?P<path>.+?)(?P<extras>\[[^\]]*\])$")
 
 
 @dataclass
 class _ReadState:
     """What reading a requirements file and its includes has gathered so far."""
 
-    pins: list[_Pin] = field(default_factory=list)
-    """Every requirement line, in reading order (includes where they are included)."""
+    lines: list[RequirementLine] = field(default_factory=list)
+    """Every requirement and constraint line, in reading order (includes where included)."""
 
     index_url: str | None = None
     """The last ``--index-url`` read."""
@@ -95,25 +108,41 @@ class _Option:
 
 
 class RequirementsSource(DependencySource):
-    """A pip requirements file whose every requirement pins one version."""
+    """A pip requirements file: exact pins, or, given a resolver, anything pip accepts.
+
+    ``complete`` is True when a resolver is given: :meth:`collect` then yields the whole
+    resolved set (transitive dependencies too, each at one version), so the installer adds
+    nothing. Without one it is False: the installer adds what the pins require.
+    """
 
     kind = "requirements"
-    complete = False
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, resolver: Resolver | None = None) -> None:
         self.path = path
+        self.resolver = resolver
+        self.complete = resolver is not None
         self._read: _ReadState | None = None
 
     def collect(self, target: Target) -> Iterator[Dependency]:
-        """Yield each pinned distribution once, skipped where its marker is false for ``target``.
+        """Yield each distribution once, skipped where its marker is false for ``target``.
 
-        Raises :class:`SourceError` for a line that is not valid, not pinned, or not supported,
-        and for two lines that pin one distribution to two versions on this interpreter.
+        Without a resolver, every line must pin one version. With one, every line goes to the
+        resolver for ``target`` with the file's constraints and index options.
+        Raises :class:`SourceError` for a line that is not valid, not pinned (without a
+        resolver), or not supported, a missing included or constraints file, two lines that
+        pin one distribution to two versions (without a resolver), and requirements the
+        resolver cannot satisfy (naming the line it blames).
         """
-        pins_by_name: dict[NormalizedName, list[tuple[_Pin, bool]]] = {}
-        for pin in self._state().pins:
-            name = canonicalize_name(pin.requirement.name)
-            pins_by_name.setdefault(name, []).append((pin, _applies(pin, target)))
+        state = self._state()
+        if self.resolver is not None:
+            yield from collect_resolved(state.lines, target, self.index_options(), self.resolver)
+            return
+        pins_by_name: dict[NormalizedName, list[tuple[RequirementLine, bool]]] = {}
+        for line in state.lines:
+            if line.constraint or line.name is None:
+                # Constraints only narrow what a resolver picks; every line here is one version.
+                continue
+            pins_by_name.setdefault(line.name, []).append((line, _applies(line, target)))
         results = [_one_per_name(name, pins) for name, pins in pins_by_name.items()]
         yield from results
 
@@ -129,15 +158,15 @@ class RequirementsSource(DependencySource):
 
     def _state(self) -> _ReadState:
         if self._read is None:
-            reader = _RequirementsReader()
+            reader = _RequirementsReader(pins_only=self.resolver is None)
             reader.read(self.path, included_from=None)
             self._read = reader.state
         return self._read
 
 
-def _applies(pin: _Pin, target: Target) -> bool:
-    """Return whether ``pin``'s marker holds for ``target`` (pip evaluates with extra "")."""
-    marker = pin.requirement.marker
+def _applies(line: RequirementLine, target: Target) -> bool:
+    """Return whether ``line``'s marker holds for ``target`` (pip evaluates with extra "")."""
+    marker = line.marker
     if marker is None:
         return True
     try:
@@ -145,12 +174,12 @@ def _applies(pin: _Pin, target: Target) -> bool:
     except (UndefinedComparison, UndefinedEnvironmentName) as e:
         raise SourceError(
             f"marker `{marker}` cannot be evaluated: {e}",
-            path=pin.origin.path,
-            line=pin.origin.line,
+            path=line.origin.path,
+            line=line.origin.line,
         ) from e
 
 
-def _one_per_name(name: NormalizedName, pins: list[tuple[_Pin, bool]]) -> Dependency:
+def _one_per_name(name: NormalizedName, pins: list[tuple[RequirementLine, bool]]) -> Dependency:
     """Merge the lines that name one distribution into one result, or raise on a conflict."""
     applicable = [pin for pin, applies in pins if applies]
     if not applicable:
@@ -158,34 +187,42 @@ def _one_per_name(name: NormalizedName, pins: list[tuple[_Pin, bool]]) -> Depend
         return SkippedDependency(
             name=name,
             origin=first.origin,
-            reason=f"marker `{first.requirement.marker}` is false for this interpreter",
-            version=first.version,
+            reason=f"marker `{first.marker}` is false for this interpreter",
+            version=first.pinned,
         )
     chosen = applicable[0]
     for other in applicable[1:]:
-        if other.version != chosen.version:
+        if other.pinned != chosen.pinned:
             raise SourceError(
-                f"`{name}` is pinned to {other.version} here but to {chosen.version} at "
+                f"`{name}` is pinned to {other.pinned} here but to {chosen.pinned} at "
                 f"{chosen.origin}; keep one pin",
                 path=other.origin.path,
                 line=other.origin.line,
             )
-    extras = frozenset(
-        canonicalize_name(extra) for pin in applicable for extra in pin.requirement.extras
-    )
+    assert chosen.pinned is not None  # noqa: S101 -- pins_only reading checked every line
+    extras = frozenset(extra for pin in applicable for extra in pin.extras)
     return ResolvedDependency(
-        name=name, origin=chosen.origin, version=chosen.version, direct=True, extras=extras
+        name=name, origin=chosen.origin, version=chosen.pinned, direct=True, extras=extras
     )
 
 
 class _RequirementsReader:
     """Reads one requirements file and, recursively, the files it includes."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, pins_only: bool) -> None:
         self.state = _ReadState()
+        self.pins_only = pins_only
+        """Every requirement must pin one version from an index (there is no resolver)."""
+        self.constraints = False
+        """The file being read is a constraints file (``-c``)."""
 
-    def read(self, path: Path, *, included_from: tuple[Path, int] | None) -> None:
-        """Read ``path``; ``included_from`` is the including file and line, for messages."""
+    def read(
+        self, path: Path, *, included_from: tuple[Path, int] | None, constraints: bool = False
+    ) -> None:
+        """Read ``path``; ``included_from`` is the including file and line, for messages.
+
+        ``constraints``: read it as a constraints file, whose lines limit versions only.
+        """
         blame_path, blame_line = included_from or (path, None)
         text = _read_text(path, blame_path, blame_line)
         resolved = path.resolve()
@@ -198,11 +235,13 @@ class _RequirementsReader:
                 line=blame_line,
             )
         self.state.reading.append(resolved)
+        outer, self.constraints = self.constraints, constraints
         try:
             for line_number, line in _logical_lines(text):
                 self._read_line(line, path, line_number)
         finally:
             self.state.reading.pop()
+            self.constraints = outer
 
     def _read_line(self, line: str, path: Path, line_number: int) -> None:
         requirement_text, options_text = _split_requirement_and_options(line)
@@ -228,7 +267,11 @@ class _RequirementsReader:
                     path=path,
                     line=line_number,
                 )
-        self.state.pins.append(_parse_pin(text, Origin(path=path, line=line_number)))
+        origin = Origin(path=path, line=line_number)
+        line = _parse_line(text, origin, constraint=self.constraints)
+        if self.pins_only and not self.constraints:
+            _check_pinned(text, line)
+        self.state.lines.append(line)
 
     def _read_options(self, options: list[str], path: Path, line_number: int) -> None:
         for option, value in _option_pairs(options, path, line_number, _takes_value_on_own_line):
@@ -251,7 +294,19 @@ class _RequirementsReader:
                 path=path,
                 line=line_number,
             )
+        # As pip (req_file.py, _parse_and_recurse): `-r` in a constraints file reads
+        # requirements, `-c` anywhere reads constraints.
         self.read(path.parent / value, included_from=(path, line_number))
+
+    def include_constraints(self, value: str, path: Path, line_number: int) -> None:
+        """Read the constraints file ``value`` names, relative to the including file."""
+        if _URL_SCHEME.match(value) and not _is_windows_drive(value):
+            raise SourceError(
+                f"`-c {value}`: a constraints file by URL is not supported yet",
+                path=path,
+                line=line_number,
+            )
+        self.read(path.parent / value, included_from=(path, line_number), constraints=True)
 
     def set_index_url(self, value: str, path: Path, line_number: int) -> None:
         """Replace the index, as pip does for each ``--index-url`` it reads."""
@@ -275,24 +330,33 @@ class _RequirementsReader:
         """Use no index at all, only find-links."""
         self.state.no_index = True
 
-    def refuse_editable(self, value: str, path: Path, line_number: int) -> None:
-        """Refuse ``-e``: an editable install is a source tree, not a pinned distribution."""
-        raise SourceError(
-            f"`-e {value}`: editable requirements are not supported yet; list pinned "
-            "distributions (name==version)",
-            path=path,
-            line=line_number,
-        )
+    def add_editable(self, value: str, path: Path, line_number: int) -> None:
+        """Read ``-e``: a local project folder or a VCS URL, installed in editable mode."""
+        if self.constraints:
+            # pip: "Editable requirements are not allowed as constraints" (req_file.py).
+            raise SourceError(
+                f"`-e {value}`: an editable requirement cannot be a constraint",
+                path=path,
+                line=line_number,
+            )
+        if self.pins_only:
+            raise SourceError(
+                f"`-e {value}`: editable requirements are not supported without resolving; "
+                "list pinned distributions (name==version)",
+                path=path,
+                line=line_number,
+            )
+        origin = Origin(path=path, line=line_number)
+        self.state.lines.append(_parse_location(value, origin, constraint=False, editable=True))
 
 
 _LINE_OPTIONS: dict[str, _Option] = {
     "-r": _Option(True, _RequirementsReader.include),
     "--requirement": _Option(True, _RequirementsReader.include),
-    # Constraints narrow what a resolver may pick; every line here is already one version.
-    "-c": _Option(True, None),
-    "--constraint": _Option(True, None),
-    "-e": _Option(True, _RequirementsReader.refuse_editable),
-    "--editable": _Option(True, _RequirementsReader.refuse_editable),
+    "-c": _Option(True, _RequirementsReader.include_constraints),
+    "--constraint": _Option(True, _RequirementsReader.include_constraints),
+    "-e": _Option(True, _RequirementsReader.add_editable),
+    "--editable": _Option(True, _RequirementsReader.add_editable),
     "-i": _Option(True, _RequirementsReader.set_index_url),
     "--index-url": _Option(True, _RequirementsReader.set_index_url),
     "--extra-index-url": _Option(True, _RequirementsReader.add_extra_index_url),
@@ -428,10 +492,10 @@ def _looks_like_url_or_path(text: str) -> bool:
     return head.lower().endswith(_ARCHIVE_SUFFIXES)
 
 
-def _parse_pin(text: str, origin: Origin) -> _Pin:
-    """Parse one requirement and check that it pins exactly one version."""
-    if _looks_like_url_or_path(text):
-        raise _not_supported(text, origin)
+def _parse_line(text: str, origin: Origin, *, constraint: bool) -> RequirementLine:
+    """Parse one requirement line: PEP 508, ``name @ url``, or a bare URL or local path."""
+    if not _NAMED_URL.match(text) and _looks_like_url_or_path(text):
+        return _parse_location(text, origin, constraint=constraint, editable=False)
     try:
         requirement = Requirement(text)
     except InvalidRequirement as e:
@@ -442,19 +506,182 @@ def _parse_pin(text: str, origin: Origin) -> _Pin:
             path=origin.path,
             line=origin.line,
         ) from e
-    if requirement.url:
-        raise _not_supported(text, origin)
-    version = _pinned_version(requirement, text, origin)
-    if version is None:
+    marker, requirement.marker = requirement.marker, None
+    return RequirementLine(
+        text=str(requirement),
+        origin=origin,
+        name=canonicalize_name(requirement.name),
+        marker=marker,
+        extras=frozenset(canonicalize_name(extra) for extra in requirement.extras),
+        constraint=constraint,
+        url=requirement.url or None,
+        pinned=None if requirement.url else _pinned_version(requirement),
+    )
+
+
+def _parse_location(
+    text: str, origin: Origin, *, constraint: bool, editable: bool
+) -> RequirementLine:
+    """Parse a bare URL or local path (pip's parse_req_from_line), with marker and extras."""
+    is_url = "://" in text.split(";", 1)[0] or text.startswith("file:")
+    # pip's rule: after a URL, a marker follows "; " (a URL may hold ";"); after a path, ";".
+    location, _, marker_text = text.partition("; " if is_url else ";")
+    location = location.strip()
+    marker = _parse_marker(marker_text, origin) if marker_text.strip() else None
+    extras: frozenset[NormalizedName] = frozenset()
+    if not is_url:
+        found = _PATH_EXTRAS.match(location)
+        if found is not None:
+            location = found["path"]
+            extras = frozenset(
+                canonicalize_name(extra.strip())
+                for extra in found["extras"].strip("[]").split(",")
+                if extra.strip()
+            )
+    if is_url:
+        url = location
+        name = _name_of_url(url)
+    else:
+        path = _local_path(location, origin)
+        url = path.as_uri()
+        name = local_project_name(path) if path.is_dir() else _name_of_file(path.name)
+    if constraint and name is None:
+        # pip: "Unnamed requirements are not allowed as constraints" (req_file.py).
         raise SourceError(
-            f"requirement `{text}` is not pinned to one version (name==version); {_PIN_HINT}",
+            f"`{text}`: a constraint must name its distribution (name @ url)",
             path=origin.path,
             line=origin.line,
         )
-    return _Pin(requirement=requirement, version=version, origin=origin)
+    if editable:
+        written = url if is_url else str(_url_to_path(url))
+    elif name is not None:
+        written = f"{name}{_extras_text(extras)} @ {_without_egg(url)}"
+    else:
+        written = url if is_url else str(_url_to_path(url))
+    return RequirementLine(
+        text=written,
+        origin=origin,
+        name=name,
+        marker=marker,
+        extras=extras,
+        constraint=constraint,
+        editable=editable,
+        url=url,
+    )
 
 
-def _pinned_version(requirement: Requirement, text: str, origin: Origin) -> Version | None:
+def _parse_marker(text: str, origin: Origin) -> Marker:
+    try:
+        return Marker(text.strip())
+    except InvalidMarker as e:
+        raise SourceError(
+            f"`{text.strip()}` is not a valid marker: {str(e).splitlines()[0]}",
+            path=origin.path,
+            line=origin.line,
+        ) from e
+
+
+def _local_path(location: str, origin: Origin) -> Path:
+    """Return the absolute path a line names, relative to the folder of its file."""
+    # NOTE: pip takes a relative path from the working directory; readiness runs anywhere,
+    # and a requirements file almost always sits in the folder pip is run from.
+    if location.startswith("file:"):
+        path = _url_to_path(location)
+    else:
+        try:
+            path = Path(location).expanduser()
+        except RuntimeError:
+            # No home folder to expand `~` into: the path is taken as written.
+            path = Path(location)
+    if not path.is_absolute():
+        path = origin.path.parent.absolute() / path
+    try:
+        exists = path.exists()
+    except (OSError, ValueError):
+        exists = False
+    if not exists:
+        raise SourceError(
+            f"`{location}` looks like a local path, but {path} does not exist",
+            path=origin.path,
+            line=origin.line,
+        )
+    return Path(os.path.normpath(path))
+
+
+def _url_to_path(url: str) -> Path:
+    if not url.startswith("file:"):
+        return Path(url)
+    return Path(unquote(urlsplit(url).path))
+
+
+def _name_of_url(url: str) -> NormalizedName | None:
+    """Name a URL by its ``#egg=`` fragment, else by its wheel or sdist file name."""
+    fragment = urlsplit(url).fragment
+    for part in fragment.split("&"):
+        key, _, value = part.partition("=")
+        if key == "egg" and value:
+            try:
+                return canonicalize_name(Requirement(value).name)
+            except InvalidRequirement:
+                return None
+    if url.startswith(VCS_SCHEMES):
+        return None
+    return _name_of_file(unquote(urlsplit(url).path).rsplit("/", 1)[-1])
+
+
+def _name_of_file(filename: str) -> NormalizedName | None:
+    try:
+        return parse_wheel_filename(filename)[0]
+    except InvalidWheelFilename:
+        pass
+    try:
+        return parse_sdist_filename(filename)[0]
+    except InvalidSdistFilename:
+        return None
+
+
+def _without_egg(url: str) -> str:
+    """Drop the ``#egg=`` fragment (PEP 508 names the distribution before the ``@``)."""
+    base, _, fragment = url.partition("#")
+    kept = [part for part in fragment.split("&") if part and not part.startswith("egg=")]
+    return f"{base}#{'&'.join(kept)}" if kept else base
+
+
+def _extras_text(extras: frozenset[NormalizedName]) -> str:
+    return f"[{','.join(sorted(extras))}]" if extras else ""
+
+
+def _check_pinned(text: str, line: RequirementLine) -> None:
+    """Without a resolver, refuse a line that is not ``name==version`` from an index."""
+    origin = line.origin
+    if line.url is not None or line.editable or line.name is None:
+        raise SourceError(
+            f"`{text}`: URLs and local paths are not supported without resolving; list "
+            "pinned distributions (name==version)",
+            path=origin.path,
+            line=origin.line,
+        )
+    if line.pinned is not None:
+        return
+    if "===" in text:
+        # `===` compares strings and may name a version PEP 440 cannot parse.
+        written = text.split("===", 1)[1].split(";", 1)[0].strip()
+        try:
+            Version(written)
+        except InvalidVersion:
+            raise SourceError(
+                f"`{text}`: a version that is not PEP 440 is not supported yet",
+                path=origin.path,
+                line=origin.line,
+            ) from None
+    raise SourceError(
+        f"requirement `{text}` is not pinned to one version (name==version); {_PIN_HINT}",
+        path=origin.path,
+        line=origin.line,
+    )
+
+
+def _pinned_version(requirement: Requirement) -> Version | None:
     """Return the one version ``requirement`` allows, or None when it allows a range."""
     exact = {
         spec.version
@@ -466,22 +693,8 @@ def _pinned_version(requirement: Requirement, text: str, origin: Origin) -> Vers
     (written,) = exact
     try:
         version = Version(written)
-    except InvalidVersion as e:
-        # `===` compares strings and may name a version PEP 440 cannot parse.
-        raise SourceError(
-            f"`{text}`: a version that is not PEP 440 is not supported yet",
-            path=origin.path,
-            line=origin.line,
-        ) from e
+    except InvalidVersion:
+        return None
     if not requirement.specifier.contains(version, prereleases=True):
         return None
     return version
-
-
-def _not_supported(text: str, origin: Origin) -> SourceError:
-    return SourceError(
-        f"`{text}`: URLs and local paths are not supported yet; list pinned distributions "
-        "(name==version)",
-        path=origin.path,
-        line=origin.line,
-    )

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator, Sequence
+
 import pytest
 from packaging import tags
+from packaging.version import Version
 
-from readiness.sources.interface import Target
+from readiness.sources.interface import IndexOptions, ResolvedDependency, Target
+from readiness.sources.resolve import RequirementLine, Resolver
+from tests.sources.index import build_index, serve
 
 
 def _linux(version: tuple[int, int, int], abi: str) -> Target:
@@ -66,3 +72,58 @@ def windows_310() -> Target:
             *tags.compatible_tags((3, 10), "cp310", ["win_amd64"]),
         ],
     )
+
+
+# The resolver tests: a local index, and a resolver that records what it is asked.
+
+
+@pytest.fixture(scope="session")
+def index_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The simple index of tests/sources/index.py, served on 127.0.0.1."""
+    with serve(build_index(tmp_path_factory.mktemp("index"))) as url:
+        yield url
+
+
+@pytest.fixture
+def quiet_installers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the user's uv and pip configuration out of a test that names its own index."""
+    monkeypatch.setenv("UV_NO_CONFIG", "1")
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    for name in ("PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "UV_INDEX_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+class RecordingResolver(Resolver):
+    """A resolver that records its calls and answers each named line at version 1.0."""
+
+    name = "recording"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[list[RequirementLine], Target, IndexOptions]] = []
+
+    def resolve(
+        self,
+        requirements: Sequence[RequirementLine],
+        target: Target,
+        index_options: IndexOptions,
+    ) -> list[ResolvedDependency]:
+        self.calls.append((list(requirements), target, index_options))
+        answer: dict[str, ResolvedDependency] = {}
+        for line in requirements:
+            if line.name is not None and not line.constraint:
+                answer.setdefault(
+                    line.name,
+                    ResolvedDependency(name=line.name, origin=line.origin, version=Version("1.0")),
+                )
+        return list(answer.values())
+
+    @property
+    def lines(self) -> list[RequirementLine]:
+        """The lines of the one call."""
+        [(lines, _, _)] = self.calls
+        return lines
+
+
+@pytest.fixture
+def recording() -> RecordingResolver:
+    return RecordingResolver()

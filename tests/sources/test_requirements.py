@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
+from readiness.interpreter.inspect import inspect_interpreter
 from readiness.sources.interface import (
     Dependency,
     IndexOptions,
@@ -19,6 +20,8 @@ from readiness.sources.interface import (
     Target,
 )
 from readiness.sources.requirements import RequirementsSource
+from readiness.sources.resolve import PipResolver, pick_resolver
+from tests.sources.conftest import RecordingResolver
 from tests.sources.outcomes import (
     LINUX_313_DEV,
     LOCKDEMO,
@@ -213,11 +216,14 @@ def test_ranges_are_not_pins(tmp_path: Path, linux_313t: Target, line: str) -> N
         "-r https://example.invalid/requirements.txt",
     ],
 )
-def test_editables_urls_and_paths_are_not_supported_yet(
+def test_editables_urls_and_paths_need_a_resolver(
     tmp_path: Path, linux_313t: Target, line: str
 ) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "vendor" / "pkg").mkdir(parents=True)
+    (tmp_path / "pkg-1.0-py3-none-any.whl").write_bytes(b"")
     path = write(tmp_path, "r.txt", f"six==1.17.0\n{line}\n")
-    with pytest.raises(SourceError, match="not supported yet") as raised:
+    with pytest.raises(SourceError, match="not supported") as raised:
         collect(path, linux_313t)
     assert str(raised.value).startswith(f"{path}:2: ")
 
@@ -294,9 +300,19 @@ def test_utf8_bom_and_crlf(tmp_path: Path, linux_313t: Target) -> None:
     assert resolved(collect(path, linux_313t)) == {("six", "1.17.0"), ("idna", "3.11")}
 
 
-def test_constraints_are_accepted_and_ignored(tmp_path: Path, linux_313t: Target) -> None:
-    path = write(tmp_path, "r.txt", "-c constraints-that-do-not-exist.txt\nsix==1.17.0\n")
+def test_constraints_are_read_and_do_not_add_distributions(
+    tmp_path: Path, linux_313t: Target
+) -> None:
+    write(tmp_path, "sub/constraints.txt", "idna<4\n")
+    path = write(tmp_path, "r.txt", "-c sub/constraints.txt\nsix==1.17.0\n")
     assert resolved(collect(path, linux_313t)) == {("six", "1.17.0")}
+
+
+def test_missing_constraints_file_names_the_line(tmp_path: Path, linux_313t: Target) -> None:
+    path = write(tmp_path, "r.txt", "six==1.17.0\n-c nowhere.txt\n")
+    with pytest.raises(SourceError, match="does not exist") as raised:
+        collect(path, linux_313t)
+    assert str(raised.value).startswith(f"{path}:2: ")
 
 
 # Index options.
@@ -421,3 +437,167 @@ def test_any_text_is_read_or_refused_with_source_error(text: str, other: str) ->
         except SourceError:
             return
         one_per_name(found)
+
+
+# With a resolver: every line of pip's syntax goes to it.
+
+
+def resolved_lines(path: Path, recording: RecordingResolver, target: Target) -> list[Dependency]:
+    source = RequirementsSource(path, resolver=recording)
+    assert source.complete is True
+    return list(source.collect(target))
+
+
+def test_every_line_goes_to_the_resolver_with_its_origin(
+    tmp_path: Path, linux_313t: Target, recording: RecordingResolver
+) -> None:
+    path = write(
+        tmp_path,
+        "requirements.in",
+        "requests>=2\nsix==1.17.0\nattrs\npywin32 ; sys_platform == 'win32'\n-c sub/c.txt\n",
+    )
+    constraints = write(tmp_path, "sub/c.txt", "urllib3<2 ; python_version >= '3'\n-r more.txt\n")
+    more = write(tmp_path, "sub/more.txt", "idna\n")
+    found = resolved_lines(path, recording, linux_313t)
+    assert [(line.text, line.origin, line.constraint) for line in recording.lines] == [
+        ("requests>=2", Origin(path, 1), False),
+        ("six==1.17.0", Origin(path, 2), False),
+        ("attrs", Origin(path, 3), False),
+        ("urllib3<2", Origin(constraints, 1), True),
+        # As pip: `-r` inside a constraints file reads requirements.
+        ("idna", Origin(more, 1), False),
+    ]
+    assert skipped(found) == {
+        "pywin32": 'marker `sys_platform == "win32"` is false for this interpreter'
+    }
+    assert {dep.name for dep in found if isinstance(dep, ResolvedDependency)} == {
+        "requests",
+        "six",
+        "attrs",
+        "idna",
+    }
+    [(_, target, options)] = recording.calls
+    assert target is linux_313t
+    assert options == IndexOptions()
+
+
+def test_urls_paths_editables_and_vcs(
+    tmp_path: Path, linux_313t: Target, recording: RecordingResolver
+) -> None:
+    project = tmp_path / "projects" / "app"
+    project.mkdir(parents=True)
+    (project / "pyproject.toml").write_text('[project]\nname = "My_App"\nversion = "1"\n')
+    (tmp_path / "wheels").mkdir()
+    wheel = tmp_path / "wheels" / "alpha-1.0-py3-none-any.whl"
+    wheel.write_bytes(b"")
+    path = write(
+        tmp_path,
+        "requirements.txt",
+        "-e ./projects/app\n"
+        "./projects/app[cli] ; os_name == 'posix'\n"
+        "wheels/alpha-1.0-py3-none-any.whl\n"
+        "beta @ https://127.0.0.1:9/beta-2.0.tar.gz\n"
+        "https://127.0.0.1:9/files/gamma-3.0-py3-none-any.whl#sha256=00\n"
+        "git+https://127.0.0.1:9/delta.git@v1#egg=delta\n"
+        "-e git+https://127.0.0.1:9/eps.git@main#egg=eps\n"
+        "https://127.0.0.1:9/unnamed/archive\n",
+    )
+    resolved_lines(path, recording, linux_313t)
+    lines = recording.lines
+    assert [(line.installer_line(), line.name) for line in lines] == [
+        (f"-e {project}", "my-app"),
+        (f"my-app[cli] @ {project.as_uri()}", "my-app"),
+        (f"alpha @ {wheel.as_uri()}", "alpha"),
+        ("beta @ https://127.0.0.1:9/beta-2.0.tar.gz", "beta"),
+        (
+            "gamma @ https://127.0.0.1:9/files/gamma-3.0-py3-none-any.whl#sha256=00",
+            "gamma",
+        ),
+        ("delta @ git+https://127.0.0.1:9/delta.git@v1", "delta"),
+        ("-e git+https://127.0.0.1:9/eps.git@main#egg=eps", "eps"),
+        ("https://127.0.0.1:9/unnamed/archive", None),
+    ]
+    assert [line.origin.line for line in lines] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert lines[0].editable
+    assert lines[6].editable
+    assert lines[1].extras == {"cli"}
+    assert str(lines[1].marker) == 'os_name == "posix"'
+    assert lines[5].url == "git+https://127.0.0.1:9/delta.git@v1#egg=delta"
+
+
+def test_continuation_into_a_comment_line_ends_it(
+    tmp_path: Path, linux_313t: Target, recording: RecordingResolver
+) -> None:
+    # pip's join_lines: a comment line never continues a line, and ends a continued one.
+    path = write(tmp_path, "r.txt", "alpha \\\n# a comment \\\nbeta\ngamma>=1,\\\n<2\n")
+    resolved_lines(path, recording, linux_313t)
+    assert [(line.text, line.origin.line) for line in recording.lines] == [
+        ("alpha", 1),
+        ("beta", 3),
+        ("gamma<2,>=1", 4),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("./not-there\n", "does not exist"),
+        ("-c nowhere.txt\n", "does not exist"),
+        ("-c c.txt\n", "must name its distribution"),
+        ("-c e.txt\n", "cannot be a constraint"),
+        ("https://127.0.0.1:9/x.whl ; python_version >> '3'\n", "not a valid marker"),
+    ],
+)
+def test_bad_lines_with_a_resolver(
+    tmp_path: Path,
+    linux_313t: Target,
+    recording: RecordingResolver,
+    text: str,
+    expected: str,
+) -> None:
+    write(tmp_path, "c.txt", "https://127.0.0.1:9/unnamed/archive\n")
+    write(tmp_path, "e.txt", "-e .\n")
+    path = write(tmp_path, "r.txt", text)
+    with pytest.raises(SourceError, match=expected) as raised:
+        resolved_lines(path, recording, linux_313t)
+    assert raised.value.line == 1
+
+
+@pytest.mark.freethreaded
+@pytest.mark.usefixtures("quiet_installers")
+def test_a_range_resolved_by_uv_for_the_real_interpreter(
+    tmp_path: Path, freethreaded_python: Path, index_url: str
+) -> None:
+    path = write(
+        tmp_path,
+        "requirements.in",
+        f"--index-url {index_url}\n# the app\ngamma>=1\n-c constraints.txt\n",
+    )
+    write(tmp_path, "constraints.txt", "alpha<1.1\n")
+    target = inspect_interpreter(freethreaded_python).target()
+    collected = list(RequirementsSource(path, pick_resolver()).collect(target))
+    found: dict[str, ResolvedDependency] = {
+        dep.name: dep for dep in collected if isinstance(dep, ResolvedDependency)
+    }
+    assert len(found) == len(collected)
+    assert {name: str(dep.version) for name, dep in found.items()} == {
+        "gamma": "1.0",
+        "beta": "2.0",
+        "alpha": "1.0",
+    }
+    gamma, alpha = found["gamma"], found["alpha"]
+    assert gamma.origin == Origin(path, 3)
+    assert alpha.chain == ("gamma", "beta")
+    assert not alpha.direct
+
+
+@pytest.mark.freethreaded
+@pytest.mark.usefixtures("quiet_installers")
+def test_unsatisfiable_line_is_named(
+    tmp_path: Path, freethreaded_python: Path, index_url: str
+) -> None:
+    path = write(tmp_path, "requirements.in", f"-i {index_url}\ngamma\nalpha>=7\n")
+    target = inspect_interpreter(freethreaded_python).target()
+    with pytest.raises(SourceError) as raised:
+        list(RequirementsSource(path, PipResolver()).collect(target))
+    assert str(raised.value).startswith(f"{path}:3: pip cannot resolve")
