@@ -1,0 +1,2 @@
+"""Test asset: the package of the same project."""
+__version__ = "0.1.0"
