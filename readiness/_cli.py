@@ -32,6 +32,7 @@ from readiness.report import Report, Verdict
 from readiness.scan import Scanner, ScanOptions, hidden_gil_warnings
 from readiness.sources.discovery import SOURCE_PRIORITY, find_source
 from readiness.sources.interface import Selection
+from readiness.sources.resolve import Resolver, pick_resolver
 
 DEFAULT_PYTHON = "3.14t"
 """What ``readiness python install`` provisions when no version is given."""
@@ -65,6 +66,18 @@ class InstallerChoice(enum.StrEnum):
     AUTO = "auto"
     UV = "uv"
     PIP = "pip"
+
+    def to_resolver(self) -> Resolver:
+        """Return the resolver of the installer this choice names."""
+        match self:
+            case InstallerChoice.AUTO:
+                return pick_resolver()
+            case InstallerChoice.UV:
+                return pick_resolver(prefer="uv")
+            case InstallerChoice.PIP:
+                return pick_resolver(prefer="pip")
+            case _:
+                assert_never(self)
 
     def to_installer(self) -> Installer:
         """Return the installer this choice names (``auto``: uv where it is installed)."""
@@ -294,7 +307,7 @@ def _scan_command(
         interpreter = require_free_threaded(inspect_interpreter(environment.python))
         report = scanner.scan_environment(environment, interpreter)
     else:
-        source = find_source(args.path or Path(), selection)
+        source = find_source(args.path or Path(), selection, args.installer.to_resolver())
         interpreter = _interpreter_for_scan(args, cache_dir, progress, stderr)
         report = scanner.scan(source, interpreter, args.installer.to_installer())
     progress.finish()

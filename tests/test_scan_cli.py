@@ -187,17 +187,16 @@ def test_missing_file_is_an_input_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.freethreaded
-def test_unpinned_requirement_names_file_and_line(
-    freethreaded_python: Path, tmp_path: Path
+def test_unsatisfiable_requirement_names_file_and_line(
+    freethreaded_python: Path, fixture_wheels: Path, tmp_path: Path
 ) -> None:
     reqs = tmp_path / "requirements.txt"
-    reqs.write_text("six==1.16.0\n\nrequests>=2\n")
+    reqs.write_text(f"--no-index\n--find-links {fixture_wheels}\nft-ready==1.0\n\nft-gil>=7\n")
 
     result = readiness("scan", reqs, "--python", freethreaded_python)
 
     assert result.returncode == 2
-    assert f"{reqs}:3" in result.stderr
-    assert "not pinned" in result.stderr
+    assert f"{reqs}:5" in result.stderr
     assert "Traceback" not in result.stderr
 
 

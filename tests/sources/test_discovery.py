@@ -6,10 +6,25 @@ import pytest
 
 from readiness.sources.discovery import SOURCE_PRIORITY, find_source
 from readiness.sources.interface import DependencySource, Selection, SourceError
+from readiness.sources.pdmlock import PdmLockSource
+from readiness.sources.pipfilelock import PipfileLockSource
+from readiness.sources.poetrylock import PoetryLockSource
 from readiness.sources.pylock import PylockSource
+from readiness.sources.pyproject import PyprojectSource
 from readiness.sources.requirements import RequirementsSource
+from readiness.sources.resolve import PipResolver
 from readiness.sources.uvlock import UvLockSource
 from tests.sources.outcomes import LOCKDEMO, WORKSPACE
+
+KINDS: dict[str, type[DependencySource]] = {
+    "pylock.toml": PylockSource,
+    "uv.lock": UvLockSource,
+    "poetry.lock": PoetryLockSource,
+    "pdm.lock": PdmLockSource,
+    "Pipfile.lock": PipfileLockSource,
+    "requirements.txt": RequirementsSource,
+    "pyproject.toml": PyprojectSource,
+}
 
 
 def touch(folder: Path, *names: str) -> None:
@@ -24,6 +39,10 @@ def touch(folder: Path, *names: str) -> None:
         ("pylock.toml", PylockSource),
         ("pylock.dev.toml", PylockSource),
         ("uv.lock", UvLockSource),
+        ("poetry.lock", PoetryLockSource),
+        ("pdm.lock", PdmLockSource),
+        ("Pipfile.lock", PipfileLockSource),
+        ("pyproject.toml", PyprojectSource),
         ("requirements.txt", RequirementsSource),
         ("requirements-dev.txt", RequirementsSource),
         ("requirements.in", RequirementsSource),
@@ -31,27 +50,31 @@ def touch(folder: Path, *names: str) -> None:
 )
 def test_a_file_by_its_name(tmp_path: Path, name: str, kind: type[DependencySource]) -> None:
     touch(tmp_path, name)
-    source = find_source(tmp_path / name, Selection())
+    source = find_source(tmp_path / name, Selection(), PipResolver())
     assert type(source) is kind
     assert source.path == tmp_path / name
 
 
-@pytest.mark.parametrize("name", ["pyproject.toml", "poetry.lock", "pylock.a.b.toml", "Pipfile"])
+@pytest.mark.parametrize("name", ["setup.py", "pylock.a.b.toml", "Pipfile", "poetry.toml"])
 def test_an_unknown_file(tmp_path: Path, name: str) -> None:
     touch(tmp_path, name)
     with pytest.raises(SourceError, match="unknown kind of dependency file") as raised:
         find_source(tmp_path / name, Selection())
     assert str(raised.value).startswith(f"{tmp_path / name}: ")
-    assert "pylock.toml, pylock.<name>.toml, uv.lock" in str(raised.value)
+    assert "pylock.toml, pylock.<name>.toml, uv.lock, poetry.lock" in str(raised.value)
+
+
+def test_pyproject_needs_a_resolver(tmp_path: Path) -> None:
+    touch(tmp_path, "pyproject.toml")
+    with pytest.raises(SourceError, match="needs a resolver"):
+        find_source(tmp_path / "pyproject.toml", Selection())
 
 
 def test_a_folder_by_priority(tmp_path: Path) -> None:
-    assert SOURCE_PRIORITY == ("pylock.toml", "uv.lock", "requirements.txt")
+    assert tuple(KINDS) == SOURCE_PRIORITY
     touch(tmp_path, *SOURCE_PRIORITY)
-    for name, kind in zip(
-        SOURCE_PRIORITY, [PylockSource, UvLockSource, RequirementsSource], strict=True
-    ):
-        source = find_source(tmp_path, Selection())
+    for name, kind in KINDS.items():
+        source = find_source(tmp_path, Selection(), PipResolver())
         assert (type(source), source.path) == (kind, tmp_path / name)
         (tmp_path / name).unlink()
 
@@ -68,7 +91,8 @@ def test_an_empty_folder(tmp_path: Path) -> None:
     with pytest.raises(SourceError) as raised:
         find_source(tmp_path, Selection())
     assert str(raised.value) == (
-        f"{tmp_path}: no dependency file here; looked for pylock.toml, uv.lock, requirements.txt"
+        f"{tmp_path}: no dependency file here; looked for pylock.toml, uv.lock, poetry.lock, "
+        "pdm.lock, Pipfile.lock, requirements.txt, pyproject.toml"
     )
     assert raised.value.hint is not None
     assert "pylock.toml, uv.lock or requirements file" in raised.value.hint
@@ -83,12 +107,9 @@ def test_a_folder_with_files_to_name(tmp_path: Path) -> None:
     )
 
 
-def test_a_project_that_is_not_locked(tmp_path: Path) -> None:
+def test_a_project_that_is_not_locked_is_resolved(tmp_path: Path) -> None:
     touch(tmp_path, "pyproject.toml")
-    with pytest.raises(SourceError) as raised:
-        find_source(tmp_path, Selection())
-    assert raised.value.hint is not None
-    assert "uv lock" in raised.value.hint
+    assert isinstance(find_source(tmp_path, Selection(), PipResolver()), PyprojectSource)
 
 
 def test_a_missing_path(tmp_path: Path) -> None:
