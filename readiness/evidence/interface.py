@@ -72,6 +72,10 @@ class IndexEvidence:
     classifier: str | None = None
     """Its ``Programming Language :: Python :: Free Threading :: ...`` classifier, if any."""
 
+    classifier_of: Version | None = None
+    """The release ``classifier`` was read from: the pinned one (its core metadata), or
+    the latest when only the project JSON had it (it holds the latest release's alone)."""
+
     first_free_threaded: Version | None = None
     """The earliest release after the pinned one with a wheel for the interpreter's
     free-threaded tags; None when no later release has one."""

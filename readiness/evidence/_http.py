@@ -1,0 +1,289 @@
+"""GET with an on-disk HTTP cache and bounded retries, for the index service.
+
+A cached answer is served without a request while its ``max-age`` lasts (RFC 9111
+section 4.2), then revalidated with ``If-None-Match`` / ``If-Modified-Since`` (RFC 9110
+section 13). Every failure that another try may cure (a 5xx, a 429, a timeout, a refused
+or dropped connection, a truncated or undecodable body, a body that drips in slower than
+the deadline) is retried with exponential backoff; after the last try the caller gets
+:class:`FetchFailed` with the reason, never a half-read answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from readiness._cache import atomic_write
+from readiness.evidence.interface import ServiceError
+
+ParsedT = TypeVar("ParsedT")
+
+CACHE_FORMAT = 1
+"""Bumped when the layout of a cache entry changes; older entries are then ignored."""
+
+
+class FetchFailed(ServiceError):
+    """Raised when a URL could not be fetched after every retry (the message says why)."""
+
+
+class BodyInvalid(ValueError):
+    """Raised by a parser given a body that is not what the server promised (retried)."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long to wait for the index and how often to try again."""
+
+    attempts: int = 3
+    """Tries per URL, the first included."""
+
+    backoff: float = 0.5
+    """Seconds before the second try; each later wait doubles it (plus up to 10% jitter)."""
+
+    connect_timeout: float = 5.0
+    """Seconds to open a connection."""
+
+    read_timeout: float = 10.0
+    """Seconds without a single byte from the server before a try is abandoned."""
+
+    deadline: float = 30.0
+    """Seconds for one whole try, body included: a server that drips bytes just fast
+    enough to beat ``read_timeout`` is abandoned at this point."""
+
+    def timeout(self) -> httpx.Timeout:
+        """Return the httpx timeouts of one try."""
+        return httpx.Timeout(
+            self.read_timeout,
+            connect=self.connect_timeout,
+            read=self.read_timeout,
+            write=self.read_timeout,
+            pool=self.deadline,
+        )
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One cached answer: the body and what is needed to revalidate it."""
+
+    body: str
+    media_type: str
+    etag: str | None
+    last_modified: str | None
+    fresh_until: float
+
+    def dump(self) -> str:
+        return json.dumps(
+            {
+                "format": CACHE_FORMAT,
+                "body": self.body,
+                "media_type": self.media_type,
+                "etag": self.etag,
+                "last_modified": self.last_modified,
+                "fresh_until": self.fresh_until,
+            }
+        )
+
+    @classmethod
+    def load(cls, text: str) -> _Entry | None:
+        try:
+            data: Any = json.loads(text)
+        except json.JSONDecodeError:
+            return None
+        if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
+            return None
+        body, media_type, etag, modified, fresh = (
+            data.get("body"),
+            data.get("media_type"),
+            data.get("etag"),
+            data.get("last_modified"),
+            data.get("fresh_until"),
+        )
+        if (
+            not isinstance(body, str)
+            or not isinstance(media_type, str)
+            or not isinstance(etag, str | None)
+            or not isinstance(modified, str | None)
+            or not isinstance(fresh, int | float)
+        ):
+            return None
+        return cls(body, media_type, etag, modified, float(fresh))
+
+
+class _Retry(Exception):
+    """One try failed in a way another try may cure."""
+
+
+def freshness_lifetime(headers: httpx.Headers) -> float | None:
+    """Return how many more seconds a response stays fresh; None when it must not be stored.
+
+    ``max-age`` minus ``Age`` (RFC 9111 section 4.2.3); ``no-cache`` or no ``max-age``
+    means zero (store it, revalidate every time); ``no-store`` means do not store.
+    """
+    directives = {
+        part.strip().split("=", 1)[0].lower(): part.strip().partition("=")[2].strip('"')
+        for part in headers.get("cache-control", "").split(",")
+        if part.strip()
+    }
+    if "no-store" in directives:
+        return None
+    if "no-cache" in directives or "max-age" not in directives:
+        return 0.0
+    try:
+        max_age = float(int(directives["max-age"]))
+        age = float(int(headers.get("age", "0")))
+    except ValueError:
+        return 0.0
+    return max(max_age - age, 0.0)
+
+
+class CachedFetcher:
+    """Fetches URLs through one shared client, a disk cache and the retry policy.
+
+    Safe to use from many threads at once: the client is, and each cache entry is
+    replaced atomically.
+    """
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        cache_dir: Path | None,
+        policy: RetryPolicy,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.cache_dir = cache_dir
+        self.policy = policy
+        self._clock = clock
+
+    def get(self, url: str, *, accept: str, parse: Callable[[str, str], ParsedT]) -> ParsedT | None:
+        """Return ``parse(body, media_type)`` of ``url``; None when the server says 404 or 410.
+
+        ``parse`` raises :class:`BodyInvalid` for a body it cannot read; that try is then
+        retried, and the body is never cached. Raises :class:`FetchFailed` after the last try.
+        """
+        cache_file = self._cache_file(url, accept)
+        cached = self._read_cache(cache_file)
+        if cached is not None and cached.fresh_until > self._clock():
+            try:
+                return parse(cached.body, cached.media_type)
+            except BodyInvalid:
+                cached = None
+        reason = "no try made"
+        for attempt in range(self.policy.attempts):
+            if attempt:
+                pause = self.policy.backoff * 2 ** (attempt - 1)
+                time.sleep(pause * (1 + random.random() / 10))  # noqa: S311 (jitter, not crypto)
+            try:
+                return self._try(url, accept, parse, cached, cache_file)
+            except _Retry as e:
+                reason = str(e)
+        raise FetchFailed(f"{url}: {reason} (after {self.policy.attempts} tries)")
+
+    def _try(
+        self,
+        url: str,
+        accept: str,
+        parse: Callable[[str, str], ParsedT],
+        cached: _Entry | None,
+        cache_file: Path | None,
+    ) -> ParsedT | None:
+        headers = {"Accept": accept}
+        if cached is not None and cached.etag:
+            headers["If-None-Match"] = cached.etag
+        if cached is not None and cached.last_modified:
+            headers["If-Modified-Since"] = cached.last_modified
+        started = time.monotonic()
+        try:
+            with self.client.stream(
+                "GET", url, headers=headers, timeout=self.policy.timeout(), follow_redirects=True
+            ) as response:
+                if response.status_code in (404, 410):
+                    return None
+                if response.status_code == 429 or response.status_code >= 500:
+                    raise _Retry(f"HTTP {response.status_code}")
+                if response.status_code == 304 and cached is not None:
+                    self._store(
+                        cache_file, cached.body, cached.media_type, response.headers, cached
+                    )
+                    return parse(cached.body, cached.media_type)
+                if response.status_code != 200:
+                    # 401, 403 and the like: asking again will not change the answer.
+                    raise FetchFailed(f"{url}: HTTP {response.status_code}")
+                chunks: list[bytes] = []
+                for chunk in response.iter_bytes():
+                    chunks.append(chunk)
+                    if time.monotonic() - started > self.policy.deadline:
+                        raise _Retry(f"the answer took longer than {self.policy.deadline:g} s")
+                text = b"".join(chunks).decode(response.encoding or "utf-8")
+                media_type = response.headers.get("content-type", "").partition(";")[0].strip()
+                parsed = parse(text, media_type)
+                self._store(cache_file, text, media_type, response.headers, None)
+                return parsed
+        except httpx.TimeoutException as e:
+            raise _Retry(f"timed out ({type(e).__name__})") from e
+        except httpx.TransportError as e:
+            # Refused or dropped connections, and bodies cut short of their Content-Length
+            # (httpx raises RemoteProtocolError for "peer closed connection without
+            # sending complete message body").
+            raise _Retry(f"{type(e).__name__}: {e}") from e
+        except httpx.DecodingError as e:
+            raise _Retry(f"undecodable body: {e}") from e
+        except (BodyInvalid, UnicodeDecodeError) as e:
+            raise _Retry(f"invalid body: {e}") from e
+
+    def _cache_file(self, url: str, accept: str) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        key = hashlib.sha256(f"{accept}\n{url}".encode()).hexdigest()
+        return self.cache_dir / key[:2] / f"{key}.json"
+
+    def _read_cache(self, cache_file: Path | None) -> _Entry | None:
+        if cache_file is None:
+            return None
+        try:
+            return _Entry.load(cache_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def _store(
+        self,
+        cache_file: Path | None,
+        body: str,
+        media_type: str,
+        headers: httpx.Headers,
+        previous: _Entry | None,
+    ) -> None:
+        if cache_file is None:
+            return
+        lifetime = freshness_lifetime(headers)
+        if lifetime is None:
+            return
+        # A 304 may omit the validators; the stored ones still hold (RFC 9111 section 4.3.4).
+        etag = headers.get("etag") or (previous.etag if previous else None)
+        modified = headers.get("last-modified") or (previous.last_modified if previous else None)
+        if modified is not None and not _valid_http_date(modified):
+            modified = None
+        entry = _Entry(body, media_type, etag, modified, self._clock() + lifetime)
+        try:
+            atomic_write(cache_file, entry.dump())
+        except OSError:
+            # A cache that cannot be written costs a request next time, not the scan.
+            return
+
+
+def _valid_http_date(value: str) -> bool:
+    try:
+        parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return False
+    return True

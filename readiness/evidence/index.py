@@ -1,0 +1,488 @@
+"""What the package index offers the probed interpreter, from its simple API.
+
+One request per distribution: the project's page of the simple repository API, in JSON
+(PEP 691) where the index speaks it, in HTML (PEP 503) where it does not. Its file names
+carry the wheel tags (PEP 427), and its ``yanked`` (PEP 592), ``requires-python``
+(PEP 503) and ``core-metadata`` (PEP 658, PEP 714) keys the rest. The free-threading
+classifier comes from the pinned version's core metadata (one more small request) where
+the index serves it, else from the project JSON, which has only the latest version's.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import json
+import re
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import urldefrag, urljoin
+
+import httpx
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.tags import Tag
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    NormalizedName,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from readiness.evidence._http import BodyInvalid, CachedFetcher, FetchFailed, RetryPolicy
+from readiness.evidence.interface import (
+    EvidenceService,
+    IndexEvidence,
+    Query,
+    ServiceError,
+    WheelKind,
+)
+
+SIMPLE_ACCEPT = (
+    "application/vnd.pypi.simple.v1+json, "
+    "application/vnd.pypi.simple.v1+html;q=0.2, "
+    "text/html;q=0.01"
+)
+"""PEP 691 content negotiation: JSON preferred, the HTML of PEP 503 accepted."""
+
+FREE_THREADING_CLASSIFIER = "Programming Language :: Python :: Free Threading ::"
+"""The prefix of the trove classifiers that state free-threading support (added to the
+trove-classifiers list in 2024: ``1 - Unstable`` to ``4 - Resilient``)."""
+
+STABLE_ABI_FREE_THREADED = "abi3t"
+"""The free-threaded stable ABI of PEP 803 (CPython 3.15). ``abi3`` is not loadable by a
+free-threaded 3.13 or 3.14 (their builds have no stable ABI), and packaging does not
+emit it for a ``cp3XXt`` ABI, so a wheel tagged only ``abi3`` never counts."""
+
+DEFAULT_WORKERS = 16
+"""Requests in flight at once in :meth:`IndexService.query_all`."""
+
+
+@dataclass(frozen=True)
+class IndexFile:
+    """One file of a project page."""
+
+    filename: str
+    """Its file name, which for a wheel carries its tags."""
+
+    url: str
+    """Its absolute URL, without a fragment."""
+
+    yanked: bool
+    """Yanked from the index (PEP 592)."""
+
+    yanked_reason: str | None
+    """The reason given for yanking, if any."""
+
+    requires_python: str | None
+    """Its ``Requires-Python``, as the page gives it."""
+
+    core_metadata: bool
+    """The index serves its core metadata at ``url + ".metadata"`` (PEP 658)."""
+
+
+@dataclass(frozen=True)
+class ProjectPage:
+    """A project's page of the simple API, reduced to what the evidence needs."""
+
+    files: tuple[IndexFile, ...]
+    """Every file, in the page's order."""
+
+    versions: tuple[str, ...] | None
+    """The ``versions`` list of PEP 700 (API 1.1), where the page has one."""
+
+    api_version: str | None = None
+    """The page's ``api-version`` (PEP 629), where it gives one."""
+
+
+def _yanked(value: object) -> tuple[bool, str | None]:
+    # PEP 691: "yanked" is a boolean or, when yanked with a reason, the reason.
+    if isinstance(value, str):
+        return True, value or None
+    return bool(value), None
+
+
+def _absolute(page_url: str, url: str) -> str:
+    # PEP 691: file URLs may be relative to the page; the fragment (a hash, in PEP 503
+    # pages) is no part of the address, nor of the metadata's (PEP 658).
+    return urldefrag(urljoin(page_url, url)).url
+
+
+def parse_project_json(text: str, page_url: str) -> ProjectPage:
+    """Read a PEP 691 JSON project page; raises :class:`BodyInvalid` for anything else."""
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise BodyInvalid(f"not JSON: {e}") from e
+    if not isinstance(data, dict) or not isinstance(data.get("files"), list):
+        raise BodyInvalid("JSON without a 'files' list")
+    files = []
+    for item in data["files"]:
+        if not isinstance(item, dict):
+            raise BodyInvalid("a file entry is not an object")
+        filename, url = item.get("filename"), item.get("url")
+        if not isinstance(filename, str) or not isinstance(url, str):
+            raise BodyInvalid("a file entry without filename or url")
+        yanked, reason = _yanked(item.get("yanked", False))
+        requires_python = item.get("requires-python")
+        # PEP 714 renamed "dist-info-metadata" to "core-metadata"; older indexes send the former.
+        metadata = item.get("core-metadata", item.get("dist-info-metadata", False))
+        files.append(
+            IndexFile(
+                filename=filename,
+                url=_absolute(page_url, url),
+                yanked=yanked,
+                yanked_reason=reason,
+                requires_python=requires_python if isinstance(requires_python, str) else None,
+                core_metadata=bool(metadata),
+            )
+        )
+    versions = data.get("versions")
+    meta = data.get("meta")
+    api_version = meta.get("api-version") if isinstance(meta, dict) else None
+    return ProjectPage(
+        files=tuple(files),
+        versions=tuple(str(v) for v in versions) if isinstance(versions, list) else None,
+        api_version=api_version if isinstance(api_version, str) else None,
+    )
+
+
+class _AnchorCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.anchors: list[tuple[dict[str, str | None], str]] = []
+        self._open: dict[str, str | None] | None = None
+        self._text: list[str] = []
+        self.api_version: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "a":
+            self._open, self._text = attributes, []
+        elif tag == "meta" and attributes.get("name") == "pypi:repository-version":
+            self.api_version = attributes.get("content")
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._open is not None:
+            self.anchors.append((self._open, "".join(self._text).strip()))
+            self._open = None
+
+
+def parse_project_html(text: str, page_url: str) -> ProjectPage:
+    """Read a PEP 503 HTML project page (with the ``data-*`` attributes of PEP 592/658/714)."""
+    collector = _AnchorCollector()
+    collector.feed(text)
+    collector.close()
+    files = []
+    for attributes, filename in collector.anchors:
+        href = attributes.get("href")
+        if not href or not filename:
+            continue
+        # PEP 592: data-yanked present (with or without a value) means yanked; its value,
+        # when not empty, is the reason.
+        yanked = "data-yanked" in attributes
+        reason = attributes.get("data-yanked") or None
+        metadata = attributes.get("data-core-metadata", attributes.get("data-dist-info-metadata"))
+        files.append(
+            IndexFile(
+                filename=filename,
+                url=_absolute(page_url, href),
+                yanked=yanked,
+                yanked_reason=reason,
+                requires_python=attributes.get("data-requires-python"),
+                core_metadata=metadata is not None and metadata != "false",
+            )
+        )
+    return ProjectPage(files=tuple(files), versions=None, api_version=collector.api_version)
+
+
+def parse_project_page(text: str, media_type: str, page_url: str) -> ProjectPage:
+    """Read a project page in whichever format the index answered with."""
+    if "json" in media_type:
+        return parse_project_json(text, page_url)
+    if "html" in media_type:
+        return parse_project_html(text, page_url)
+    raise BodyInvalid(f"a project page of type {media_type or 'unknown'!r}")
+
+
+def free_threading_classifier(classifiers: Iterable[str]) -> str | None:
+    """Return the free-threading classifier among ``classifiers``, if there is one."""
+    return next((c for c in classifiers if c.startswith(FREE_THREADING_CLASSIFIER)), None)
+
+
+def _parse_metadata(text: str, media_type: str) -> list[str]:
+    # Core metadata is an email-header block (core metadata spec); a page without its
+    # mandatory Metadata-Version header is an error page, not metadata.
+    headers = email.parser.HeaderParser().parsestr(text)
+    if headers.get("Metadata-Version") is None:
+        raise BodyInvalid("core metadata without Metadata-Version")
+    return [str(value) for value in headers.get_all("Classifier") or []]
+
+
+def _parse_project_json_api(text: str, media_type: str) -> tuple[str, list[str]]:
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise BodyInvalid(f"not JSON: {e}") from e
+    info = data.get("info") if isinstance(data, dict) else None
+    if not isinstance(info, dict) or not isinstance(info.get("version"), str):
+        raise BodyInvalid("project JSON without info.version")
+    classifiers = info.get("classifiers")
+    if not isinstance(classifiers, list):
+        classifiers = []
+    return info["version"], [str(c) for c in classifiers]
+
+
+@dataclass(frozen=True)
+class _Release:
+    """The files of one version, as the interpreter sees them."""
+
+    version: Version
+    files: tuple[IndexFile, ...]
+    free_threaded: tuple[IndexFile, ...]
+    pure: tuple[IndexFile, ...]
+    sdists: tuple[IndexFile, ...]
+
+    @property
+    def all_yanked(self) -> bool:
+        return bool(self.files) and all(f.yanked for f in self.files)
+
+    def kind(self) -> WheelKind:
+        if self.free_threaded:
+            return WheelKind.FREE_THREADED_WHEEL
+        if self.pure:
+            return WheelKind.PURE
+        if self.sdists:
+            return WheelKind.SOURCE_BUILD_REQUIRED
+        return WheelKind.NO_FREE_THREADED_WHEEL
+
+    def has_free_threaded_wheel(self) -> bool:
+        return any(not f.yanked for f in self.free_threaded)
+
+
+def python_version_of(abi: str) -> Version | None:
+    """Return ``3.14`` for ``cp314t``; None for an ABI tag that names no CPython version."""
+    match = re.fullmatch(r"cp(\d)(\d+)t?", abi)
+    return Version(f"{match[1]}.{match[2]}") if match else None
+
+
+class IndexService(EvidenceService[IndexEvidence]):
+    """Evidence from a package index's simple API, for one free-threaded interpreter."""
+
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        index_url: str,
+        target_tags: Sequence[Tag],
+        abi: str,
+        cache_dir: Path | None,
+        policy: RetryPolicy | None = None,
+        workers: int = DEFAULT_WORKERS,
+        classifiers: bool = True,
+    ) -> None:
+        """Ask ``index_url`` (a simple API root) about the interpreter of ``target_tags``.
+
+        ``abi`` is the interpreter's free-threaded ABI tag (``cp314t``); ``cache_dir`` is
+        the readiness cache directory (entries go in its ``index/``), None for no cache.
+        ``classifiers=False`` skips the requests for the free-threading classifier.
+        Raises :class:`ServiceError` for an index URL that is not HTTP(S).
+        """
+        url = httpx.URL(index_url)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ServiceError(
+                f"the index URL {index_url!r} is not an HTTP(S) URL",
+                hint="pass --index-url with the https:// address of a simple API index",
+            )
+        self.index_url = index_url.rstrip("/")
+        self.target_tags = frozenset(target_tags)
+        self.abi = abi
+        self.python_version = python_version_of(abi)
+        self.workers = max(1, workers)
+        self.classifiers = classifiers
+        self.fetcher = CachedFetcher(
+            client,
+            cache_dir=cache_dir / "index" if cache_dir is not None else None,
+            policy=policy or RetryPolicy(),
+        )
+
+    def project_url(self, name: NormalizedName) -> str:
+        """Return the URL of ``name``'s project page."""
+        return f"{self.index_url}/{name}/"
+
+    def query(self, query: Query) -> IndexEvidence:
+        """Return what the index offers for ``query``; failures are ``unavailable``, not raised."""
+        page_url = self.project_url(query.name)
+        try:
+            page = self.fetcher.get(
+                page_url,
+                accept=SIMPLE_ACCEPT,
+                parse=lambda text, media_type: parse_project_page(text, media_type, page_url),
+            )
+        except FetchFailed as e:
+            return IndexEvidence(wheel=WheelKind.UNKNOWN, unavailable=str(e))
+        if page is None:
+            return IndexEvidence(wheel=WheelKind.UNKNOWN, unavailable="not on the index")
+        if page.api_version is not None and not page.api_version.startswith("1."):
+            # PEP 629: a client must not guess at a major version it does not know.
+            return IndexEvidence(
+                wheel=WheelKind.UNKNOWN,
+                unavailable=f"the index speaks simple API {page.api_version}, not 1.x",
+            )
+        return self._evidence(query, page)
+
+    def query_all(self, queries: Iterable[Query]) -> dict[NormalizedName, IndexEvidence | None]:
+        """Return the evidence for every query, ``workers`` requests in flight at once."""
+        unique = list({query.name: query for query in queries}.values())
+        if not unique:
+            return {}
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(unique))) as pool:
+            answers = list(pool.map(self.query, unique))
+        return {query.name: answer for query, answer in zip(unique, answers, strict=True)}
+
+    def _releases(self, page: ProjectPage) -> dict[Version, _Release]:
+        grouped: dict[Version, list[IndexFile]] = {}
+        for file in page.files:
+            version = _version_of(file.filename)
+            if version is not None:
+                grouped.setdefault(version, []).append(file)
+        releases = {}
+        for version, files in grouped.items():
+            free_threaded, pure, sdists = [], [], []
+            for file in files:
+                if not self._python_allowed(file.requires_python):
+                    continue
+                if file.filename.endswith(".whl"):
+                    accepted = self.target_tags.intersection(parse_wheel_filename(file.filename)[3])
+                    if any(t.abi in (self.abi, STABLE_ABI_FREE_THREADED) for t in accepted):
+                        free_threaded.append(file)
+                    elif any(t.abi == "none" for t in accepted):
+                        pure.append(file)
+                else:
+                    sdists.append(file)
+            releases[version] = _Release(
+                version, tuple(files), tuple(free_threaded), tuple(pure), tuple(sdists)
+            )
+        return releases
+
+    def _python_allowed(self, requires_python: str | None) -> bool:
+        if not requires_python or self.python_version is None:
+            return True
+        try:
+            return SpecifierSet(requires_python).contains(self.python_version, prereleases=True)
+        except InvalidSpecifier:
+            # Installers ignore a malformed Requires-Python too (pip's
+            # check_requires_python logs and accepts).
+            return True
+
+    def _evidence(self, query: Query, page: ProjectPage) -> IndexEvidence:
+        releases = self._releases(page)
+        listed = set(releases)
+        for text in page.versions or ():
+            try:
+                listed.add(Version(text))
+            except InvalidVersion:
+                continue
+        pinned = query.version
+        allow_pre = pinned is not None and pinned.is_prerelease
+        later = sorted(
+            (
+                release
+                for version, release in releases.items()
+                if (pinned is None or version > pinned)
+                and (allow_pre or not version.is_prerelease)
+                and not release.all_yanked
+            ),
+            key=lambda release: release.version,
+        )
+        first_free_threaded = next(
+            (release.version for release in later if release.has_free_threaded_wheel()), None
+        )
+        installable = [
+            version
+            for version, release in releases.items()
+            if (allow_pre or not version.is_prerelease) and not release.all_yanked
+        ]
+        latest = max(installable, default=None)
+        if pinned is None or pinned not in listed:
+            return IndexEvidence(
+                wheel=WheelKind.UNKNOWN, first_free_threaded=first_free_threaded, latest=latest
+            )
+        # A version the PEP 700 list names but without a file left: nothing to install.
+        release = releases.get(pinned) or _Release(pinned, (), (), (), ())
+        classifier, classifier_of = self._classifier(query.name, release, latest)
+        return IndexEvidence(
+            wheel=release.kind(),
+            yanked=release.all_yanked,
+            yanked_reason=next((f.yanked_reason for f in release.files if f.yanked_reason), None)
+            if release.all_yanked
+            else None,
+            classifier=classifier,
+            classifier_of=classifier_of,
+            first_free_threaded=first_free_threaded,
+            latest=latest,
+        )
+
+    def _classifier(
+        self, name: NormalizedName, release: _Release, latest: Version | None
+    ) -> tuple[str | None, Version | None]:
+        if not self.classifiers:
+            return None, None
+        with_metadata = sorted(
+            (f for f in release.files if f.core_metadata),
+            # The wheels the interpreter would install first, then other wheels, then sdists.
+            key=lambda f: (f not in release.free_threaded, not f.filename.endswith(".whl")),
+        )
+        if with_metadata:
+            try:
+                found = self.fetcher.get(
+                    with_metadata[0].url + ".metadata", accept="*/*", parse=_parse_metadata
+                )
+            except FetchFailed:
+                found = None
+            if found is not None:
+                classifier = free_threading_classifier(found)
+                return classifier, release.version if classifier else None
+        return self._classifier_from_project_json(name)
+
+    def _classifier_from_project_json(
+        self, name: NormalizedName
+    ) -> tuple[str | None, Version | None]:
+        # The JSON API lives beside the simple API on PyPI and on indexes that mimic it
+        # (``<root>/simple/`` and ``<root>/pypi/<name>/json``); elsewhere there is none.
+        if not self.index_url.endswith("/simple"):
+            return None, None
+        url = f"{self.index_url.removesuffix('/simple')}/pypi/{name}/json"
+        try:
+            found = self.fetcher.get(url, accept="application/json", parse=_parse_project_json_api)
+        except FetchFailed:
+            return None, None
+        if found is None:
+            return None, None
+        version_text, classifiers = found
+        try:
+            version = Version(version_text)
+        except InvalidVersion:
+            return None, None
+        classifier = free_threading_classifier(classifiers)
+        return classifier, version if classifier else None
+
+
+def _version_of(filename: str) -> Version | None:
+    try:
+        if filename.endswith(".whl"):
+            return parse_wheel_filename(filename)[1]
+        if filename.endswith((".tar.gz", ".zip")):
+            return parse_sdist_filename(filename)[1]
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    # Eggs, Windows installers and other formats that no installer readiness runs uses.
+    return None

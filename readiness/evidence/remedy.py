@@ -1,0 +1,84 @@
+"""What to do about a distribution that is not ready: the release to upgrade to, or whom to follow.
+
+The index is the first witness (a release has wheels for the free-threaded ABI or it has
+not); the tracker's "supported since" is the second, quoted where the two disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from readiness.evidence.interface import IndexEvidence, TrackerRecord, WheelKind
+
+NEEDS_A_WHEEL = (
+    WheelKind.SOURCE_BUILD_REQUIRED,
+    WheelKind.NO_FREE_THREADED_WHEEL,
+    WheelKind.UNKNOWN,
+)
+"""What the index may say of a pinned version that an upgrade to wheels would cure."""
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """One sentence of advice for one distribution."""
+
+    text: str
+    """The advice: ``upgrade pyyaml 6.0.1 -> 6.0.3, the first release with cp314t wheels``."""
+
+    upgrade_to: Version | None
+    """The release to upgrade to, when the advice is an upgrade."""
+
+    url: str | None
+    """Where to follow the work upstream (the tracker's issue), when known."""
+
+
+def remedy_for(
+    name: NormalizedName,
+    pinned: Version | None,
+    index: IndexEvidence | None,
+    tracker: TrackerRecord | None,
+    abi: str,
+) -> Remedy | None:
+    """Return the advice for ``name`` at ``pinned``, or None when the evidence suggests none.
+
+    ``abi`` is the interpreter's free-threaded ABI tag (``cp314t``), as the advice names it.
+    """
+    index_known = index is not None and index.unavailable is None
+    since = tracker.first_version_parsed if tracker is not None else None
+    issue_url = tracker.issue_url if tracker is not None else None
+    from_pin = f"{name} {pinned} ->" if pinned is not None else f"{name} to"
+
+    if index is not None and index_known and index.wheel in NEEDS_A_WHEEL:
+        first = index.first_free_threaded
+        if first is not None and (pinned is None or first > pinned):
+            text = f"upgrade {from_pin} {first}, the first release with {abi} wheels"
+            if since is not None and since != first:
+                text += f" (the tracker says supported since {since})"
+            return Remedy(text, first, issue_url)
+
+    if since is not None and (pinned is None or since > pinned):
+        text = f"upgrade {from_pin} {since}: the tracker says supported since {since}"
+        if index is not None and index_known and index.wheel in NEEDS_A_WHEEL:
+            text += f", though the index has no release after it with {abi} wheels"
+        return Remedy(text, since, issue_url)
+
+    if index is not None and index_known and index.wheel in NEEDS_A_WHEEL:
+        text = f"no release with {abi} wheels yet"
+        return Remedy(_follow(text, tracker), None, issue_url)
+
+    if tracker is not None and not tracker.release_on_index and since is None:
+        return Remedy(_follow("no release yet", tracker), None, issue_url)
+    return None
+
+
+def _follow(text: str, tracker: TrackerRecord | None) -> str:
+    if tracker is None:
+        return text
+    if tracker.issue_url:
+        text += f"; follow {tracker.issue_url}"
+    if tracker.nightly_wheels and tracker.nightly_url:
+        text += f"; nightly wheels: {tracker.nightly_url}"
+    return text
