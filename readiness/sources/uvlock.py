@@ -8,6 +8,7 @@ the ``version`` and ``source`` of the entry they mean.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from readiness.sources._chains import shortest_chains
 from readiness.sources._tomlfile import read_toml
 from readiness.sources.interface import (
     Dependency,
@@ -109,6 +111,9 @@ class _Reached:
 
     extras: set[NormalizedName] = field(default_factory=set)
     """Extras asked for on the edges that reached it."""
+
+    parents: set[NormalizedName] = field(default_factory=set)
+    """The packages (not the project) whose followed edges reached it: the graph of chains."""
 
 
 class UvLockSource(DependencySource):
@@ -219,6 +224,8 @@ class UvLockSource(DependencySource):
                 state = reached.setdefault(positions[id(entry)], _Reached())
                 state.direct = state.direct or source.is_project
                 state.extras |= edge.extras
+                if not source.is_project:
+                    state.parents.add(source.name)
                 for part in (None, *sorted(edge.extras)):
                     if (positions[id(entry)], part) not in seen:
                         seen.add((positions[id(entry)], part))
@@ -320,13 +327,22 @@ class UvLockSource(DependencySource):
         false_markers: Mapping[NormalizedName, list[str]],
     ) -> Iterator[Dependency]:
         results: list[Dependency] = []
+        edges: dict[NormalizedName, set[NormalizedName]] = {}
+        for position, reach in reached.items():
+            for parent in reach.parents:
+                edges.setdefault(parent, set()).add(entries[position].name)
+        chains = shortest_chains(
+            {entries[position].name for position, reach in reached.items() if reach.direct},
+            edges,
+        )
         for position, entry in enumerate(entries):
             if entry.is_project:
                 continue
             state = reached.get(position)
             origin = Origin(path=self.path, entry=entry.entry)
             if state is not None:
-                results.append(self._resolved(entry, state, origin))
+                found = self._resolved(entry, state, origin)
+                results.append(dataclasses.replace(found, chain=chains.get(entry.name, ())))
                 continue
             markers = list(dict.fromkeys(false_markers.get(entry.name, ())))
             if len(markers) == 1:
