@@ -12,27 +12,41 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn, TextIO, assert_never
 
+import httpx
 from rich.console import Console
 
 from readiness import __version__
 from readiness._cache import atomic_write, default_cache_dir
 from readiness._errors import InputError, ReadinessError
 from readiness._state import Progress
-from readiness.environment.interface import Installer
-from readiness.environment.venv import existing_environment, pick_installer
+from readiness.deps import add_deps_parser, deps_command
+from readiness.environment.venv import existing_environment
+from readiness.evidence.gather import EvidenceSources
+from readiness.evidence.index import IndexService
+from readiness.evidence.indexconfig import configured_index_url
+from readiness.evidence.interface import ServiceError
+from readiness.evidence.tracker import (
+    DEFAULT_URL as TRACKER_URL,
+)
+from readiness.evidence.tracker import (
+    TrackerService,
+    load_snapshot,
+    tracker_update_command,
+)
 from readiness.formats.interface import ReportFormat
 from readiness.formats.json import JsonFormat
 from readiness.formats.table import TableFormat
+from readiness.installer_choice import InstallerChoice
 from readiness.interpreter.discover import find_interpreter, is_version_request
 from readiness.interpreter.inspect import inspect_interpreter, require_free_threaded
 from readiness.interpreter.interface import Interpreter, InterpreterError
 from readiness.interpreter.provision import install_python
+from readiness.interpreter.target import synthesize_target, synthetic_interpreter
 from readiness.policy import EXIT_INTERRUPTED, EXIT_USAGE, Policy
 from readiness.report import Report, Verdict
 from readiness.scan import Scanner, ScanOptions, hidden_gil_warnings
 from readiness.sources.discovery import SOURCE_PRIORITY, find_source
-from readiness.sources.interface import Selection
-from readiness.sources.resolve import Resolver, pick_resolver
+from readiness.sources.interface import DependencySource, IndexOptions, Selection, Target
 
 DEFAULT_PYTHON = "3.14t"
 """What ``readiness python install`` provisions when no version is given."""
@@ -56,38 +70,6 @@ class FormatChoice(enum.StrEnum):
                 return TableFormat(color=color, width=width)
             case FormatChoice.JSON:
                 return JsonFormat()
-            case _:
-                assert_never(self)
-
-
-class InstallerChoice(enum.StrEnum):
-    """The ``--installer`` choices."""
-
-    AUTO = "auto"
-    UV = "uv"
-    PIP = "pip"
-
-    def to_resolver(self) -> Resolver:
-        """Return the resolver of the installer this choice names."""
-        match self:
-            case InstallerChoice.AUTO:
-                return pick_resolver()
-            case InstallerChoice.UV:
-                return pick_resolver(prefer="uv")
-            case InstallerChoice.PIP:
-                return pick_resolver(prefer="pip")
-            case _:
-                assert_never(self)
-
-    def to_installer(self) -> Installer:
-        """Return the installer this choice names (``auto``: uv where it is installed)."""
-        match self:
-            case InstallerChoice.AUTO:
-                return pick_installer()
-            case InstallerChoice.UV:
-                return pick_installer(prefer="uv")
-            case InstallerChoice.PIP:
-                return pick_installer(prefer="pip")
             case _:
                 assert_never(self)
 
@@ -171,6 +153,30 @@ def _parser() -> argparse.ArgumentParser:
     select.add_argument("--all-extras", action="store_true", help="include every extra")
     select.add_argument("--all-groups", action="store_true", help="include every group")
     select.add_argument("--no-dev", action="store_true", help="leave out the dev group")
+    evidence = scan.add_argument_group("evidence")
+    evidence.add_argument(
+        "--static",
+        action="store_true",
+        help="judge from the index's files alone (free-threaded wheel, pure, sdist only, none): "
+        "no interpreter, nothing installed; fails only on what is certain",
+    )
+    evidence.add_argument(
+        "--target",
+        metavar="VERSION",
+        help="with --static and no --python: the free-threaded CPython to judge for "
+        f"(default {DEFAULT_PYTHON}, this platform)",
+    )
+    evidence.add_argument(
+        "--index-url",
+        metavar="URL",
+        help="the simple API index to ask for evidence (default: the file's -i, else your "
+        "pip/uv configuration, else pip's default)",
+    )
+    evidence.add_argument(
+        "--offline",
+        action="store_true",
+        help="do not ask the package index; the tracker snapshot is still used",
+    )
     install = scan.add_argument_group("installing and probing")
     install.add_argument(
         "--installer",
@@ -192,6 +198,21 @@ def _parser() -> argparse.ArgumentParser:
         help="time one import may take before it counts as a timeout (default: 60)",
     )
     _add_common_options(scan)
+    add_deps_parser(commands, _add_common_options)
+
+    tracker = commands.add_parser(
+        "tracker", help="the free-threading tracker snapshot the evidence comes from"
+    )
+    tracker_commands = tracker.add_subparsers(
+        dest="tracker_command", required=True, parser_class=_Parser
+    )
+    update = tracker_commands.add_parser(
+        "update",
+        help="refresh the cached tracker snapshot (a conditional GET; offline, the shipped "
+        "snapshot stays in use)",
+    )
+    update.add_argument("--url", default=TRACKER_URL, help="where the tracker's table is")
+    _add_common_options(update)
 
     python = commands.add_parser("python", help="find or provision a free-threaded CPython")
     python_commands = python.add_subparsers(
@@ -255,6 +276,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         cache_dir = args.cache_dir or default_cache_dir()
         if args.command == "python":
             return _python_command(args, cache_dir, progress)
+        if args.command == "deps":
+            return deps_command(args, cache_dir, progress)
+        if args.command == "tracker":
+            with httpx.Client(follow_redirects=True) as client:
+                for line in tracker_update_command(client, url=args.url, cache_dir=cache_dir):
+                    stderr.print(_escape(line))
+            return 0
         return _scan_command(args, cache_dir, progress, stderr)
     except KeyboardInterrupt:
         stderr.print("readiness: interrupted")
@@ -287,11 +315,13 @@ def _scan_command(
     )
     if args.import_timeout <= 0:
         raise InputError("--import-timeout must be a positive number of seconds")
-    if args.env is not None and (args.path is not None or args.python is not None):
+    if args.env is not None and (args.path is not None or args.python is not None or args.static):
         raise InputError(
-            "--env scans an environment as it is: give no dependency file and no --python",
+            "--env scans an environment as it is: give no dependency file, --python or --static",
             hint="its own interpreter is the one probed",
         )
+    if args.target is not None and not args.static:
+        raise InputError("--target goes with --static", hint="a probe runs a real interpreter")
     warnings = hidden_gil_warnings()
     for warning in warnings:
         stderr.print(f"[bold yellow]warning:[/] {_escape(warning)}")
@@ -301,18 +331,34 @@ def _scan_command(
         import_timeout=args.import_timeout,
         warnings=warnings,
     )
-    scanner = Scanner(options, progress)
-    if args.env is not None:
-        environment = existing_environment(args.env)
-        interpreter = require_free_threaded(inspect_interpreter(environment.python))
-        report = scanner.scan_environment(environment, interpreter)
-    else:
-        source = find_source(args.path or Path(), selection, args.installer.to_resolver())
-        interpreter = _interpreter_for_scan(args, cache_dir, progress, stderr)
-        report = scanner.scan(source, interpreter, args.installer.to_installer())
+    with httpx.Client(follow_redirects=True) as client:
+        if args.env is not None:
+            environment = existing_environment(args.env)
+            interpreter = require_free_threaded(inspect_interpreter(environment.python))
+            evidence = _evidence_sources(
+                args, client, cache_dir, interpreter.target(), interpreter.abi_tag, None, stderr
+            )
+            report = Scanner(options, progress, evidence).scan_environment(environment, interpreter)
+        else:
+            source = find_source(args.path or Path(), selection, args.installer.to_resolver())
+            found = (
+                None if args.static else _interpreter_for_scan(args, cache_dir, progress, stderr)
+            )
+            if found is None:
+                interpreter, target = _static_target(args, cache_dir)
+            else:
+                interpreter, target = found, found.target()
+            evidence = _evidence_sources(
+                args, client, cache_dir, target, interpreter.abi_tag, source, stderr
+            )
+            scanner = Scanner(options, progress, evidence)
+            if found is None:
+                report = scanner.scan_static(source, interpreter, target)
+            else:
+                report = scanner.scan(source, interpreter, args.installer.to_installer())
     progress.finish()
 
-    policy = Policy.from_options(args.fail_on, strict=args.strict)
+    policy = Policy.from_options(args.fail_on, strict=args.strict, static=report.static)
     terminal = args.output is None and sys.stdout.isatty()
     width = shutil.get_terminal_size().columns if terminal else None
     text = args.format.to_format(color=terminal, width=width).render(report)
@@ -320,13 +366,56 @@ def _scan_command(
         atomic_write(args.output, text)
     else:
         _write(sys.stdout, text)
+    for warning in report.warnings[len(warnings) :]:
+        stderr.print(f"[yellow]note:[/] {_escape(warning)}")
     stderr.print(summary_line(report, policy))
     return policy.exit_code(report)
 
 
+def _static_target(args: argparse.Namespace, cache_dir: Path) -> tuple[Interpreter, Target]:
+    """Return the target of a static scan: a real interpreter's, else one synthesized."""
+    if args.python is not None and not is_version_request(args.python):
+        interpreter = find_interpreter(args.python, cache_dir=cache_dir)
+        return interpreter, interpreter.target()
+    version = args.target or args.python or DEFAULT_PYTHON
+    try:
+        # uv resolves for a synthesized target only when a free-threaded interpreter runs it.
+        helper: Path | None = find_interpreter(None, cache_dir=cache_dir).executable
+    except InterpreterError:
+        helper = None
+    target = synthesize_target(version, python=helper)
+    return synthetic_interpreter(target), target
+
+
+def _evidence_sources(
+    args: argparse.Namespace,
+    client: httpx.Client,
+    cache_dir: Path,
+    target: Target,
+    abi: str,
+    source: DependencySource | None,
+    stderr: Console,
+) -> EvidenceSources:
+    """Return the tracker, and the index unless --offline or the file says --no-index."""
+    tracker = TrackerService(load_snapshot(cache_dir=cache_dir))
+    options = source.index_options() if source is not None else IndexOptions()
+    index = None
+    if not (args.offline or options.no_index):
+        project = source.path.parent if source is not None else None
+        try:
+            url = args.index_url or options.index_url or configured_index_url(project_dir=project)
+            index = IndexService(
+                client, index_url=url, target_tags=target.tags, abi=abi, cache_dir=cache_dir
+            )
+        except ServiceError as error:
+            stderr.print(f"[yellow]note:[/] the index is not asked: {_escape(str(error))}")
+    return EvidenceSources(tracker=tracker, index=index, abi=abi)
+
+
 def _interpreter_for_scan(
     args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console
-) -> Interpreter:
+) -> Interpreter | None:
+    """Find (or provision) the interpreter to probe; None means: fall back to a static scan."""
     try:
         return find_interpreter(args.python, cache_dir=cache_dir)
     except InterpreterError as error:
@@ -335,7 +424,8 @@ def _interpreter_for_scan(
             raise
         versions = (args.python,) if args.python else PROVISION_ORDER
         if not (args.install_python or _confirm(stderr, error, versions[0])):
-            raise
+            _static_fallback(stderr, error)
+            return None
     failures: list[InterpreterError] = []
     for version in versions:
         try:
@@ -348,7 +438,16 @@ def _interpreter_for_scan(
             continue
         progress.finish()
         return find_interpreter(str(executable), cache_dir=cache_dir)
-    raise failures[0]
+    _static_fallback(stderr, failures[0])
+    return None
+
+
+def _static_fallback(stderr: Console, error: InterpreterError) -> None:
+    stderr.print(f"[bold yellow]warning:[/] {_escape(str(error))}")
+    stderr.print(
+        "[bold yellow]warning:[/] falling back to a STATIC scan: verdicts from the index's "
+        "files alone, nothing imported; `readiness python install` provisions an interpreter"
+    )
 
 
 def _confirm(stderr: Console, error: InterpreterError, version: str) -> bool:
@@ -381,9 +480,14 @@ def summary_line(report: Report, policy: Policy) -> str:
     failed = policy.failures(report)
     inconclusive = policy.inconclusive(report)
     interpreter = report.interpreter
+    on = (
+        f"a synthesized CPython {interpreter.version_tag} ({report_kind(report)})"
+        if interpreter.synthetic
+        else f"CPython {interpreter.version_string} ({interpreter.abi_tag})"
+    )
     line = (
-        f"readiness: {len(report.distributions)} distributions on CPython "
-        f"{interpreter.version_string} ({interpreter.abi_tag}): {', '.join(parts) or 'none'}"
+        f"readiness: {len(report.distributions)} distributions on {on}: "
+        f"{', '.join(parts) or 'none'}"
     )
     if failed:
         names = ", ".join(dist.name for dist in failed[:5]) + (", ..." if len(failed) > 5 else "")
@@ -393,6 +497,11 @@ def summary_line(report: Report, policy: Policy) -> str:
     if inconclusive:
         line += f"; {len(inconclusive)} inconclusive (--strict fails on them)"
     return line
+
+
+def report_kind(report: Report) -> str:
+    """Return ``static`` or ``probe``, for the summary."""
+    return "static" if report.static else "probe"
 
 
 def _write(stream: TextIO, text: str) -> None:

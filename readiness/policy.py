@@ -14,6 +14,13 @@ DEFAULT_FAIL_ON = frozenset(
 INCONCLUSIVE = frozenset({Verdict.IMPORT_ERROR})
 """Verdicts that neither pass nor fail a distribution: ``--strict`` makes them fail."""
 
+STATIC_FAIL_ON = frozenset({Verdict.NO_FREE_THREADED_WHEEL})
+"""What fails a static scan by default: only what is certain. A wheel does not prove that
+the GIL stays off, and a source build may succeed."""
+
+STATIC_INCONCLUSIVE = frozenset({Verdict.SOURCE_BUILD_REQUIRED, Verdict.UNKNOWN})
+"""What a static scan cannot judge: ``--strict`` makes it fail."""
+
 EXIT_READY = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -27,11 +34,22 @@ class Policy:
     fail_on: frozenset[Verdict] = DEFAULT_FAIL_ON
     """The verdicts that make the scan exit 1."""
 
+    inconclusive_verdicts: frozenset[Verdict] = INCONCLUSIVE
+    """The verdicts that say the scan could not judge."""
+
     @classmethod
-    def from_options(cls, fail_on: frozenset[Verdict] | None, *, strict: bool) -> Policy:
+    def from_options(
+        cls, fail_on: frozenset[Verdict] | None, *, strict: bool, static: bool = False
+    ) -> Policy:
         """Build the policy from ``--fail-on`` (None: the default set) and ``--strict``."""
-        chosen = DEFAULT_FAIL_ON if fail_on is None else fail_on
-        return cls(fail_on=chosen | INCONCLUSIVE if strict else chosen)
+        default, inconclusive = (
+            (STATIC_FAIL_ON, STATIC_INCONCLUSIVE) if static else (DEFAULT_FAIL_ON, INCONCLUSIVE)
+        )
+        chosen = default if fail_on is None else fail_on
+        return cls(
+            fail_on=chosen | inconclusive if strict else chosen,
+            inconclusive_verdicts=inconclusive,
+        )
 
     def failures(self, report: Report) -> list[DistributionReport]:
         """Return the distributions that fail the gate."""
@@ -42,7 +60,7 @@ class Policy:
         return [
             dist
             for dist in report.distributions
-            if dist.verdict in INCONCLUSIVE and dist.verdict not in self.fail_on
+            if dist.verdict in self.inconclusive_verdicts and dist.verdict not in self.fail_on
         ]
 
     def exit_code(self, report: Report) -> int:

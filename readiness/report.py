@@ -5,11 +5,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
+from readiness.evidence.gather import Evidence
 from readiness.interpreter.interface import Interpreter
 from readiness.probe.interface import ImportObservation, ModuleName
 from readiness.sources.interface import Origin
@@ -41,6 +43,22 @@ class Verdict(enum.StrEnum):
 
     SKIPPED = "skipped"
     """Its marker excludes it for this interpreter; nothing was installed."""
+
+    # A static scan (--static) judges from the index's files alone: nothing is imported.
+    FREE_THREADED_WHEEL = "free-threaded-wheel"
+    """Static: the index has a wheel for the interpreter's free-threaded ABI."""
+
+    PURE = "pure"
+    """Static: only pure-Python wheels, which the interpreter accepts."""
+
+    SOURCE_BUILD_REQUIRED = "source-build-required"
+    """Static: no wheel for the interpreter, but an sdist: installing builds it here."""
+
+    NO_FREE_THREADED_WHEEL = "no-free-threaded-wheel"
+    """Static: no wheel for the interpreter and no sdist: it cannot be installed."""
+
+    UNKNOWN = "unknown"
+    """Static: the index does not list that version, or could not be asked."""
 
 
 class GilTrigger(enum.StrEnum):
@@ -118,10 +136,30 @@ class DistributionReport:
     built_from_source: bool = False
     """True when the installer built it from source on this machine."""
 
+    evidence: Evidence | None = None
+    """What the tracker and the index say, and the remedy; None when not gathered."""
+
+    disagreements: tuple[str, ...] = ()
+    """Where the probe and the evidence (or the pin and the tracker) disagree, in words."""
+
     @property
     def import_seconds(self) -> float:
         """Time spent importing its modules."""
         return sum(observation.seconds for observation in self.modules)
+
+
+@dataclass(frozen=True)
+class TrackerSnapshotInfo:
+    """The tracker snapshot a report's evidence comes from."""
+
+    source: str
+    """Where the snapshot was taken from."""
+
+    taken: date
+    """The date of its content."""
+
+    age_days: int
+    """Its age when the report was made; over 30 days, the report says so."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +189,12 @@ class Report:
 
     processes: int = 0
     """How many child interpreters the probe started."""
+
+    static: bool = False
+    """True for a static scan: verdicts from the index's files alone, nothing imported."""
+
+    tracker: TrackerSnapshotInfo | None = None
+    """Which tracker snapshot the evidence came from; None when none was read."""
 
     def by_verdict(self, *verdicts: Verdict) -> list[DistributionReport]:
         """Return the distributions whose verdict is one of ``verdicts``."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import hashlib
 import json
 import os
@@ -21,12 +23,22 @@ from readiness.environment.venv import (
     install_dependencies,
     installed_distributions,
 )
+from readiness.evidence.gather import EvidenceSources, disagreements
+from readiness.evidence.interface import Query, WheelKind
+from readiness.evidence.tracker import snapshot_age_days, staleness_note
 from readiness.interpreter.interface import Interpreter
 from readiness.probe.interface import ProbePlan
 from readiness.probe.plan import plan_probe
 from readiness.probe.runner import run_probe
-from readiness.report import Report
-from readiness.sources.interface import Dependency, DependencySource, Origin, ResolvedDependency
+from readiness.report import DistributionReport, Report, TrackerSnapshotInfo, Verdict
+from readiness.sources.interface import (
+    Dependency,
+    DependencySource,
+    Origin,
+    ResolvedDependency,
+    SkippedDependency,
+    Target,
+)
 from readiness.verdicts import judge
 
 INSTALLER_OWN = frozenset({NormalizedName("pip")})
@@ -53,8 +65,11 @@ class ScanOptions:
 class Scanner:
     """Scan one dependency source on one free-threaded interpreter."""
 
-    def __init__(self, options: ScanOptions, progress: Progress) -> None:
+    def __init__(
+        self, options: ScanOptions, progress: Progress, evidence: EvidenceSources | None = None
+    ) -> None:
         self.options = options
+        self.evidence = evidence
         self.progress = progress
         self.timings: dict[str, float] = {}
 
@@ -163,15 +178,126 @@ class Scanner:
                 import_timeout=self.options.import_timeout,
                 progress=self.progress,
             )
+        distributions = judge(dependencies, installed, plan, observations)
+        with self._timed("evidence"):
+            distributions = self._with_evidence(distributions, blocking=PROBE_BLOCKERS)
         return Report(
             interpreter=interpreter,
             inputs=inputs,
             source_kind=source_kind,
-            distributions=tuple(judge(dependencies, installed, plan, observations)),
+            distributions=tuple(distributions),
             installer=installer,
-            warnings=self.options.warnings,
+            warnings=(*self.options.warnings, *self._evidence_warnings()),
             timings=dict(self.timings),
             processes=max((observation.process for observation in observations), default=0),
+            tracker=self._tracker_info(),
+        )
+
+    def scan_static(
+        self, source: DependencySource, interpreter: Interpreter, target: Target
+    ) -> Report:
+        """Judge from the index's files alone, for ``target``: nothing installed or imported.
+
+        A free-threaded wheel does not prove that the GIL stays off; the report says so.
+        """
+        with self._timed("collect"):
+            dependencies = list(source.collect(target))
+        reports = []
+        for dep in dependencies:
+            direct = isinstance(dep, ResolvedDependency) and dep.direct
+            if isinstance(dep, SkippedDependency):
+                reports.append(
+                    DistributionReport(
+                        name=dep.name,
+                        version=dep.version,
+                        verdict=Verdict.SKIPPED,
+                        direct=True,
+                        origin=dep.origin,
+                        reason=dep.reason,
+                    )
+                )
+            elif isinstance(dep, ResolvedDependency):
+                reports.append(
+                    DistributionReport(
+                        name=dep.name,
+                        version=dep.version,
+                        verdict=Verdict.UNKNOWN,
+                        direct=direct,
+                        origin=dep.origin,
+                        reason="the index was not asked",
+                    )
+                )
+        with self._timed("evidence"):
+            reports = [
+                _static_verdict(dist, interpreter.abi_tag)
+                for dist in self._with_evidence(reports, blocking=STATIC_BLOCKERS, static=True)
+            ]
+        warnings = (
+            *self.options.warnings,
+            *self._evidence_warnings(),
+            "static scan: verdicts come from the index's files alone; a free-threaded wheel "
+            "does not prove that its extensions keep the GIL disabled",
+        )
+        return Report(
+            interpreter=interpreter,
+            inputs=(source.path,),
+            source_kind=source.kind,
+            distributions=tuple(reports),
+            installer="none",
+            warnings=warnings,
+            timings=dict(self.timings),
+            static=True,
+            tracker=self._tracker_info(),
+        )
+
+    def _with_evidence(
+        self,
+        distributions: Sequence[DistributionReport],
+        *,
+        blocking: frozenset[Verdict],
+        static: bool = False,
+    ) -> list[DistributionReport]:
+        if self.evidence is None:
+            return list(distributions)
+        queries = [
+            Query(name=dist.name, version=dist.version)
+            for dist in distributions
+            if dist.verdict is not Verdict.SKIPPED
+        ]
+        # In a static scan every verdict is still UNKNOWN here: remedies are for all, and
+        # _static_verdict keeps those of the blockers only.
+        blockers = {dist.name for dist in distributions if static or dist.verdict in blocking}
+        gathered = self.evidence.gather(queries, blockers)
+        return [
+            dist
+            if dist.name not in gathered
+            else dataclasses.replace(
+                dist,
+                evidence=gathered[dist.name],
+                disagreements=disagreements(
+                    dist.verdict is Verdict.GIL_ENABLED,
+                    dist.version,
+                    gathered[dist.name],
+                    self.evidence.abi,
+                ),
+            )
+            for dist in distributions
+        ]
+
+    def _evidence_warnings(self) -> tuple[str, ...]:
+        if self.evidence is None:
+            return ()
+        note = staleness_note(self.evidence.tracker.snapshot, datetime.date.today())
+        return (note,) if note else ()
+
+    def _tracker_info(self) -> TrackerSnapshotInfo | None:
+        if self.evidence is None:
+            return None
+        snapshot = self.evidence.tracker.snapshot
+        return TrackerSnapshotInfo(
+            source=snapshot.source,
+            taken=snapshot.taken,
+            age_days=snapshot_age_days(snapshot, datetime.date.today()),
         )
 
     @contextmanager
@@ -181,6 +307,49 @@ class Scanner:
             yield
         finally:
             self.timings[phase] = time.perf_counter() - started
+
+
+PROBE_BLOCKERS = frozenset(
+    {
+        Verdict.GIL_ENABLED,
+        Verdict.NOT_INSTALLABLE,
+        Verdict.CRASHED,
+        Verdict.TIMEOUT,
+        Verdict.IMPORT_ERROR,
+    }
+)
+"""Probe verdicts that get a remedy."""
+
+STATIC_BLOCKERS = frozenset(
+    {Verdict.NO_FREE_THREADED_WHEEL, Verdict.SOURCE_BUILD_REQUIRED, Verdict.UNKNOWN}
+)
+"""Static verdicts that get a remedy."""
+
+_STATIC_REASONS = {
+    WheelKind.FREE_THREADED_WHEEL: None,
+    WheelKind.PURE: None,
+    WheelKind.SOURCE_BUILD_REQUIRED: "no wheel for {abi}, only an sdist: installing builds it",
+    WheelKind.NO_FREE_THREADED_WHEEL: "no wheel for {abi} and no sdist: it cannot be installed",
+    WheelKind.UNKNOWN: "the index does not list this version",
+}
+
+
+def _static_verdict(dist: DistributionReport, abi: str) -> DistributionReport:
+    """Turn what the index offers into the static verdict of ``dist``."""
+    if dist.verdict is Verdict.SKIPPED or dist.evidence is None or dist.evidence.index is None:
+        return dist
+    index = dist.evidence.index
+    verdict = Verdict(index.wheel.value)
+    reason = index.unavailable or _STATIC_REASONS[index.wheel]
+    evidence = dist.evidence
+    if verdict not in STATIC_BLOCKERS and evidence.remedy is not None:
+        evidence = dataclasses.replace(evidence, remedy=None)
+    return dataclasses.replace(
+        dist,
+        verdict=verdict,
+        reason=reason.format(abi=abi) if reason else None,
+        evidence=evidence,
+    )
 
 
 def environment_key(

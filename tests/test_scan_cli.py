@@ -270,3 +270,14 @@ def test_env_takes_no_dependency_file(tmp_path: Path) -> None:
 
     assert result.returncode == 2
     assert "--env" in result.stderr
+
+
+def test_tracker_update_offline_keeps_the_shipped_snapshot(tmp_path: Path) -> None:
+    # Port 9 on 127.0.0.1 refuses the connection: what an offline machine sees.
+    result = readiness(
+        "tracker", "update", "--url", "http://127.0.0.1:9/tracking.md", "--cache-dir", tmp_path
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "shipped" in result.stderr
+    assert "days old" in result.stderr

@@ -51,7 +51,12 @@ def test_real_stack_names_the_module_the_interpreter_warns_about(
         "pyyaml": ("gil-enabled", ["yaml._yaml"], "on-import"),
         "jinja2": ("ready", [], None),
     }
-    jinja2 = next(d for d in json.loads(result.stdout)["distributions"] if d["name"] == "jinja2")
+    by_name = {d["name"]: d for d in json.loads(result.stdout)["distributions"]}
+    # The evidence: markupsafe 2.1.5 has only an sdist; 3.0.0 is the first with cp313t wheels.
+    assert by_name["markupsafe"]["evidence"]["index"]["wheel"] == "source-build-required"
+    assert by_name["markupsafe"]["remedy"]["upgrade_to"] == "3.0.0"
+    assert by_name["markupsafe"]["built_from_source"]
+    jinja2 = by_name["jinja2"]
     assert {"module": "markupsafe._speedups", "owner": "markupsafe", "through": "jinja2"} in (
         jinja2["reaches"]
     )

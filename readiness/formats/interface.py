@@ -9,10 +9,15 @@ from readiness.report import Report, Verdict
 BLOCKER_ORDER = (
     Verdict.GIL_ENABLED,
     Verdict.NOT_INSTALLABLE,
+    Verdict.NO_FREE_THREADED_WHEEL,
     Verdict.CRASHED,
     Verdict.TIMEOUT,
     Verdict.IMPORT_ERROR,
+    Verdict.SOURCE_BUILD_REQUIRED,
+    Verdict.UNKNOWN,
     Verdict.READY,
+    Verdict.FREE_THREADED_WHEEL,
+    Verdict.PURE,
     Verdict.SKIPPED,
 )
 """The order rows are shown in: what blocks free-threading first."""

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 from readiness import __version__
+from readiness.evidence.gather import Evidence
 from readiness.formats.interface import ReportFormat
 from readiness.probe.interface import ImportObservation
 from readiness.report import SCHEMA_VERSION, DistributionReport, Report, Verdict
@@ -34,10 +35,19 @@ def report_to_dict(report: Report) -> dict[str, Any]:
             "abi": interpreter.abi_tag,
             "platform": interpreter.platform,
             "gil_disabled_build": interpreter.gil_disabled_build,
+            "synthetic": interpreter.synthetic,
             "build": interpreter.build_info,
         },
         "inputs": [{"path": str(path), "kind": report.source_kind} for path in report.inputs],
         "installer": report.installer,
+        "mode": "static" if report.static else "probe",
+        "tracker": None
+        if report.tracker is None
+        else {
+            "source": report.tracker.source,
+            "taken": report.tracker.taken.isoformat(),
+            "age_days": report.tracker.age_days,
+        },
         "summary": {verdict.value: counts.get(verdict, 0) for verdict in Verdict}
         | {"total": len(report.distributions)},
         "distributions": [_distribution(dist) for dist in report.distributions],
@@ -67,6 +77,9 @@ def _distribution(dist: DistributionReport) -> dict[str, Any]:
             {"module": r.module, "owner": r.owner, "through": r.through} for r in dist.reaches
         ],
         "built_from_source": dist.built_from_source,
+        "evidence": _evidence(dist.evidence),
+        "remedy": _remedy(dist.evidence),
+        "disagreements": list(dist.disagreements),
         "import_seconds": round(dist.import_seconds, 4),
         "modules": [_module(observation) for observation in dist.modules],
     }
@@ -84,3 +97,45 @@ def _module(observation: ImportObservation) -> dict[str, Any]:
         "error": observation.error,
         "process": observation.process,
     }
+
+
+def _evidence(evidence: Evidence | None) -> dict[str, Any] | None:
+    if evidence is None:
+        return None
+    tracker, index = evidence.tracker, evidence.index
+    return {
+        "tracked": tracker is not None,
+        "tracker": None
+        if tracker is None
+        else {
+            "project": tracker.display_name,
+            "first_version": tracker.first_version,
+            "tested_in_ci": tracker.tested_in_ci,
+            "release_on_index": tracker.release_on_index,
+            "nightly_wheels": tracker.nightly_wheels,
+            "issue_url": tracker.issue_url,
+        },
+        "index": None
+        if index is None
+        else {
+            "wheel": index.wheel.value,
+            "yanked": index.yanked,
+            "yanked_reason": index.yanked_reason,
+            "classifier": index.classifier,
+            "classifier_of": _text(index.classifier_of),
+            "first_free_threaded": _text(index.first_free_threaded),
+            "latest": _text(index.latest),
+            "unavailable": index.unavailable,
+        },
+    }
+
+
+def _remedy(evidence: Evidence | None) -> dict[str, Any] | None:
+    if evidence is None or evidence.remedy is None:
+        return None
+    remedy = evidence.remedy
+    return {"text": remedy.text, "upgrade_to": _text(remedy.upgrade_to), "url": remedy.url}
+
+
+def _text(value: object | None) -> str | None:
+    return None if value is None else str(value)

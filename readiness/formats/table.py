@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from readiness.evidence.interface import WheelKind
 from readiness.formats.interface import BLOCKER_ORDER, ReportFormat
 from readiness.report import DistributionReport, GilTrigger, Report, Verdict
 
@@ -19,6 +20,11 @@ VERDICT_STYLES = {
     Verdict.TIMEOUT: "red",
     Verdict.IMPORT_ERROR: "yellow",
     Verdict.SKIPPED: "dim",
+    Verdict.FREE_THREADED_WHEEL: "green",
+    Verdict.PURE: "green",
+    Verdict.SOURCE_BUILD_REQUIRED: "yellow",
+    Verdict.NO_FREE_THREADED_WHEEL: "red",
+    Verdict.UNKNOWN: "yellow",
 }
 
 
@@ -47,26 +53,82 @@ class TableFormat(ReportFormat):
 def build_table(report: Report) -> Table:
     """Return the rich table of ``report``, blockers first."""
     interpreter = report.interpreter
+    on = (
+        f"a synthesized free-threaded CPython {interpreter.version_tag}"
+        if interpreter.synthetic
+        else f"CPython {interpreter.version_string} free-threaded"
+    )
+    kind = "static scan" if report.static else "GIL readiness"
     table = Table(
-        title=f"GIL readiness on CPython {interpreter.version_string} "
-        f"free-threaded ({interpreter.abi_tag}, {interpreter.platform})",
+        title=f"{kind} on {on} ({interpreter.abi_tag}, {interpreter.platform})",
         title_justify="left",
     )
     table.add_column("distribution", no_wrap=True)
     table.add_column("version", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
     table.add_column("culprit module / reason", overflow="fold")
+    with_evidence = any(dist.evidence is not None for dist in report.distributions)
+    if with_evidence:
+        table.add_column("evidence / remedy", overflow="fold")
     table.add_column("declared", overflow="fold", style="dim")
     order = {verdict: index for index, verdict in enumerate(BLOCKER_ORDER)}
     for dist in sorted(report.distributions, key=lambda d: (order[d.verdict], d.name)):
-        table.add_row(
+        cells: list[str | Text] = [
             dist.name,
             str(dist.version) if dist.version is not None else "",
             Text(dist.verdict.value, style=VERDICT_STYLES[dist.verdict]),
             _detail(dist),
-            str(dist.origin) if dist.origin else "(transitive)",
+        ]
+        if with_evidence:
+            cells.append(_evidence(dist, interpreter.abi_tag))
+        cells.append(str(dist.origin) if dist.origin else "(transitive)")
+        table.add_row(*cells)
+    if report.static:
+        table.caption = (
+            "static scan: from the index's files alone; a wheel does not prove the GIL stays off"
         )
     return table
+
+
+_WHEEL_WORDS = {
+    WheelKind.FREE_THREADED_WHEEL: "{abi} wheel",
+    WheelKind.PURE: "pure wheel",
+    WheelKind.SOURCE_BUILD_REQUIRED: "sdist only",
+    WheelKind.NO_FREE_THREADED_WHEEL: "no {abi} wheel, no sdist",
+    WheelKind.UNKNOWN: "version not on the index",
+}
+
+
+def _evidence(dist: DistributionReport, abi: str) -> Text:
+    """Return the remedy, then disagreements, then what the index and the tracker say."""
+    text = Text()
+    evidence = dist.evidence
+    if evidence is None:
+        return text
+    if evidence.remedy is not None:
+        text.append(evidence.remedy.text, style="bold")
+        text.append("; ")
+    for disagreement in dist.disagreements:
+        text.append(f"disagreement: {disagreement}", style="yellow")
+        text.append("; ")
+    facts = []
+    index = evidence.index
+    if index is not None:
+        if index.unavailable is not None:
+            facts.append(f"index: {index.unavailable}")
+        else:
+            facts.append(f"index: {_WHEEL_WORDS[index.wheel].format(abi=abi)}")
+        if index.yanked:
+            facts.append("yanked")
+    tracker = evidence.tracker
+    if tracker is None:
+        facts.append("not tracked")
+    elif tracker.first_version:
+        facts.append(f"tracker: since {tracker.first_version}")
+    else:
+        facts.append("tracker: no release yet")
+    text.append("; ".join(facts), style="dim")
+    return text
 
 
 def _detail(dist: DistributionReport) -> str:

@@ -50,6 +50,10 @@ class Interpreter:
     build_info: str = ""
     """``sys.version``, for reports."""
 
+    synthetic: bool = False
+    """True when no interpreter ran: this describes a target synthesized from a version and a
+    platform (``--static --target 3.14t``)."""
+
     @property
     def version_tag(self) -> str:
         """``3.14t`` for a free-threaded 3.14, ``3.13`` for a GIL build of 3.13."""

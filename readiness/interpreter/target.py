@@ -16,7 +16,7 @@ from pathlib import Path
 
 from packaging import tags
 
-from readiness.interpreter.interface import InterpreterError
+from readiness.interpreter.interface import Interpreter, InterpreterError
 from readiness.sources.interface import Target
 
 _VERSION_REQUEST = re.compile(r"^(?P<major>3)\.(?P<minor>\d+)(?P<threading>t?)$")
@@ -152,4 +152,31 @@ def _platform_facts(platform: str) -> _PlatformFacts:
     raise InterpreterError(
         f"cannot synthesize the platform `{platform}`; expected linux-<arch>, win-amd64, "
         "win32, win-arm64 or macosx-<major>.<minor>-<arm64|x86_64>"
+    )
+
+
+def synthetic_interpreter(target: Target) -> Interpreter:
+    """Describe a synthesized ``target`` as an interpreter, for reports; nothing is run.
+
+    Raises :class:`InterpreterError` for a target without a version or a platform.
+    """
+    if target.python_version is None or target.platform is None:
+        raise InterpreterError("a synthetic target needs a version and a platform")
+    full = target.marker_environment.get("python_full_version", "")
+    try:
+        major, minor, micro = (int(part) for part in full.split(".")[:3])
+    except ValueError as e:
+        raise InterpreterError(f"a synthetic target with no full version: {full!r}") from e
+    return Interpreter(
+        executable=Path(f"<synthesized CPython {target.python_version}>"),
+        version=(major, minor, micro),
+        implementation="cpython",
+        gil_disabled_build=True,
+        gil_enabled_at_start=False,
+        abi_tag=f"cp{major}{minor}t",
+        platform=target.platform,
+        ext_suffix="",
+        marker_environment=dict(target.marker_environment),
+        build_info=f"synthesized free-threaded CPython {target.python_version}",
+        synthetic=True,
     )

@@ -1,0 +1,422 @@
+"""``readiness deps``: what a scan would install, resolved for a target, with nothing installed.
+
+A dependency file is read (and, where it leaves versions open, resolved by the installer) for a
+target interpreter, and every distribution is listed with where it comes from, whether the
+project asks for it or another distribution pulls it in, and the line or lock entry that
+declared it. No free-threaded interpreter is needed: the target may be synthesized from a
+version and a platform.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import io
+import json
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, TypeVar, assert_never
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from readiness import __version__
+from readiness._cache import atomic_write
+from readiness._errors import InputError
+from readiness._state import Progress
+from readiness.installer_choice import InstallerChoice
+from readiness.interpreter.discover import find_interpreter
+from readiness.interpreter.interface import InterpreterError
+from readiness.interpreter.target import host_platform, synthesize_target
+from readiness.sources.discovery import SOURCE_PRIORITY, find_source
+from readiness.sources.interface import (
+    DependencySource,
+    IndexOptions,
+    Origin,
+    ResolvedDependency,
+    Selection,
+    SkippedDependency,
+    Target,
+)
+from readiness.sources.resolve import RequirementLine, Resolver, UvResolver
+
+DEPS_SCHEMA_VERSION = 1
+"""The version of the ``readiness deps --format json`` document; raised on any change that
+removes or renames a field (adding one does not)."""
+
+# The command line's own parser class: argparse's _SubParsersAction is invariant in it.
+_P = TypeVar("_P", bound=argparse.ArgumentParser)
+
+DEFAULT_TARGET = "3.14t"
+"""What ``deps`` selects for when neither ``--python`` nor ``--target`` is given."""
+
+
+class DepsFormatChoice(enum.StrEnum):
+    """The ``deps --format`` choices."""
+
+    TABLE = "table"
+    JSON = "json"
+
+    def render(self, listing: DependencyListing, *, color: bool, width: int | None) -> str:
+        """Return ``listing`` in the format this choice names."""
+        match self:
+            case DepsFormatChoice.TABLE:
+                return render_table(listing, color=color, width=width)
+            case DepsFormatChoice.JSON:
+                return render_json(listing)
+            case _:
+                assert_never(self)
+
+
+@dataclass(frozen=True)
+class DependencyListing:
+    """What one dependency file selects for one target."""
+
+    source: Path
+    """The dependency file read (a folder given on the command line is resolved to it)."""
+
+    kind: str
+    """The kind of that file (``uv.lock``, ``requirements``, ...)."""
+
+    target: Target
+    """The interpreter the file was read for."""
+
+    resolved: tuple[ResolvedDependency, ...]
+    """Every distribution to install, by name."""
+
+    skipped: tuple[SkippedDependency, ...]
+    """Every distribution the file names that is not installed for the target, by name."""
+
+
+def list_dependencies(source: DependencySource, target: Target) -> DependencyListing:
+    """Read ``source`` for ``target``; raises what :meth:`DependencySource.collect` raises."""
+    resolved: list[ResolvedDependency] = []
+    skipped: list[SkippedDependency] = []
+    for dependency in source.collect(target):
+        if isinstance(dependency, ResolvedDependency):
+            resolved.append(dependency)
+        elif isinstance(dependency, SkippedDependency):
+            skipped.append(dependency)
+    return DependencyListing(
+        source=source.path,
+        kind=source.kind,
+        target=target,
+        resolved=tuple(sorted(resolved, key=lambda dep: dep.name)),
+        skipped=tuple(sorted(skipped, key=lambda dep: dep.name)),
+    )
+
+
+class LendingResolver(Resolver):
+    """A resolver that lends a free-threaded interpreter to a synthesized target without one.
+
+    uv resolves for a free-threaded version it does not run only while running some
+    free-threaded interpreter (see :class:`readiness.sources.resolve.UvResolver`). The
+    interpreter is looked for only when a file needs resolving, and at most once; when none is
+    found, the target goes as it is and the resolver's own error and hint stand.
+    """
+
+    def __init__(self, resolver: Resolver, find_python: Callable[[], Path | None]) -> None:
+        self.resolver = resolver
+        self.name = resolver.name
+        self._find_python = find_python
+        self._found: tuple[Path | None] | None = None
+
+    def resolve(
+        self,
+        requirements: Sequence[RequirementLine],
+        target: Target,
+        index_options: IndexOptions,
+    ) -> list[ResolvedDependency]:
+        """Resolve with the wrapped resolver, for ``target`` with an interpreter lent to it."""
+        if target.synthetic and target.python is None:
+            if self._found is None:
+                self._found = (self._find_python(),)
+            python = self._found[0]
+            if python is not None:
+                target = replace(target, python=python)
+        return self.resolver.resolve(requirements, target, index_options)
+
+
+def free_threaded_at_hand(cache_dir: Path) -> Path | None:
+    """Return a free-threaded CPython that discovery finds, or None when there is none."""
+    try:
+        return find_interpreter(None, cache_dir=cache_dir).executable
+    except InterpreterError:
+        return None
+
+
+def target_for(
+    *,
+    python: str | None,
+    version: str | None,
+    platform: str | None,
+    cache_dir: Path,
+) -> Target:
+    """Return the target ``deps`` selects for: ``python``'s own, else a synthesized one.
+
+    Raises :class:`InputError` when both an interpreter and a synthesized target are asked
+    for, and what :func:`find_interpreter` and :func:`synthesize_target` raise.
+    """
+    if python is not None:
+        if version is not None or platform is not None:
+            raise InputError(
+                "--python reads the dependencies for that interpreter; --target and "
+                "--platform describe an interpreter instead of it",
+                hint="give either --python, or --target (with --platform)",
+            )
+        return find_interpreter(python, cache_dir=cache_dir).target()
+    return synthesize_target(version or DEFAULT_TARGET, platform=platform)
+
+
+# The table.
+
+
+def render_table(
+    listing: DependencyListing, *, color: bool = False, width: int | None = None
+) -> str:
+    """Return the listing as a table: resolved distributions by name, skipped ones last."""
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=width or 120,
+        color_system="standard" if color else None,
+        force_terminal=color,
+        highlight=False,
+    )
+    console.print(build_table(listing))
+    # Rich pads the title to the console's width; a file needs no trailing blanks.
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+
+
+def build_table(listing: DependencyListing) -> Table:
+    """Return the rich table of ``listing``."""
+    table = Table(
+        title=f"{listing.source} ({listing.kind}) for {describe_target(listing.target)}",
+        title_justify="left",
+    )
+    table.add_column("distribution", no_wrap=True)
+    table.add_column("version", no_wrap=True)
+    table.add_column("from", overflow="fold")
+    table.add_column("requested by", overflow="fold")
+    table.add_column("declared", overflow="fold", style="dim")
+    for dependency in listing.resolved:
+        table.add_row(
+            dependency.name,
+            str(dependency.version),
+            _where_from(dependency),
+            _requested_by(dependency),
+            str(dependency.origin),
+        )
+    for skipped in listing.skipped:
+        table.add_row(
+            Text(skipped.name, style="dim"),
+            str(skipped.version) if skipped.version is not None else "",
+            Text("skipped", style="dim"),
+            Text(skipped.reason, style="dim"),
+            str(skipped.origin),
+        )
+    return table
+
+
+def describe_target(target: Target) -> str:
+    """Return ``CPython 3.14t on linux-x86_64 (synthesized)``, or the interpreter's path."""
+    version = target.python_version or target.marker_environment.get("python_full_version", "?")
+    platform = target.platform or "this platform"
+    if target.synthetic:
+        return f"CPython {version} on {platform} (synthesized)"
+    return f"CPython {version} on {platform} ({target.python})"
+
+
+def _where_from(dependency: ResolvedDependency) -> str:
+    where = str(dependency.provenance)
+    if dependency.url is not None:
+        where += f" {dependency.url}"
+    if dependency.editable:
+        where += " (editable)"
+    return where
+
+
+def _requested_by(dependency: ResolvedDependency) -> str:
+    if dependency.direct:
+        return "direct"
+    if dependency.chain:
+        return " -> ".join([*dependency.chain, dependency.name])
+    # The file names no graph (a lock without edges, a flat requirements file).
+    return "transitive"
+
+
+# The JSON document.
+
+
+def render_json(listing: DependencyListing) -> str:
+    """Return the listing as indented JSON, ending with a newline."""
+    return json.dumps(listing_to_dict(listing), indent=2) + "\n"
+
+
+def listing_to_dict(listing: DependencyListing) -> dict[str, Any]:
+    """Return the listing as the plain data of the ``deps`` JSON schema (version 1)."""
+    target = listing.target
+    return {
+        "schema_version": DEPS_SCHEMA_VERSION,
+        "tool": {"name": "readiness", "version": __version__},
+        "target": {
+            "tag": target.python_version,
+            "platform": target.platform,
+            "synthetic": target.synthetic,
+            "python": str(target.python) if target.python is not None else None,
+        },
+        "input": {"path": str(listing.source), "kind": listing.kind},
+        "distributions": [
+            *(_resolved_to_dict(dependency) for dependency in listing.resolved),
+            *(_skipped_to_dict(skipped) for skipped in listing.skipped),
+        ],
+    }
+
+
+def _resolved_to_dict(dependency: ResolvedDependency) -> dict[str, Any]:
+    return {
+        "name": dependency.name,
+        "version": str(dependency.version),
+        "provenance": dependency.provenance.value,
+        "url": dependency.url,
+        "editable": dependency.editable,
+        "direct": dependency.direct,
+        "declared_at": _origin_to_dict(dependency.origin),
+        "chain": list(dependency.chain),
+        "skipped": False,
+        "reason": None,
+    }
+
+
+def _skipped_to_dict(skipped: SkippedDependency) -> dict[str, Any]:
+    return {
+        "name": skipped.name,
+        "version": str(skipped.version) if skipped.version is not None else None,
+        "provenance": None,
+        "url": None,
+        "editable": False,
+        "direct": None,
+        "declared_at": _origin_to_dict(skipped.origin),
+        "chain": [],
+        "skipped": True,
+        "reason": skipped.reason,
+    }
+
+
+def _origin_to_dict(origin: Origin) -> dict[str, Any]:
+    return {"path": str(origin.path), "line": origin.line, "entry": origin.entry}
+
+
+# The command line.
+
+
+def add_deps_parser(
+    commands: argparse._SubParsersAction[_P],
+    add_common_options: Callable[[argparse.ArgumentParser], None],
+) -> _P:
+    """Add the ``deps`` subcommand to ``commands`` and return its parser."""
+    deps = commands.add_parser(
+        "deps",
+        help="list the distributions a scan would install, without installing anything",
+        description="Read a dependency file for a target interpreter and list every "
+        "distribution it selects: version, where it comes from, direct or pulled in by what, "
+        "and where it was declared; then the ones skipped for the target, with the reason. "
+        "Nothing is installed, and no free-threaded interpreter is needed.",
+    )
+    deps.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        help="a dependency file or a project folder (default: the current folder; in a folder "
+        f"the first of {', '.join(SOURCE_PRIORITY)} is read)",
+    )
+    target = deps.add_argument_group("target")
+    target.add_argument(
+        "--python",
+        metavar="PATH|VERSION",
+        help="select for this free-threaded interpreter: a path, or 3.14t, 3.13t, 3.15t "
+        "(it must be found)",
+    )
+    target.add_argument(
+        "--target",
+        metavar="VERSION",
+        help=f"select for this CPython version without running it: 3.14t, 3.13t, 3.10, ... "
+        f"(default: {DEFAULT_TARGET})",
+    )
+    target.add_argument(
+        "--platform",
+        metavar="PLATFORM",
+        help="with --target, select for this platform, spelled as sysconfig.get_platform(): "
+        f"linux-x86_64, win-amd64, macosx-11.0-arm64 (default: this one, {host_platform()})",
+    )
+    output = deps.add_argument_group("output")
+    output.add_argument(
+        "--format",
+        type=DepsFormatChoice,
+        choices=list(DepsFormatChoice),
+        default=DepsFormatChoice.TABLE,
+        help="listing format (default: table)",
+    )
+    output.add_argument("-o", "--output", type=Path, help="write the listing here, not to stdout")
+    select = deps.add_argument_group("selection")
+    select.add_argument("--extra", action="append", default=[], help="include this extra")
+    select.add_argument("--group", action="append", default=[], help="include this group")
+    select.add_argument("--all-extras", action="store_true", help="include every extra")
+    select.add_argument("--all-groups", action="store_true", help="include every group")
+    select.add_argument("--no-dev", action="store_true", help="leave out the dev group")
+    deps.add_argument(
+        "--installer",
+        type=InstallerChoice,
+        choices=list(InstallerChoice),
+        default=InstallerChoice.AUTO,
+        help="whose resolver answers what a requirements file or pyproject.toml leaves open "
+        "(default: uv where installed, else pip)",
+    )
+    add_common_options(deps)
+    return deps
+
+
+def deps_command(args: argparse.Namespace, cache_dir: Path, progress: Progress) -> int:
+    """Run ``readiness deps`` for parsed ``args``: write the listing and return 0.
+
+    Raises :class:`readiness._errors.ReadinessError` for bad input, for which the command
+    line's error boundary exits 2.
+    """
+    selection = Selection(
+        extras=frozenset(args.extra),
+        groups=frozenset(args.group),
+        all_extras=args.all_extras,
+        all_groups=args.all_groups,
+        no_dev=args.no_dev,
+    )
+    target = target_for(
+        python=args.python, version=args.target, platform=args.platform, cache_dir=cache_dir
+    )
+    resolver = args.installer.to_resolver()
+    if isinstance(resolver, UvResolver):
+        resolver = LendingResolver(resolver, lambda: free_threaded_at_hand(cache_dir))
+    source = find_source(args.path or Path(), selection, resolver)
+    progress.start("reading dependencies")
+    try:
+        listing = list_dependencies(source, target)
+    finally:
+        progress.finish()
+    terminal = args.output is None and sys.stdout.isatty()
+    width = shutil.get_terminal_size().columns if terminal else None
+    text = args.format.render(listing, color=terminal, width=width)
+    if args.output is not None:
+        atomic_write(args.output, text)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    direct = sum(1 for dependency in listing.resolved if dependency.direct)
+    sys.stderr.write(
+        f"readiness: {len(listing.resolved)} distributions ({direct} direct, "
+        f"{len(listing.resolved) - direct} transitive), {len(listing.skipped)} skipped, "
+        f"for {describe_target(listing.target)}\n"
+    )
+    return 0
