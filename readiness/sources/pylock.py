@@ -17,12 +17,14 @@ from readiness.sources.interface import (
     Dependency,
     DependencySource,
     Origin,
+    Provenance,
     ResolvedDependency,
     Selection,
     SkippedDependency,
     SourceError,
     Target,
 )
+from readiness.sources.resolve import UNKNOWN_VERSION
 
 _DEV_GROUP = canonicalize_name("dev")
 
@@ -40,9 +42,8 @@ class PylockSource(DependencySource):
     def collect(self, target: Target) -> Iterator[Dependency]:
         """Yield the packages the lock selects for ``target``, then those it leaves out.
 
-        Raises :class:`SourceError` for a file that is not a valid lock, a lock that does not
-        fit the interpreter or selects nothing for it, and a package from a VCS, an archive
-        or a directory outside the project (not supported yet).
+        Raises :class:`SourceError` for a file that is not a valid lock, or a lock that does
+        not fit the interpreter or selects nothing for it.
         """
         lock = self._load()
         extras = tuple(lock.extras or ()) if self.selection.all_extras else self.selection.extras
@@ -134,20 +135,49 @@ class PylockSource(DependencySource):
             yield dependency
 
     def _resolved(self, package: Package) -> ResolvedDependency:
-        if package.is_direct or package.version is None:
-            raise SourceError(
-                f"package `{package.name}` comes from a VCS, an archive or a directory: not "
-                "supported yet (only packages with a version from an index are)",
-                path=self.path,
-            )
+        provenance, url = self._install_url(package)
         # NOTE: PEP 751 has no dependency graph that tools must write (uv export writes none),
         # so every package counts as asked for by the project.
         return ResolvedDependency(
             name=package.name,
             origin=self._origin(package),
-            version=package.version,
+            version=package.version if package.version is not None else UNKNOWN_VERSION,
             direct=True,
+            provenance=provenance,
+            url=url,
+            editable=package.directory is not None and bool(package.directory.editable),
         )
+
+    def _install_url(self, package: Package) -> tuple[Provenance, str | None]:
+        """Return where ``package`` comes from, and what to install when not an index.
+
+        PEP 751: ``vcs`` (url or path, ``commit-id``, ``subdirectory``), ``archive`` (url or
+        path), ``directory`` (path); paths are relative to the lock's folder.
+        """
+        if package.vcs is not None:
+            vcs = package.vcs
+            where = vcs.url or self._file_uri(vcs.path)
+            url = f"{vcs.type}+{where}@{vcs.commit_id}"
+            if vcs.subdirectory:
+                url += f"#subdirectory={vcs.subdirectory}"
+            return Provenance.VCS, url
+        if package.archive is not None:
+            archive = package.archive
+            url = archive.url or self._file_uri(archive.path)
+            if archive.subdirectory:
+                url += f"#subdirectory={archive.subdirectory}"
+            return (Provenance.URL if archive.url else Provenance.PATH), url
+        if package.directory is not None:
+            url = self._file_uri(package.directory.path)
+            if package.directory.subdirectory:
+                url += f"#subdirectory={package.directory.subdirectory}"
+            return Provenance.PATH, url
+        return Provenance.INDEX, None
+
+    def _file_uri(self, path: str | None) -> str:
+        if path is None:
+            raise SourceError("a package names neither a URL nor a path", path=self.path)
+        return (self.path.parent / path).resolve().as_uri()
 
     def _is_the_project(self, package: Package) -> bool:
         """Tell the locked project itself (a directory in the lock's folder): the user's code."""

@@ -9,6 +9,7 @@ the ``version`` and ``source`` of the entry they mean.
 from __future__ import annotations
 
 import dataclasses
+import urllib.parse
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,12 +27,14 @@ from readiness.sources.interface import (
     Dependency,
     DependencySource,
     Origin,
+    Provenance,
     ResolvedDependency,
     Selection,
     SkippedDependency,
     SourceError,
     Target,
 )
+from readiness.sources.resolve import UNKNOWN_VERSION
 
 SUPPORTED_LOCK_VERSION = 1
 """The ``version`` of uv.lock this module reads (uv bumps ``revision`` for compatible changes)."""
@@ -377,19 +380,47 @@ class UvLockSource(DependencySource):
             yield dependency
 
     def _resolved(self, entry: _Entry, state: _Reached, origin: Origin) -> ResolvedDependency:
-        if "registry" not in entry.source or entry.version is None:
-            kind = ", ".join(sorted(entry.source)) or "no source"
-            raise SourceError(
-                f"{entry.entry} comes from {kind}: not supported yet (only packages from an "
-                "index are)",
-                path=self.path,
-            )
+        provenance, url = self._install_url(entry)
         return ResolvedDependency(
             name=entry.name,
             origin=origin,
-            version=entry.version,
+            version=entry.version if entry.version is not None else UNKNOWN_VERSION,
             direct=state.direct,
             extras=frozenset(state.extras),
+            provenance=provenance,
+            url=url,
+        )
+
+    def _install_url(self, entry: _Entry) -> tuple[Provenance, str | None]:
+        """Return where ``entry`` comes from, and what to install for a non-index source.
+
+        uv writes ``{ registry = ... }``, ``{ git = "URL?rev=...#COMMIT" }``, ``{ url = ... }``,
+        ``{ path = ... }`` or ``{ directory = ... }`` (uv's docs, "The uv.lock file"); a path is
+        relative to the lock's folder.
+        """
+        source = entry.source
+        if "registry" in source and entry.version is not None:
+            return Provenance.INDEX, None
+        if isinstance(source.get("git"), str):
+            # The fragment is the exact commit; the query holds rev/tag/branch and subdirectory.
+            parts = urllib.parse.urlsplit(source["git"])
+            query = urllib.parse.parse_qs(parts.query)
+            base = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+            pinned = parts.fragment or next(iter(query.get("rev", ())), "")
+            url = f"git+{base}" + (f"@{pinned}" if pinned else "")
+            if "subdirectory" in query:
+                url += f"#subdirectory={query['subdirectory'][0]}"
+            return Provenance.VCS, url
+        if isinstance(source.get("url"), str):
+            return Provenance.URL, str(source["url"])
+        for key in ("path", "directory"):
+            if isinstance(source.get(key), str):
+                local = (self.path.parent / str(source[key])).resolve()
+                return Provenance.PATH, local.as_uri()
+        kind = ", ".join(sorted(source)) or "no source"
+        raise SourceError(
+            f"{entry.entry} comes from {kind}, which readiness does not know how to install",
+            path=self.path,
         )
 
     # Reading the document, checking each value's type: a lock is input like any other.

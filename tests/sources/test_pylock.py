@@ -146,15 +146,27 @@ def test_a_package_without_a_wheel_for_the_target_is_still_resolved(
     assert resolved(collect(path, linux_313t)) == {("speedy", "1.0")}
 
 
-def test_vcs_package_is_not_supported_yet(tmp_path: Path, linux_313t: Target) -> None:
+def test_vcs_archive_and_directory_packages_install_what_the_lock_pins(
+    tmp_path: Path, linux_313t: Target
+) -> None:
     path = lock(
         tmp_path,
-        package("six", "1.17.0") + '[[packages]]\nname = "gitpkg"\n'
-        'vcs = { type = "git", url = "http://127.0.0.1:9/gitpkg.git", commit-id = "abc" }\n',
+        package("six", "1.17.0") + '[[packages]]\nname = "gitpkg"\nversion = "1.0"\n'
+        'vcs = { type = "git", url = "http://127.0.0.1:9/gitpkg.git", commit-id = "abc",'
+        ' subdirectory = "py" }\n'
+        '[[packages]]\nname = "urlpkg"\n'
+        f'archive = {{ url = "http://127.0.0.1:9/urlpkg-2.0.tar.gz", hashes = {{ sha256 = '
+        f'"{WHEEL_HASH}" }} }}\n'
+        '[[packages]]\nname = "elsewhere"\ndirectory = { path = "../elsewhere" }\n',
     )
-    with pytest.raises(SourceError, match="not supported yet") as raised:
-        collect(path, linux_313t)
-    assert str(raised.value).startswith(f"{path}: ")
+    found = {dep.name: dep for dep in collect(path, linux_313t)}
+    lines = {n: d.requirement() for n, d in found.items() if isinstance(d, ResolvedDependency)}
+    assert lines == {
+        "six": "six==1.17.0",
+        "gitpkg": "gitpkg @ git+http://127.0.0.1:9/gitpkg.git@abc#subdirectory=py",
+        "urlpkg": "urlpkg @ http://127.0.0.1:9/urlpkg-2.0.tar.gz",
+        "elsewhere": f"elsewhere @ {(tmp_path.parent / 'elsewhere').resolve().as_uri()}",
+    }
 
 
 def test_vcs_package_for_another_platform_is_skipped(tmp_path: Path, linux_313t: Target) -> None:
@@ -167,18 +179,6 @@ def test_vcs_package_for_another_platform_is_skipped(tmp_path: Path, linux_313t:
     found = collect(path, linux_313t)
     assert resolved(found) == {("six", "1.17.0")}
     assert set(skipped(found)) == {"gitpkg"}
-
-
-def test_directory_outside_the_project_is_not_supported_yet(
-    tmp_path: Path, linux_313t: Target
-) -> None:
-    path = lock(
-        tmp_path,
-        package("six", "1.17.0") + '[[packages]]\nname = "elsewhere"\n'
-        'directory = { path = "../elsewhere" }\n',
-    )
-    with pytest.raises(SourceError, match="not supported yet"):
-        collect(path, linux_313t)
 
 
 def test_malformed_toml_names_the_line(tmp_path: Path, linux_313t: Target) -> None:

@@ -10,6 +10,7 @@ from packaging.version import Version
 from readiness.sources.interface import (
     Dependency,
     Origin,
+    Provenance,
     ResolvedDependency,
     Selection,
     SkippedDependency,
@@ -202,20 +203,65 @@ def test_workspace_without_a_root_project_syncs_every_member(
     assert resolved(collect(path, linux_313t)) == {("idna", "3.11"), ("sniffio", "1.3.1")}
 
 
-# Hand-written locks for what must be refused.
+# Hand-written locks, in the forms uv writes for sources other than an index.
 
 
-def test_git_dependency_is_not_supported_yet(tmp_path: Path, linux_313t: Target) -> None:
+def test_git_url_and_path_sources_install_what_the_lock_pins(
+    tmp_path: Path, linux_313t: Target
+) -> None:
     path = lock(
         tmp_path,
-        project('{ name = "gitpkg" }, { name = "idna" }')
+        project(
+            '{ name = "gitpkg" }, { name = "subpkg" }, { name = "urlpkg" }, '
+            '{ name = "pathpkg" }, { name = "dirpkg" }, { name = "idna" }'
+        )
         + '[[package]]\nname = "gitpkg"\nversion = "1.0"\n'
-        'source = { git = "http://127.0.0.1:9/gitpkg.git?rev=main#abc" }\n\n'
+        'source = { git = "http://127.0.0.1:9/gitpkg.git?rev=main#abc123" }\n\n'
+        '[[package]]\nname = "subpkg"\nversion = "2.0"\n'
+        'source = { git = "http://127.0.0.1:9/mono.git?subdirectory=sub&tag=v2#def456" }\n\n'
+        '[[package]]\nname = "urlpkg"\nversion = "3.0"\n'
+        'source = { url = "http://127.0.0.1:9/urlpkg-3.0-py3-none-any.whl" }\n\n'
+        '[[package]]\nname = "pathpkg"\nversion = "4.0"\n'
+        'source = { path = "wheels/pathpkg-4.0-py3-none-any.whl" }\n\n'
+        '[[package]]\nname = "dirpkg"\nversion = "5.0"\nsource = { directory = "../dirpkg" }\n\n'
         + registry_package("idna", "3.11"),
     )
-    with pytest.raises(SourceError, match="not supported yet") as raised:
+    found = {dep.name: dep for dep in collect(path, linux_313t)}
+    requirements = {
+        name: dep.requirement()
+        for name, dep in found.items()
+        if isinstance(dep, ResolvedDependency)
+    }
+    assert requirements == {
+        "gitpkg": "gitpkg @ git+http://127.0.0.1:9/gitpkg.git@abc123",
+        "subpkg": "subpkg @ git+http://127.0.0.1:9/mono.git@def456#subdirectory=sub",
+        "urlpkg": "urlpkg @ http://127.0.0.1:9/urlpkg-3.0-py3-none-any.whl",
+        "pathpkg": f"pathpkg @ {(tmp_path / 'wheels/pathpkg-4.0-py3-none-any.whl').as_uri()}",
+        "dirpkg": f"dirpkg @ {(tmp_path.parent / 'dirpkg').resolve().as_uri()}",
+        "idna": "idna==3.11",
+    }
+    provenances = {
+        name: dep.provenance for name, dep in found.items() if isinstance(dep, ResolvedDependency)
+    }
+    assert provenances == {
+        "gitpkg": Provenance.VCS,
+        "subpkg": Provenance.VCS,
+        "urlpkg": Provenance.URL,
+        "pathpkg": Provenance.PATH,
+        "dirpkg": Provenance.PATH,
+        "idna": Provenance.INDEX,
+    }
+
+
+def test_an_unknown_source_kind_is_refused(tmp_path: Path, linux_313t: Target) -> None:
+    path = lock(
+        tmp_path,
+        project('{ name = "odd" }')
+        + '[[package]]\nname = "odd"\nversion = "1.0"\nsource = { carrier-pigeon = "x" }\n',
+    )
+    with pytest.raises(SourceError, match="does not know how to install") as raised:
         collect(path, linux_313t)
-    assert 'package "gitpkg" 1.0 comes from git' in str(raised.value)
+    assert 'package "odd" 1.0 comes from carrier-pigeon' in str(raised.value)
 
 
 def test_git_dependency_for_another_platform_is_skipped(tmp_path: Path, linux_313t: Target) -> None:
