@@ -56,10 +56,11 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Measure the probe against its floor (one interpreter importing the same modules once)."""
+    """Measure the probe against its floor, and index evidence for 200 distributions."""
     session.install("-e", ".[test]")
     python = _free_threaded_python(session)
     session.run("python", "scripts/bench_probe.py", "--python", python, *session.posargs)
+    session.run("python", "scripts/bench_index.py")
 
 
 @nox.session(default=False)

@@ -13,10 +13,11 @@ yields the complete resolved set.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shlex
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -46,10 +47,13 @@ from readiness.sources.interface import (
 from readiness.sources.resolve import (
     VCS_SCHEMES,
     RequirementLine,
+    ResolutionError,
     Resolver,
     collect_resolved,
     local_project_name,
 )
+
+logger = logging.getLogger(__name__)
 
 # NOTE: the three patterns are pip's (pip/_internal/req/req_file.py: COMMENT_RE, ENV_VAR_RE):
 # a comment starts at the start of a line or after whitespace, so `pkg#egg` is not one.
@@ -135,8 +139,22 @@ class RequirementsSource(DependencySource):
         """
         state = self._state()
         if self.resolver is not None:
-            yield from collect_resolved(state.lines, target, self.index_options(), self.resolver)
-            return
+            try:
+                resolved = collect_resolved(
+                    state.lines, target, self.index_options(), self.resolver
+                )
+            except ResolutionError:
+                if not _every_line_pinned(state.lines):
+                    raise
+                # Every line pins one version, so the installer can still install what it can,
+                # with what each requires, one by one where the batch fails: one distribution
+                # that cannot be installed must stop none of the others (it is reported
+                # not-installable, with the installer's reason).
+                logger.debug("%s: resolution failed; installing the pins as they are", self.path)
+                self.complete = False
+            else:
+                yield from resolved
+                return
         pins_by_name: dict[NormalizedName, list[tuple[RequirementLine, bool]]] = {}
         for line in state.lines:
             if line.constraint or line.name is None:
@@ -162,6 +180,14 @@ class RequirementsSource(DependencySource):
             reader.read(self.path, included_from=None)
             self._read = reader.state
         return self._read
+
+
+def _every_line_pinned(lines: Sequence[RequirementLine]) -> bool:
+    """Return whether every requirement line (not constraint) pins one version by name."""
+    return all(
+        line.constraint or (line.name is not None and line.pinned is not None and not line.url)
+        for line in lines
+    )
 
 
 def _applies(line: RequirementLine, target: Target) -> bool:
