@@ -25,6 +25,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from readiness.sources._chains import shortest_chains
+from readiness.sources._locks import one_per_name
 from readiness.sources._tomlfile import read_toml
 from readiness.sources.interface import (
     Dependency,
@@ -280,7 +281,11 @@ class PoetryLockSource(DependencySource):
                     name=entry.name, origin=origin, reason=reason, version=entry.version
                 )
             )
-        yield from _one_per_name(results, self.path)
+        yield from one_per_name(
+            results,
+            self.path,
+            hint="check the extras and groups asked for, and the lock's markers",
+        )
 
     def _resolved(
         self,
@@ -803,26 +808,3 @@ def _reason(markers: Sequence[str]) -> str:
     if unique:
         return f"markers {', '.join(f'`{m}`' for m in unique)} are false for this interpreter"
     return "not needed on this interpreter with the selected extras and groups"
-
-
-def _one_per_name(results: Sequence[Dependency], path: Path) -> Iterator[Dependency]:
-    """Yield one result per name, in the lock's order; refuse a lock that selects nothing.
-
-    The version of a fork that this interpreter does not take is not reported skipped beside
-    the one it takes.
-    """
-    resolved = {dep.name for dep in results if isinstance(dep, ResolvedDependency)}
-    if not resolved:
-        raise SourceError(
-            "the lock selects no package for this interpreter",
-            path=path,
-            hint="check the extras and groups asked for, and the lock's markers",
-        )
-    reported: set[NormalizedName] = set()
-    for dependency in results:
-        if dependency.name in reported or (
-            isinstance(dependency, SkippedDependency) and dependency.name in resolved
-        ):
-            continue
-        reported.add(dependency.name)
-        yield dependency

@@ -10,8 +10,9 @@ from typing import cast
 from packaging.markers import Environment, UndefinedComparison, UndefinedEnvironmentName
 from packaging.pylock import Package, Pylock, PylockSelectError, PylockValidationError
 from packaging.tags import Tag
-from packaging.utils import NormalizedName, canonicalize_name, parse_wheel_filename
+from packaging.utils import canonicalize_name, parse_wheel_filename
 
+from readiness.sources._locks import one_per_name
 from readiness.sources._tomlfile import read_toml
 from readiness.sources.interface import (
     Dependency,
@@ -116,23 +117,11 @@ class PylockSource(DependencySource):
                         version=package.version,
                     )
                 )
-        resolved = {dep.name for dep in results if isinstance(dep, ResolvedDependency)}
-        if not resolved:
-            raise SourceError(
-                "the lock selects no package for this interpreter",
-                path=self.path,
-                hint="check the lock's markers and the extras and groups asked for",
-            )
-        # One result per name, in the lock's order: a name selected at one version is not also
-        # reported skipped at another (a fork), nor skipped twice.
-        reported: set[NormalizedName] = set()
-        for dependency in results:
-            if dependency.name in reported or (
-                isinstance(dependency, SkippedDependency) and dependency.name in resolved
-            ):
-                continue
-            reported.add(dependency.name)
-            yield dependency
+        yield from one_per_name(
+            results,
+            self.path,
+            hint="check the lock's markers and the extras and groups asked for",
+        )
 
     def _resolved(self, package: Package) -> ResolvedDependency:
         provenance, url = self._install_url(package)

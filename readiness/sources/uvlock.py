@@ -22,6 +22,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from readiness.sources._chains import shortest_chains
+from readiness.sources._locks import one_per_name
 from readiness.sources._tomlfile import read_toml
 from readiness.sources.interface import (
     Dependency,
@@ -361,23 +362,11 @@ class UvLockSource(DependencySource):
                     name=entry.name, origin=origin, reason=reason, version=entry.version
                 )
             )
-        resolved = {dep.name for dep in results if isinstance(dep, ResolvedDependency)}
-        if not resolved:
-            raise SourceError(
-                "the lock selects no package for this interpreter",
-                path=self.path,
-                hint="check the extras and groups asked for, and the lock's markers",
-            )
-        # One result per name, in the lock's order: the version of a fork that this
-        # interpreter does not take is not reported skipped beside the one it takes.
-        reported: set[NormalizedName] = set()
-        for dependency in results:
-            if dependency.name in reported or (
-                isinstance(dependency, SkippedDependency) and dependency.name in resolved
-            ):
-                continue
-            reported.add(dependency.name)
-            yield dependency
+        yield from one_per_name(
+            results,
+            self.path,
+            hint="check the extras and groups asked for, and the lock's markers",
+        )
 
     def _resolved(self, entry: _Entry, state: _Reached, origin: Origin) -> ResolvedDependency:
         provenance, url = self._install_url(entry)
