@@ -12,7 +12,7 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from readiness._stream import error_tail, run_streaming
+from readiness._stream import StreamedRun, error_tail, run_streaming
 from readiness.environment.interface import (
     Installer,
     InstallerError,
@@ -91,21 +91,13 @@ class PipInstaller(Installer):
                 *(["--only-binary", ":all:"] if no_build else []),
                 *requirements,
             ]
-            try:
-                run = run_streaming(
-                    argv, timeout=self.timeout, on_line=on_line, env=installer_environment()
-                )
-            except OSError as e:
-                raise InstallerError(f"pip could not be run with {environment.python}: {e}") from e
-            except subprocess.TimeoutExpired as e:
-                raise InstallFailed(
-                    f"pip install did not finish within {self.timeout:.0f} s",
-                    reason=f"killed after {self.timeout:.0f} s\n{e.output or ''}".strip(),
-                ) from e
-            if run.returncode != 0:
-                raise InstallFailed(
-                    f"pip install exited with status {run.returncode}", reason=error_tail(run.lines)
-                )
+            run = run_install(
+                argv,
+                what="pip install",
+                runner=f"pip with {environment.python}",
+                timeout=self.timeout,
+                on_line=on_line,
+            )
             built = built_in_report(report)
         return built if built is not None else built_in_output(run.lines)
 
@@ -154,3 +146,32 @@ def built_in_output(lines: Iterable[str]) -> set[NormalizedName]:
         if match:
             built.update(canonicalize_name(name) for name in match["names"].split())
     return built
+
+
+def run_install(
+    argv: Sequence[str],
+    *,
+    what: str,
+    runner: str,
+    timeout: float,
+    on_line: Callable[[str], None],
+) -> StreamedRun:
+    """Run an installer command (``what``, by ``runner``), passing on each line it prints.
+
+    Raises :class:`InstallerError` when it cannot be run at all, and :class:`InstallFailed`
+    with the tail of its output when it fails or outlives ``timeout``.
+    """
+    try:
+        run = run_streaming(argv, timeout=timeout, on_line=on_line, env=installer_environment())
+    except OSError as e:
+        raise InstallerError(f"{runner} could not be run: {e}") from e
+    except subprocess.TimeoutExpired as e:
+        raise InstallFailed(
+            f"{what} did not finish within {timeout:.0f} s",
+            reason=f"killed after {timeout:.0f} s\n{e.output or ''}".strip(),
+        ) from e
+    if run.returncode != 0:
+        raise InstallFailed(
+            f"{what} exited with status {run.returncode}", reason=error_tail(run.lines)
+        )
+    return run

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from readiness._stream import error_tail, run_streaming
 from readiness.environment.interface import (
     Installer,
-    InstallerError,
-    InstallFailed,
     ProbeEnvironment,
 )
-from readiness.environment.pip import INSTALL_TIMEOUT, index_arguments, installer_environment
+from readiness.environment.pip import INSTALL_TIMEOUT, index_arguments, run_install
 from readiness.sources.interface import IndexOptions
 
 
@@ -99,19 +95,11 @@ class UvInstaller(Installer):
             *(["--no-build"] if no_build else []),
             *requirements,
         ]
-        try:
-            run = run_streaming(
-                argv, timeout=self.timeout, on_line=on_line, env=installer_environment()
-            )
-        except OSError as e:
-            raise InstallerError(f"uv could not be run ({self.executable}): {e}") from e
-        except subprocess.TimeoutExpired as e:
-            raise InstallFailed(
-                f"uv pip install did not finish within {self.timeout:.0f} s",
-                reason=f"killed after {self.timeout:.0f} s\n{e.output or ''}".strip(),
-            ) from e
-        if run.returncode != 0:
-            raise InstallFailed(
-                f"uv pip install exited with status {run.returncode}", reason=error_tail(run.lines)
-            )
+        run = run_install(
+            argv,
+            what="uv pip install",
+            runner=f"uv ({self.executable})",
+            timeout=self.timeout,
+            on_line=on_line,
+        )
         return built_in_output(run.lines) | built_in_site_packages(environment.site_packages)
