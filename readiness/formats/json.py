@@ -9,6 +9,7 @@ from typing import Any
 from readiness import __version__
 from readiness.evidence.gather import Evidence
 from readiness.formats.interface import ReportFormat
+from readiness.policy import Allowance, PolicyOutcome
 from readiness.probe.interface import ImportObservation
 from readiness.report import SCHEMA_VERSION, DistributionReport, Report, Verdict
 
@@ -16,13 +17,19 @@ from readiness.report import SCHEMA_VERSION, DistributionReport, Report, Verdict
 class JsonFormat(ReportFormat):
     """Render the report as one JSON document."""
 
+    def __init__(self, gate: PolicyOutcome | None = None) -> None:
+        self.gate = gate
+
     def render(self, report: Report) -> str:
         """Return the report as indented JSON, ending with a newline."""
-        return json.dumps(report_to_dict(report), indent=2) + "\n"
+        return json.dumps(report_to_dict(report, self.gate), indent=2) + "\n"
 
 
-def report_to_dict(report: Report) -> dict[str, Any]:
-    """Return the report as the plain data the JSON schema describes."""
+def report_to_dict(report: Report, gate: PolicyOutcome | None = None) -> dict[str, Any]:
+    """Return the report as the plain data the JSON schema describes.
+
+    ``gate`` is the policy's decision: without it, ``gate`` and every ``allowed`` are null.
+    """
     interpreter = report.interpreter
     counts = Counter(dist.verdict for dist in report.distributions)
     return {
@@ -50,7 +57,10 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         },
         "summary": {verdict.value: counts.get(verdict, 0) for verdict in Verdict}
         | {"total": len(report.distributions)},
-        "distributions": [_distribution(dist) for dist in report.distributions],
+        "distributions": [
+            _distribution(dist) | {"allowed": _allowed(gate, dist)} for dist in report.distributions
+        ],
+        "gate": _gate(gate),
         "warnings": list(report.warnings),
         "processes": report.processes,
         "timings": {phase: round(seconds, 4) for phase, seconds in report.timings.items()},
@@ -82,6 +92,46 @@ def _distribution(dist: DistributionReport) -> dict[str, Any]:
         "disagreements": list(dist.disagreements),
         "import_seconds": round(dist.import_seconds, 4),
         "modules": [_module(observation) for observation in dist.modules],
+    }
+
+
+def _allowed(gate: PolicyOutcome | None, dist: DistributionReport) -> dict[str, Any] | None:
+    allowance = gate.allowance_for(dist) if gate is not None else None
+    return None if allowance is None else _allowance(allowance)
+
+
+def _allowance(allowance: Allowance) -> dict[str, Any]:
+    return {
+        "name": allowance.name,
+        "version": _text(allowance.version),
+        "reason": allowance.reason,
+        "until": _text(allowance.until),
+        "declared_at": None
+        if allowance.path is None
+        else {"path": str(allowance.path), "line": allowance.line},
+    }
+
+
+def _gate(gate: PolicyOutcome | None) -> dict[str, Any] | None:
+    if gate is None:
+        return None
+    return {
+        "passed": gate.passed,
+        "fail_on": sorted(verdict.value for verdict in gate.fail_on),
+        "failed": [dist.name for dist in gate.failed],
+        "allowed": [dist.name for dist in gate.blockers if gate.allowance_for(dist)],
+        "expired": [
+            _allowance(item.allowance) | {"verdict": item.distribution.verdict.value}
+            for item in gate.expired
+        ],
+        "stale": [_allowance(allowance) for allowance in gate.stale],
+        "baseline": None if gate.baseline is None else _text(gate.baseline.path),
+        "baselined": [dist.name for dist in gate.baselined],
+        "fixed": [
+            {"name": entry.name, "verdict": entry.verdict.value, "version": _text(entry.version)}
+            for entry in gate.fixed
+        ],
+        "inconclusive": [dist.name for dist in gate.inconclusive],
     }
 
 

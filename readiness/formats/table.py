@@ -9,8 +9,9 @@ from rich.table import Table
 from rich.text import Text
 
 from readiness.evidence.interface import WheelKind
-from readiness.formats.interface import BLOCKER_ORDER, ReportFormat
-from readiness.report import DistributionReport, GilTrigger, Report, Verdict
+from readiness.formats.interface import BLOCKER_ORDER, ReportFormat, culprit_summary
+from readiness.policy import PolicyOutcome
+from readiness.report import DistributionReport, Report, Verdict
 
 VERDICT_STYLES = {
     Verdict.READY: "green",
@@ -31,9 +32,12 @@ VERDICT_STYLES = {
 class TableFormat(ReportFormat):
     """Render the report as a rich table."""
 
-    def __init__(self, *, color: bool = False, width: int | None = None) -> None:
+    def __init__(
+        self, *, color: bool = False, width: int | None = None, gate: PolicyOutcome | None = None
+    ) -> None:
         self.color = color
         self.width = width
+        self.gate = gate
 
     def render(self, report: Report) -> str:
         """Return the table, with ANSI colours when ``color`` was asked for."""
@@ -45,13 +49,13 @@ class TableFormat(ReportFormat):
             force_terminal=self.color,
             highlight=False,
         )
-        console.print(build_table(report))
+        console.print(build_table(report, self.gate))
         # Rich pads the title to the console's width; a report file needs no trailing blanks.
         return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 
 
-def build_table(report: Report) -> Table:
-    """Return the rich table of ``report``, blockers first."""
+def build_table(report: Report, gate: PolicyOutcome | None = None) -> Table:
+    """Return the rich table of ``report``, blockers first; blockers ``gate`` allows say so."""
     interpreter = report.interpreter
     on = (
         f"a synthesized free-threaded CPython {interpreter.version_tag}"
@@ -73,11 +77,19 @@ def build_table(report: Report) -> Table:
     table.add_column("declared", overflow="fold", style="dim")
     order = {verdict: index for index, verdict in enumerate(BLOCKER_ORDER)}
     for dist in sorted(report.distributions, key=lambda d: (order[d.verdict], d.name)):
+        allowance = gate.allowance_for(dist) if gate is not None else None
+        verdict = Text(dist.verdict.value, style=VERDICT_STYLES[dist.verdict])
+        detail = culprit_summary(dist)
+        if allowance is not None:
+            # Still shown as a blocker: the allowlist changes the exit code, not the finding.
+            verdict.append(" (allowed)", style="bold")
+            until = f" until {allowance.until}" if allowance.until else ""
+            detail = "; ".join(filter(None, [detail, f"allowed{until}: {allowance.reason}"]))
         cells: list[str | Text] = [
             dist.name,
             str(dist.version) if dist.version is not None else "",
-            Text(dist.verdict.value, style=VERDICT_STYLES[dist.verdict]),
-            _detail(dist),
+            verdict,
+            detail,
         ]
         if with_evidence:
             cells.append(_evidence(dist, interpreter.abi_tag))
@@ -129,19 +141,3 @@ def _evidence(dist: DistributionReport, abi: str) -> Text:
         facts.append("tracker: no release yet")
     text.append("; ".join(facts), style="dim")
     return text
-
-
-def _detail(dist: DistributionReport) -> str:
-    parts = []
-    if dist.verdict is Verdict.GIL_ENABLED:
-        modules = ", ".join(dict.fromkeys(culprit.module for culprit in dist.culprits))
-        if dist.gil_trigger is GilTrigger.ON_IMPORT:
-            parts.append(f"{modules} (on import)")
-        else:
-            parts.append(f"{modules} (when loaded; the top-level import keeps the GIL off)")
-    elif dist.reason:
-        parts.append(dist.reason)
-    parts += [f"loads {reach.module} of {reach.owner}" for reach in dist.reaches]
-    if dist.built_from_source:
-        parts.append("built from source")
-    return "; ".join(parts)

@@ -1,0 +1,247 @@
+"""The Markdown report: for a pull-request comment or ``$GITHUB_STEP_SUMMARY``.
+
+A summary line with the gate's decision, a table of the blockers (what fails the gate, what the
+allowlist or the baseline lets pass, and what the scan could not judge), and every other
+distribution folded in a ``<details>`` block so that a green stack makes a short comment.
+
+Every cell is escaped: ``|`` would end the cell, and a reason or an error message may hold
+``*``, ``_``, ``<`` or ``[`` that Markdown (and the HTML that GitHub lets through) would read as
+markup. CommonMark lets a backslash escape any ASCII punctuation character (CommonMark 0.31,
+section 2.4), and a GitHub table needs the pipe escaped even inside a code span (GFM spec 0.29,
+section 4.10, "Tables").
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+
+from readiness import __version__
+from readiness.evidence.interface import WheelKind
+from readiness.evidence.tracker import STALE_AFTER_DAYS
+from readiness.formats.interface import BLOCKER_ORDER, ReportFormat, culprit_summary
+from readiness.policy import Policy, PolicyOutcome
+from readiness.report import DistributionReport, Report
+
+BLOCKER_COLUMNS = (
+    "distribution",
+    "version",
+    "verdict",
+    "gate",
+    "culprit module / reason",
+    "evidence",
+    "remedy",
+    "declared",
+)
+"""The columns of the blockers table."""
+
+BLOCKER_COLUMNS_WITHOUT_EVIDENCE = tuple(
+    column for column in BLOCKER_COLUMNS if column not in ("evidence", "remedy")
+)
+"""The columns of the blockers table when no evidence was gathered (``--offline`` and no
+tracker, or a report built without it)."""
+
+OTHER_COLUMNS = ("distribution", "version", "verdict", "note", "declared")
+"""The columns of the folded table of every other distribution."""
+
+_ORDER = {verdict: rank for rank, verdict in enumerate(BLOCKER_ORDER)}
+
+# The characters Markdown or inline HTML would read as markup inside a table cell.
+_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&!#])")
+
+_WHEEL_WORDS = {
+    WheelKind.FREE_THREADED_WHEEL: "{abi} wheel",
+    WheelKind.PURE: "pure wheel",
+    WheelKind.SOURCE_BUILD_REQUIRED: "sdist only",
+    WheelKind.NO_FREE_THREADED_WHEEL: "no {abi} wheel, no sdist",
+    WheelKind.UNKNOWN: "version not on the index",
+}
+
+
+class MarkdownFormat(ReportFormat):
+    """Render the report as GitHub-flavoured Markdown."""
+
+    def __init__(self, gate: PolicyOutcome | None = None) -> None:
+        self.gate = gate
+
+    def render(self, report: Report) -> str:
+        """Return the summary, the blockers table and the rest folded, ending with a newline."""
+        # Without the command line's decision, the default gate for this kind of scan.
+        outcome = self.gate or Policy.from_options(
+            None, strict=False, static=report.static
+        ).evaluate(report)
+        blockers = _blockers(report, outcome)
+        blocking = {dist.name for dist in blockers}
+        others = [dist for dist in _sorted(report.distributions) if dist.name not in blocking]
+        lines = [_heading(report, outcome), "", summary_line(report, outcome), ""]
+        if blockers:
+            # As in the terminal table: no evidence columns when no evidence was gathered.
+            with_evidence = any(dist.evidence is not None for dist in blockers)
+            rows = [_blocker_row(d, report, outcome, with_evidence) for d in blockers]
+            columns = BLOCKER_COLUMNS if with_evidence else BLOCKER_COLUMNS_WITHOUT_EVIDENCE
+            lines += _table(columns, rows)
+        else:
+            lines.append("No blockers.")
+        lines.append("")
+        if others:
+            counts = Counter(dist.verdict for dist in others)
+            words = ", ".join(f"{counts[v]} {v.value}" for v in BLOCKER_ORDER if v in counts)
+            lines += [
+                "<details>",
+                f"<summary>{len(others)} other distributions ({html.escape(words)})</summary>",
+                "",
+                *_table(OTHER_COLUMNS, [_other_row(dist) for dist in others]),
+                "",
+                "</details>",
+                "",
+            ]
+        lines += _notes(report)
+        return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def summary_line(report: Report, outcome: PolicyOutcome) -> str:
+    """Return the one line with the count of each verdict and the gate's decision."""
+    counts = Counter(dist.verdict for dist in report.distributions)
+    parts = ", ".join(f"{counts[v]} {v.value}" for v in BLOCKER_ORDER if v in counts) or "none"
+    line = f"**{len(report.distributions)} distributions**: {escape(parts)}; "
+    if outcome.passed:
+        line += "**gate passed**"
+    else:
+        line += f"**gate failed** ({escape(', '.join(dist.name for dist in outcome.failed))})"
+    accepted = len(outcome.blockers) - len(outcome.failed)
+    if accepted:
+        line += f"; {accepted} blocker(s) let pass by the allowlist or the baseline"
+    if outcome.inconclusive:
+        line += f"; {len(outcome.inconclusive)} inconclusive (`--strict` fails on them)"
+    return line
+
+
+def escape(text: str) -> str:
+    """Return ``text`` safe in a table cell: one line, every markup character escaped."""
+    return _SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def _heading(report: Report, outcome: PolicyOutcome) -> str:
+    interpreter = report.interpreter
+    on = (
+        f"a synthesized free-threaded CPython {interpreter.version_tag}"
+        if interpreter.synthetic
+        else f"CPython {interpreter.version_string} free-threaded"
+    )
+    kind = "Static scan" if report.static else "GIL readiness"
+    mark = "✅" if outcome.passed else "❌"
+    where = f"{on} ({interpreter.abi_tag}, {interpreter.platform})"
+    return f"### {mark} {kind} on {escape(where)}"
+
+
+def _blockers(report: Report, outcome: PolicyOutcome) -> list[DistributionReport]:
+    """Return what the gate fails, lets pass as a known blocker, or could not judge."""
+    names = {dist.name for dist in (*outcome.blockers, *outcome.inconclusive)}
+    return [dist for dist in _sorted(report.distributions) if dist.name in names]
+
+
+def _sorted(distributions: tuple[DistributionReport, ...]) -> list[DistributionReport]:
+    return sorted(distributions, key=lambda dist: (_ORDER[dist.verdict], dist.name))
+
+
+def _gate(dist: DistributionReport, outcome: PolicyOutcome) -> str:
+    """Say what the gate made of one blocker."""
+    if any(failed.name == dist.name for failed in outcome.failed):
+        return "**fails**"
+    allowance = outcome.allowance_for(dist)
+    if allowance is not None:
+        until = f" until {allowance.until}" if allowance.until else ""
+        return f"allowed{until}: {escape(allowance.reason)}"
+    if any(known.name == dist.name for known in outcome.baselined):
+        return "in the baseline"
+    return "inconclusive"
+
+
+def _blocker_row(
+    dist: DistributionReport, report: Report, outcome: PolicyOutcome, with_evidence: bool
+) -> list[str]:
+    cells = [
+        f"`{dist.name}`",
+        escape(str(dist.version)) if dist.version is not None else "",
+        dist.verdict.value,
+        _gate(dist, outcome),
+        culprit_summary(dist, code=lambda name: f"`{name}`", text=escape),
+    ]
+    if with_evidence:
+        evidence = dist.evidence
+        remedy = ""
+        if evidence is not None and evidence.remedy is not None:
+            remedy = escape(evidence.remedy.text)
+            if evidence.remedy.url:
+                remedy += f" ([upstream issue]({_link_target(evidence.remedy.url)}))"
+        cells += [_evidence(dist, report.interpreter.abi_tag), remedy]
+    return [*cells, _declared(dist)]
+
+
+def _other_row(dist: DistributionReport) -> list[str]:
+    return [
+        f"`{dist.name}`",
+        escape(str(dist.version)) if dist.version is not None else "",
+        dist.verdict.value,
+        culprit_summary(dist, code=lambda name: f"`{name}`", text=escape),
+        _declared(dist),
+    ]
+
+
+def _evidence(dist: DistributionReport, abi: str) -> str:
+    evidence = dist.evidence
+    if evidence is None:
+        return ""
+    facts = [f"disagreement: {escape(text)}" for text in dist.disagreements]
+    index = evidence.index
+    if index is not None:
+        if index.unavailable is not None:
+            facts.append(f"index: {escape(index.unavailable)}")
+        else:
+            facts.append(f"index: {_WHEEL_WORDS[index.wheel].format(abi=abi)}")
+        if index.yanked:
+            facts.append("yanked")
+    tracker = evidence.tracker
+    if tracker is None:
+        facts.append("not tracked")
+    elif tracker.first_version:
+        facts.append(f"tracker: since {escape(tracker.first_version)}")
+    else:
+        facts.append("tracker: no release yet")
+    return "; ".join(facts)
+
+
+def _declared(dist: DistributionReport) -> str:
+    return escape(str(dist.origin)) if dist.origin is not None else "(transitive)"
+
+
+def _link_target(url: str) -> str:
+    # A link destination ends at a space or a closing parenthesis (CommonMark 0.31, 6.3).
+    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+
+
+def _table(columns: tuple[str, ...], rows: list[list[str]]) -> list[str]:
+    return [
+        "| " + " | ".join(columns) + " |",
+        "|" + "|".join(" --- " for _ in columns) + "|",
+        *("| " + " | ".join(cells) + " |" for cells in rows),
+    ]
+
+
+def _notes(report: Report) -> list[str]:
+    notes = [f"- {escape(warning)}" for warning in report.warnings]
+    if report.static:
+        notes.append(
+            "- static scan: verdicts from the index's files alone; a wheel does not prove that "
+            "the GIL stays off"
+        )
+    tracker = report.tracker
+    if tracker is not None and tracker.age_days > STALE_AFTER_DAYS:
+        notes.append(
+            f"- the tracker snapshot is {tracker.age_days} days old (`readiness tracker update`)"
+        )
+    footer = f"<sub>readiness {__version__}, {'static' if report.static else 'probe'} mode"
+    if tracker is not None:
+        footer += f", tracker snapshot of {tracker.taken.isoformat()}"
+    return [*notes, *([""] if notes else []), footer + "</sub>"]
