@@ -19,6 +19,7 @@ from readiness import __version__
 from readiness._cache import atomic_write, default_cache_dir
 from readiness._errors import InputError, ReadinessError
 from readiness._state import Progress
+from readiness.config import find_config
 from readiness.deps import add_deps_parser, deps_command
 from readiness.environment.venv import existing_environment
 from readiness.evidence.gather import EvidenceSources
@@ -33,8 +34,12 @@ from readiness.evidence.tracker import (
     load_snapshot,
     tracker_update_command,
 )
+from readiness.formats.html import HtmlFormat
 from readiness.formats.interface import ReportFormat
 from readiness.formats.json import JsonFormat
+from readiness.formats.junit import JunitFormat
+from readiness.formats.markdown import MarkdownFormat
+from readiness.formats.sarif import SarifFormat
 from readiness.formats.table import TableFormat
 from readiness.installer_choice import InstallerChoice
 from readiness.interpreter.discover import find_interpreter, is_version_request
@@ -42,7 +47,15 @@ from readiness.interpreter.inspect import inspect_interpreter, require_free_thre
 from readiness.interpreter.interface import Interpreter, InterpreterError
 from readiness.interpreter.provision import install_python
 from readiness.interpreter.target import synthesize_target, synthetic_interpreter
-from readiness.policy import EXIT_INTERRUPTED, EXIT_USAGE, Policy
+from readiness.policy import (
+    EXIT_INTERRUPTED,
+    EXIT_READY,
+    EXIT_USAGE,
+    Baseline,
+    MessageLevel,
+    Policy,
+    PolicyOutcome,
+)
 from readiness.report import Report, Verdict
 from readiness.scan import Scanner, ScanOptions, hidden_gil_warnings
 from readiness.sources.discovery import SOURCE_PRIORITY, find_source
@@ -62,14 +75,28 @@ class FormatChoice(enum.StrEnum):
 
     TABLE = "table"
     JSON = "json"
+    HTML = "html"
+    MARKDOWN = "markdown"
+    SARIF = "sarif"
+    JUNIT = "junit"
 
-    def to_format(self, *, color: bool, width: int | None = None) -> ReportFormat:
-        """Return the format object this choice names."""
+    def to_format(
+        self, *, color: bool, width: int | None = None, gate: PolicyOutcome | None = None
+    ) -> ReportFormat:
+        """Return the format object this choice names; ``gate`` marks what the policy allowed."""
         match self:
             case FormatChoice.TABLE:
-                return TableFormat(color=color, width=width)
+                return TableFormat(color=color, width=width, gate=gate)
             case FormatChoice.JSON:
-                return JsonFormat()
+                return JsonFormat(gate=gate)
+            case FormatChoice.HTML:
+                return HtmlFormat(gate=gate)
+            case FormatChoice.MARKDOWN:
+                return MarkdownFormat(gate=gate)
+            case FormatChoice.SARIF:
+                return SarifFormat(gate=gate)
+            case FormatChoice.JUNIT:
+                return JunitFormat(gate=gate)
             case _:
                 assert_never(self)
 
@@ -79,6 +106,51 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise InputError(message, hint=f"run `{self.prog} --help` for the options")
+
+
+def _format_destination(value: str) -> tuple[FormatChoice, Path | None]:
+    """Parse ``--format NAME[=PATH]``: the format, and the file it goes to (None: stdout)."""
+    name, equals, path = value.partition("=")
+    try:
+        choice = FormatChoice(name.strip())
+    except ValueError:
+        choices = ", ".join(choice.value for choice in FormatChoice)
+        raise argparse.ArgumentTypeError(f"{name!r} is not a format ({choices})") from None
+    if equals and not path:
+        raise argparse.ArgumentTypeError(f"{value!r} names no file after '='")
+    return choice, Path(path) if equals else None
+
+
+def _report_destinations(args: argparse.Namespace) -> list[tuple[FormatChoice, Path | None]]:
+    """Return each report format and its file (None: stdout), or raise on a usage error.
+
+    At most one format has no destination: it goes to ``--output``, else to stdout.
+    """
+    asked: list[tuple[FormatChoice, Path | None]] = args.format or [(FormatChoice.TABLE, None)]
+    bare = [choice.value for choice, path in asked if path is None]
+    if len(bare) > 1:
+        raise InputError(
+            f"{' and '.join(bare)} have no destination: only one report can go to stdout",
+            hint="give the others a file: --format NAME=PATH",
+        )
+    if args.output is not None and not bare:
+        raise InputError(
+            "--output is where the format without a destination goes, and every --format has one",
+            hint="drop --output, or give one --format without =PATH",
+        )
+    destinations = [(choice, path or args.output) for choice, path in asked]
+    files = [path.resolve() for _, path in destinations if path is not None]
+    for path in files:
+        if files.count(path) > 1:
+            raise InputError(f"two reports would be written to {path}")
+    return destinations
+
+
+def _write_report(path: Path, text: str) -> None:
+    try:
+        atomic_write(path, text)
+    except OSError as error:
+        raise InputError(f"cannot write it: {error.strerror or error}", path=path) from error
 
 
 def _fail_on(value: str) -> frozenset[Verdict]:
@@ -130,12 +202,15 @@ def _parser() -> argparse.ArgumentParser:
     output = scan.add_argument_group("output")
     output.add_argument(
         "--format",
-        type=FormatChoice,
-        choices=list(FormatChoice),
-        default=FormatChoice.TABLE,
-        help="report format (default: table)",
+        type=_format_destination,
+        action="append",
+        metavar="NAME[=PATH]",
+        help=f"a report format ({', '.join(FormatChoice)}; default: table), written to PATH, "
+        "else to stdout; repeat it for several reports, at most one without =PATH",
     )
-    output.add_argument("-o", "--output", type=Path, help="write the report here, not to stdout")
+    output.add_argument(
+        "-o", "--output", type=Path, help="write the report without =PATH here, not to stdout"
+    )
     gate = scan.add_argument_group("gate")
     gate.add_argument(
         "--fail-on",
@@ -146,6 +221,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     gate.add_argument(
         "--strict", action="store_true", help="also fail on import-error (inconclusive)"
+    )
+    gate.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="read the policy and defaults from this TOML file (default: [tool.readiness] in "
+        "the scanned folder's pyproject.toml, else the current folder's)",
+    )
+    gate.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="only blockers not recorded in this baseline fail the gate",
+    )
+    gate.add_argument(
+        "--write-baseline",
+        type=Path,
+        metavar="FILE",
+        help="record the current blockers in FILE and exit 0",
     )
     select = scan.add_argument_group("selection")
     select.add_argument("--extra", action="append", default=[], help="include this extra")
@@ -193,7 +287,7 @@ def _parser() -> argparse.ArgumentParser:
     install.add_argument(
         "--import-timeout",
         type=float,
-        default=60.0,
+        default=None,
         metavar="SECONDS",
         help="time one import may take before it counts as a timeout (default: 60)",
     )
@@ -306,6 +400,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _scan_command(
     args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console
 ) -> int:
+    destinations = _report_destinations(args)
+    config = find_config(args.config, args.path)
+    if config.path is not None:
+        stderr.print(f"[dim]configuration: {_escape(str(config.path))}[/]")
+    args = config.apply_to(args)
+    # Read before the scan: a missing baseline should not cost a whole scan to find out.
+    baseline = None
+    if args.baseline is not None and args.write_baseline is None:
+        baseline = Baseline.read(args.baseline)
     selection = Selection(
         extras=frozenset(args.extra),
         groups=frozenset(args.group),
@@ -358,18 +461,43 @@ def _scan_command(
                 report = scanner.scan(source, interpreter, args.installer.to_installer())
     progress.finish()
 
-    policy = Policy.from_options(args.fail_on, strict=args.strict, static=report.static)
-    terminal = args.output is None and sys.stdout.isatty()
-    width = shutil.get_terminal_size().columns if terminal else None
-    text = args.format.to_format(color=terminal, width=width).render(report)
-    if args.output is not None:
-        atomic_write(args.output, text)
-    else:
-        _write(sys.stdout, text)
+    policy = Policy.from_options(
+        args.fail_on,
+        strict=args.strict,
+        static=report.static,
+        allow=config.allow,
+        baseline=baseline,
+    )
+    outcome = policy.evaluate(report)
+    for choice, path in destinations:
+        terminal = path is None and sys.stdout.isatty()
+        width = shutil.get_terminal_size().columns if terminal else None
+        text = choice.to_format(color=terminal, width=width, gate=outcome).render(report)
+        if path is None:
+            _write(sys.stdout, text)
+        else:
+            _write_report(path, text)
     for warning in report.warnings[len(warnings) :]:
         stderr.print(f"[yellow]note:[/] {_escape(warning)}")
     stderr.print(summary_line(report, policy))
-    return policy.exit_code(report)
+    for message in outcome.messages():
+        stderr.print(f"{_GATE_LEVELS[message.level]} {_escape(message.text)}")
+    if args.write_baseline is not None:
+        Baseline.from_report(report, policy.fail_on).write(args.write_baseline)
+        stderr.print(
+            f"readiness: wrote {len(outcome.blockers)} blockers to the baseline "
+            f"{_escape(str(args.write_baseline))}"
+        )
+        return EXIT_READY
+    return outcome.exit_code
+
+
+_GATE_LEVELS = {
+    MessageLevel.ERROR: "[bold red]gate:[/]",
+    MessageLevel.WARNING: "[bold yellow]warning:[/]",
+    MessageLevel.INFO: "[dim]gate:[/]",
+}
+"""How each kind of gate message is introduced on stderr."""
 
 
 def _static_target(args: argparse.Namespace, cache_dir: Path) -> tuple[Interpreter, Target]:
