@@ -281,3 +281,31 @@ def test_tracker_update_offline_keeps_the_shipped_snapshot(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     assert "shipped" in result.stderr
     assert "days old" in result.stderr
+
+
+def test_no_interpreter_anywhere_falls_back_to_a_static_scan_loudly(tmp_path: Path) -> None:
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("six==1.16.0\n")
+    # A machine with no free-threaded interpreter: nothing on PATH, no pyenv, no uv-managed
+    # Python, an empty readiness cache.
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "PYENV_ROOT": str(home / "pyenv"),
+        "UV_PYTHON_INSTALL_DIR": str(home / "uv-python"),
+    }
+
+    result = readiness(
+        "scan", reqs, "--offline", "--format", "json", "--cache-dir", tmp_path / "c", env=env
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "falling back to a STATIC scan" in result.stderr
+    report = json.loads(result.stdout)
+    assert report["mode"] == "static"
+    assert report["interpreter"]["synthetic"]
+    [six] = report["distributions"]
+    assert six["verdict"] == "unknown"  # --offline: the index was not asked
+    assert "inconclusive" in result.stderr
