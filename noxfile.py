@@ -56,11 +56,12 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Measure the probe against its floor, and index evidence for 200 distributions."""
+    """Measure the probe against its floor, index evidence, and the result cache."""
     session.install("-e", ".[test]")
     python = _free_threaded_python(session)
     session.run("python", "scripts/bench_probe.py", "--python", python, *session.posargs)
     session.run("python", "scripts/bench_index.py")
+    session.run("python", "scripts/bench_results.py", "--python", python)
 
 
 @nox.session(default=False)

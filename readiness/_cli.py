@@ -57,6 +57,7 @@ from readiness.policy import (
     PolicyOutcome,
 )
 from readiness.report import Report, Verdict
+from readiness.results import clear_cache
 from readiness.scan import Scanner, ScanOptions, hidden_gil_warnings
 from readiness.sources.discovery import SOURCE_PRIORITY, find_source
 from readiness.sources.interface import DependencySource, IndexOptions, Selection, Target
@@ -291,8 +292,22 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="time one import may take before it counts as a timeout (default: 60)",
     )
+    install.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="probe every distribution again, even those whose results are cached",
+    )
     _add_common_options(scan)
     add_deps_parser(commands, _add_common_options)
+
+    cache = commands.add_parser("cache", help="the cache of results, index pages and environments")
+    cache_commands = cache.add_subparsers(dest="cache_command", required=True, parser_class=_Parser)
+    clear = cache_commands.add_parser(
+        "clear",
+        help="remove cached results, index pages and probe environments (provisioned "
+        "interpreters and the tracker copy stay)",
+    )
+    _add_common_options(clear)
 
     tracker = commands.add_parser(
         "tracker", help="the free-threading tracker snapshot the evidence comes from"
@@ -377,6 +392,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for line in tracker_update_command(client, url=args.url, cache_dir=cache_dir):
                     stderr.print(_escape(line))
             return 0
+        if args.command == "cache":
+            removed = clear_cache(cache_dir)
+            for folder in removed:
+                stderr.print(f"removed {_escape(str(folder))}")
+            if not removed:
+                stderr.print(f"nothing to remove in {_escape(str(cache_dir))}")
+            return 0
         return _scan_command(args, cache_dir, progress, stderr)
     except KeyboardInterrupt:
         stderr.print("readiness: interrupted")
@@ -433,6 +455,7 @@ def _scan_command(
         no_build=args.no_build,
         import_timeout=args.import_timeout,
         warnings=warnings,
+        use_results=not args.no_cache,
     )
     with httpx.Client(follow_redirects=True) as client:
         if args.env is not None:

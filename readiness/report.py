@@ -142,6 +142,9 @@ class DistributionReport:
     disagreements: tuple[str, ...] = ()
     """Where the probe and the evidence (or the pin and the tracker) disagree, in words."""
 
+    cached: bool = False
+    """True when its observations came from the result cache: nothing imported this run."""
+
     @property
     def import_seconds(self) -> float:
         """Time spent importing its modules."""

@@ -20,6 +20,7 @@ from readiness._state import Progress
 from readiness.environment.interface import Installer, InstallResult, ProbeEnvironment
 from readiness.environment.venv import (
     create_environment,
+    environment_lock,
     install_dependencies,
     installed_distributions,
 )
@@ -27,10 +28,11 @@ from readiness.evidence.gather import EvidenceSources, disagreements
 from readiness.evidence.interface import Query, WheelKind
 from readiness.evidence.tracker import snapshot_age_days, staleness_note
 from readiness.interpreter.interface import Interpreter
-from readiness.probe.interface import ProbePlan
+from readiness.probe.interface import ImportObservation, ProbePlan
 from readiness.probe.plan import plan_probe
 from readiness.probe.runner import run_probe
 from readiness.report import DistributionReport, Report, TrackerSnapshotInfo, Verdict
+from readiness.results import ResultCache
 from readiness.sources.interface import (
     Dependency,
     DependencySource,
@@ -61,6 +63,10 @@ class ScanOptions:
     warnings: tuple[str, ...] = field(default=())
     """Warnings the caller found (``PYTHON_GIL=0`` in the environment) to carry into the report."""
 
+    use_results: bool = True
+    """Reuse a distribution's observations from the result cache when nothing that decides
+    its verdict has changed (``--no-cache`` turns this off)."""
+
 
 class Scanner:
     """Scan one dependency source on one free-threaded interpreter."""
@@ -81,46 +87,45 @@ class Scanner:
             dependencies = list(source.collect(interpreter.target()))
         resolved = [dep for dep in dependencies if isinstance(dep, ResolvedDependency)]
         index_options = source.index_options()
-        with self._timed("environment"):
-            environment = create_environment(
-                interpreter,
-                environment_key(interpreter, source, resolved, self.options, installer),
-                cache_dir=self.options.cache_dir,
-                installer=installer,
+        key = environment_key(interpreter, source, resolved, self.options, installer)
+        with environment_lock(self.options.cache_dir / "envs" / key):
+            with self._timed("environment"):
+                environment = create_environment(
+                    interpreter, key, cache_dir=self.options.cache_dir, installer=installer
+                )
+            with self._timed("install"):
+                installed = install_dependencies(
+                    environment,
+                    resolved,
+                    complete=source.complete,
+                    installer=installer,
+                    no_build=self.options.no_build,
+                    index_options=index_options,
+                    progress=self.progress,
+                )
+            declared = {dep.name for dep in dependencies}
+            installed = InstallResult(
+                installed=tuple(
+                    dist
+                    for dist in installed.installed
+                    if dist.name in declared or dist.name not in INSTALLER_OWN
+                ),
+                failures=installed.failures,
             )
-        with self._timed("install"):
-            installed = install_dependencies(
+            with self._timed("plan"):
+                plan = plan_probe(
+                    environment.site_packages, [dist.name for dist in installed.installed]
+                )
+            return self._probe_and_judge(
                 environment,
-                resolved,
-                complete=source.complete,
-                installer=installer,
-                no_build=self.options.no_build,
-                index_options=index_options,
-                progress=self.progress,
+                interpreter,
+                dependencies,
+                installed,
+                plan,
+                inputs=(source.path,),
+                source_kind=source.kind,
+                installer=installer.name,
             )
-        declared = {dep.name for dep in dependencies}
-        installed = InstallResult(
-            installed=tuple(
-                dist
-                for dist in installed.installed
-                if dist.name in declared or dist.name not in INSTALLER_OWN
-            ),
-            failures=installed.failures,
-        )
-        with self._timed("plan"):
-            plan = plan_probe(
-                environment.site_packages, [dist.name for dist in installed.installed]
-            )
-        return self._probe_and_judge(
-            environment,
-            interpreter,
-            dependencies,
-            installed,
-            plan,
-            inputs=(source.path,),
-            source_kind=source.kind,
-            installer=installer.name,
-        )
 
     def scan_environment(self, environment: ProbeEnvironment, interpreter: Interpreter) -> Report:
         """Probe and judge what is installed in ``environment`` already; install nothing.
@@ -172,13 +177,40 @@ class Scanner:
         installer: str,
     ) -> Report:
         with self._timed("probe"):
-            observations = run_probe(
+            results = (
+                ResultCache.for_interpreter(self.options.cache_dir, interpreter)
+                if self.options.use_results
+                else None
+            )
+            keys = _result_keys(results, installed, plan)
+            cached = _cached_observations(results, keys)
+            fresh = run_probe(
                 environment.python,
-                plan,
+                dataclasses.replace(
+                    plan,
+                    steps=tuple(step for step in plan.steps if step.distribution not in cached),
+                ),
                 import_timeout=self.options.import_timeout,
                 progress=self.progress,
             )
-        distributions = judge(dependencies, installed, plan, observations)
+            if results is not None:
+                by_distribution: dict[NormalizedName, list[ImportObservation]] = {}
+                for observation in fresh:
+                    by_distribution.setdefault(observation.step.distribution, []).append(
+                        observation
+                    )
+                for name, own in by_distribution.items():
+                    if name in keys:
+                        results.store(keys[name], own)
+        order = {step: index for index, step in enumerate(plan.steps)}
+        observations = sorted(
+            [*(o for own in cached.values() for o in own), *fresh],
+            key=lambda observation: order.get(observation.step, len(order)),
+        )
+        distributions = [
+            dataclasses.replace(dist, cached=True) if dist.name in cached else dist
+            for dist in judge(dependencies, installed, plan, observations)
+        ]
         with self._timed("evidence"):
             distributions = self._with_evidence(distributions, blocking=PROBE_BLOCKERS)
         return Report(
@@ -189,7 +221,7 @@ class Scanner:
             installer=installer,
             warnings=(*self.options.warnings, *self._evidence_warnings()),
             timings=dict(self.timings),
-            processes=max((observation.process for observation in observations), default=0),
+            processes=max((observation.process for observation in fresh), default=0),
             tracker=self._tracker_info(),
         )
 
@@ -352,6 +384,33 @@ def _static_verdict(dist: DistributionReport, abi: str) -> DistributionReport:
     )
 
 
+def _result_keys(
+    results: ResultCache | None, installed: InstallResult, plan: ProbePlan
+) -> dict[NormalizedName, str]:
+    """Each installed distribution's key in the result cache (none without a cache)."""
+    if results is None:
+        return {}
+    return {
+        dist.name: results.key(dist.name, dist.version, plan.files_digests[dist.name])
+        for dist in installed.installed
+        if dist.name in plan.files_digests
+    }
+
+
+def _cached_observations(
+    results: ResultCache | None, keys: Mapping[NormalizedName, str]
+) -> dict[NormalizedName, list[ImportObservation]]:
+    """Return the observations the cache holds, for the distributions it holds them for."""
+    if results is None:
+        return {}
+    found = {}
+    for name, key in keys.items():
+        observations = results.load(key)
+        if observations is not None:
+            found[name] = observations
+    return found
+
+
 def environment_key(
     interpreter: Interpreter,
     source: DependencySource,
@@ -359,11 +418,19 @@ def environment_key(
     options: ScanOptions,
     installer: Installer,
 ) -> str:
-    """Return the name of the probe environment for this interpreter and resolved set."""
+    """Return the name of the probe environment for this interpreter and dependency file.
+
+    A lock lists everything to install, so one environment serves every version of the same
+    lockfile: a changed pin installs (and removes) only what changed. Where the installer
+    adds dependencies itself, what it added cannot be told from what a changed file no
+    longer wants, so the environment is per resolved set.
+    """
     identity = {
         "readiness": __version__,
         "interpreter": [str(interpreter.executable), interpreter.build_info],
-        "requirements": sorted(dep.requirement() for dep in resolved),
+        "requirements": str(source.path.resolve())
+        if source.complete
+        else sorted(dep.requirement() for dep in resolved),
         "complete": source.complete,
         "no_build": options.no_build,
         "index": repr(source.index_options()),

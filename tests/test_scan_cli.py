@@ -108,6 +108,8 @@ def test_fixture_stack_gives_exact_verdicts(
         "5",
         "--cache-dir",
         cache_dir,
+        # Each run probes for real: with and without PYTHON_GIL=0 in the caller's environment.
+        "--no-cache",
         env=env,
     )
 

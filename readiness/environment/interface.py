@@ -103,3 +103,16 @@ class Installer(ABC):
         Raises :class:`InstallFailed` with the tail of the installer's error output when it
         fails, :class:`InstallerError` when the installer cannot run at all.
         """
+
+    @abstractmethod
+    def uninstall(
+        self,
+        environment: ProbeEnvironment,
+        names: Sequence[NormalizedName],
+        *,
+        on_line: Callable[[str], None],
+    ) -> None:
+        """Remove the distributions ``names`` from ``environment``.
+
+        Raises :class:`InstallFailed` with the tail of the installer's output when it fails.
+        """

@@ -101,6 +101,23 @@ class PipInstaller(Installer):
             built = built_in_report(report)
         return built if built is not None else built_in_output(run.lines)
 
+    def uninstall(
+        self,
+        environment: ProbeEnvironment,
+        names: Sequence[NormalizedName],
+        *,
+        on_line: Callable[[str], None],
+    ) -> None:
+        """Remove ``names`` with the environment's own ``pip uninstall --yes``."""
+        argv = [str(environment.python), "-m", "pip", "uninstall", "--yes", *names]
+        run_install(
+            argv,
+            what="pip uninstall",
+            runner=f"pip with {environment.python}",
+            timeout=self.timeout,
+            on_line=on_line,
+        )
+
 
 def built_in_report(report: Path) -> set[NormalizedName] | None:
     """Return the names pip's ``--report`` shows coming from source; None without a report.

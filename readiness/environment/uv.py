@@ -103,3 +103,27 @@ class UvInstaller(Installer):
             on_line=on_line,
         )
         return built_in_output(run.lines) | built_in_site_packages(environment.site_packages)
+
+    def uninstall(
+        self,
+        environment: ProbeEnvironment,
+        names: Sequence[NormalizedName],
+        *,
+        on_line: Callable[[str], None],
+    ) -> None:
+        """Remove ``names`` with ``uv pip uninstall``."""
+        argv = [
+            str(self.executable),
+            "pip",
+            "uninstall",
+            "--python",
+            str(environment.python),
+            *names,
+        ]
+        run_install(
+            argv,
+            what="uv pip uninstall",
+            runner=f"uv ({self.executable})",
+            timeout=self.timeout,
+            on_line=on_line,
+        )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Literal
@@ -49,6 +50,10 @@ _SITE_PACKAGES_QUERY = (
     "import json, sysconfig; "
     "print(json.dumps([sysconfig.get_path('purelib'), sysconfig.get_path('platlib')]))"
 )
+
+
+KEPT_IN_ENVIRONMENT = NormalizedName("pip")
+"""What ``python -m venv`` puts in an environment for its own use: never removed."""
 
 
 def pick_installer(prefer: Literal["uv", "pip"] | None = None) -> Installer:
@@ -189,6 +194,8 @@ def install_dependencies(
     recorded = _recorded_result(env, request)
     if recorded is not None:
         return recorded
+    # The environment is about to change: until it is finished, it records nothing.
+    (env.root / COMPLETION_MARKER).unlink(missing_ok=True)
 
     built: set[NormalizedName] = set()
     failures: list[InstallFailure] = []
@@ -221,12 +228,56 @@ def install_dependencies(
                 progress.advance()
         progress.finish()
 
+    if complete:
+        # A lock lists everything: whatever else the environment holds is left over from an
+        # earlier lock (the environment is reused), or an old version of what failed now.
+        _remove_unrequested(env, requirements, failures, installer, progress)
     result = InstallResult(installed=installed_distributions(env, built), failures=tuple(failures))
     atomic_write(
         env.root / COMPLETION_MARKER,
         json.dumps({"request": request, "result": _result_to_json(result)}, indent=1),
     )
     return result
+
+
+def _remove_unrequested(
+    env: ProbeEnvironment,
+    requirements: Sequence[ResolvedDependency],
+    failures: Sequence[InstallFailure],
+    installer: Installer,
+    progress: Progress,
+) -> None:
+    failed = {failure.name for failure in failures}
+    keep = {dep.name for dep in requirements if dep.name not in failed} | {KEPT_IN_ENVIRONMENT}
+    extra = sorted(
+        dist.name
+        for dist in installed_distributions(env, built_from_source=set())
+        if dist.name not in keep
+    )
+    if extra:
+        progress.message(f"removing {', '.join(extra)}")
+        installer.uninstall(env, extra, on_line=progress.message)
+
+
+@contextlib.contextmanager
+def environment_lock(root: Path) -> Iterator[None]:
+    """Hold the probe environment ``root`` for one run: another run on it waits.
+
+    Two scans sharing the cache may want the same environment; one installs while the
+    other would probe it half-changed. Without fcntl (Windows) there is no lock.
+    """
+    root.parent.mkdir(parents=True, exist_ok=True)
+    with (root.parent / f"{root.name}.lock").open("a") as handle:
+        try:
+            import fcntl
+        except ImportError:
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def installed_distributions(

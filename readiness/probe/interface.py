@@ -76,6 +76,10 @@ class ProbePlan:
     """Each installed distribution's Requires-Dist names (markers ignored), among those
     installed: the graph the plan was ordered by."""
 
+    files_digests: Mapping[NormalizedName, str] = field(default_factory=dict)
+    """Each installed distribution's digest of the files it installed (from its RECORD):
+    with the interpreter, name and version, what decides its verdict."""
+
 
 @dataclass(frozen=True)
 class ImportObservation:

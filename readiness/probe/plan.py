@@ -5,6 +5,7 @@ This runs on the host, over the probe environment's site-packages: the child onl
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -51,6 +52,9 @@ class _Distribution:
     extensions: tuple[ModuleName, ...]
     """Every compiled module it ships, sorted."""
 
+    files_digest: str
+    """A digest of its RECORD's entries outside its .dist-info: the files installed."""
+
 
 def plan_probe(
     site_packages: Sequence[Path],
@@ -95,6 +99,7 @@ def plan_probe(
             name: frozenset(dist.requires & installed.keys())
             for name, dist in sorted(installed.items())
         },
+        files_digests={name: dist.files_digest for name, dist in sorted(installed.items())},
     )
 
 
@@ -155,8 +160,23 @@ def _read_distributions(site_packages: Sequence[Path]) -> dict[NormalizedName, _
             requires=frozenset(_requirement_names(metadata.requires or ())),
             top_level=top_level,
             extensions=extensions,
+            files_digest=_files_digest(metadata.read_text("RECORD")),
         )
     return found
+
+
+def _files_digest(record: str | None) -> str:
+    """Digest what a RECORD says of the installed files, leaving out the .dist-info's own.
+
+    The installer writes INSTALLER, REQUESTED and direct_url.json there, which differ
+    between installs of the same wheel; the package's files and their hashes do not.
+    """
+    lines = sorted(
+        line
+        for line in (record or "").splitlines()
+        if line.strip() and ".dist-info/" not in line.split(",", 1)[0]
+    )
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 def modules_of(

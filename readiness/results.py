@@ -1,0 +1,148 @@
+"""The result cache: what the probe observed of a distribution, kept under what decides it.
+
+A distribution's verdict depends only on the interpreter build, the distribution, its version
+and the files installed, so its own imports' observations are stored under a digest of those
+four. A re-run on an unchanged or slightly changed lockfile probes only what is new. Entries
+are written atomically, one file each: two runs sharing the cache see a whole entry or none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from readiness import __version__
+from readiness._cache import atomic_write
+from readiness.interpreter.interface import Interpreter
+from readiness.probe.interface import (
+    ImportObservation,
+    ImportStatus,
+    ModuleKind,
+    ModuleName,
+    ProbeStep,
+)
+
+logger = logging.getLogger(__name__)
+
+RESULTS_FORMAT = 1
+"""The version of an entry's layout; entries of another version are not read."""
+
+CACHED_FOLDERS = ("results", "index", "envs")
+"""What ``readiness cache clear`` removes from the cache directory; provisioned interpreters
+(``python/``) and the tracker copy stay, since they are costly or not a cache of a result."""
+
+
+@dataclass(frozen=True)
+class ResultCache:
+    """Observations per distribution, in ``root``, for one interpreter build."""
+
+    root: Path
+    """The folder of the entries (``<cache dir>/results``)."""
+
+    interpreter: str
+    """What identifies the interpreter build: its executable and ``sys.version``."""
+
+    @classmethod
+    def for_interpreter(cls, cache_dir: Path, interpreter: Interpreter) -> ResultCache:
+        """Return the cache of ``interpreter``'s results in ``cache_dir``."""
+        identity = f"{interpreter.executable.resolve()}\n{interpreter.build_info}"
+        return cls(root=cache_dir / "results", interpreter=identity)
+
+    def key(self, name: NormalizedName, version: Version, files_digest: str) -> str:
+        """Return the entry name for one distribution as installed."""
+        identity = json.dumps(
+            [RESULTS_FORMAT, __version__, self.interpreter, name, str(version), files_digest]
+        )
+        return hashlib.sha256(identity.encode()).hexdigest()
+
+    def load(self, key: str) -> list[ImportObservation] | None:
+        """Return the observations stored under ``key``; None when there are none to trust."""
+        path = self._path(key)
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+            if document.get("format") != RESULTS_FORMAT:
+                return None
+            return [_observation(item) for item in document["observations"]]
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            # A damaged entry is a miss: the distribution is probed again, and the entry
+            # rewritten.
+            logger.debug("ignoring the result cache entry %s: %s", path, e)
+            return None
+
+    def store(self, key: str, observations: Sequence[ImportObservation]) -> None:
+        """Store ``observations`` under ``key``, unless one of them may not happen again.
+
+        A timeout depends on the machine's load, so it is never kept.
+        """
+        if any(o.status is ImportStatus.TIMEOUT for o in observations):
+            return
+        document = {
+            "format": RESULTS_FORMAT,
+            "observations": [_record(observation) for observation in observations],
+        }
+        atomic_write(self._path(key), json.dumps(document, separators=(",", ":")))
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.json"
+
+
+def clear_cache(cache_dir: Path) -> list[Path]:
+    """Remove the cached results, index pages and probe environments; return what went."""
+    removed = []
+    for name in CACHED_FOLDERS:
+        folder = cache_dir / name
+        if folder.exists():
+            shutil.rmtree(folder)
+            removed.append(folder)
+    return removed
+
+
+def _record(observation: ImportObservation) -> dict[str, Any]:
+    step = observation.step
+    return {
+        "module": step.module,
+        "distribution": step.distribution,
+        "kind": step.kind.value,
+        "status": observation.status.value,
+        "seconds": observation.seconds,
+        "gil_enabled_after": observation.gil_enabled_after,
+        "gil_modules": list(observation.gil_modules),
+        "warned_module": observation.warned_module,
+        "error": observation.error,
+        "imported": list(observation.imported),
+    }
+
+
+def _observation(item: dict[str, Any]) -> ImportObservation:
+    warned = item["warned_module"]
+    return ImportObservation(
+        step=ProbeStep(
+            module=ModuleName(str(item["module"])),
+            distribution=NormalizedName(str(item["distribution"])),
+            kind=ModuleKind(item["kind"]),
+        ),
+        status=ImportStatus(item["status"]),
+        seconds=float(item["seconds"]),
+        gil_enabled_after=item["gil_enabled_after"],
+        gil_modules=_modules(item["gil_modules"]),
+        warned_module=ModuleName(str(warned)) if warned is not None else None,
+        error=item["error"],
+        # The child process it came from is gone; 0 says "from the cache".
+        process=0,
+        imported=_modules(item["imported"]),
+    )
+
+
+def _modules(names: Iterable[object]) -> tuple[ModuleName, ...]:
+    return tuple(ModuleName(str(name)) for name in names)
