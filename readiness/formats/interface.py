@@ -5,6 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
+from readiness.evidence.gather import Evidence
+from readiness.evidence.interface import WheelKind
 from readiness.report import DistributionReport, GilTrigger, Report, Verdict
 
 BLOCKER_ORDER = (
@@ -50,6 +52,40 @@ def culprit_summary(
     if dist.built_from_source:
         parts.append("built from source")
     return "; ".join(parts)
+
+
+WHEEL_WORDS = {
+    WheelKind.FREE_THREADED_WHEEL: "{abi} wheel",
+    WheelKind.PURE: "pure wheel",
+    WheelKind.SOURCE_BUILD_REQUIRED: "sdist only",
+    WheelKind.NO_FREE_THREADED_WHEEL: "no {abi} wheel, no sdist",
+    WheelKind.UNKNOWN: "version not on the index",
+}
+"""What the index offers, in a few words, for the compact formats."""
+
+
+def evidence_facts(evidence: Evidence, abi: str, *, text: Callable[[str], str] = str) -> list[str]:
+    """Return what the index and the tracker say, a few words each: ``index: sdist only``.
+
+    ``text`` formats what comes from outside (Markdown escapes it).
+    """
+    facts = []
+    index = evidence.index
+    if index is not None:
+        if index.unavailable is not None:
+            facts.append(f"index: {text(index.unavailable)}")
+        else:
+            facts.append(f"index: {WHEEL_WORDS[index.wheel].format(abi=abi)}")
+        if index.yanked:
+            facts.append("yanked")
+    tracker = evidence.tracker
+    if tracker is None:
+        facts.append("not tracked")
+    elif tracker.first_version:
+        facts.append(f"tracker: since {text(tracker.first_version)}")
+    else:
+        facts.append("tracker: no release yet")
+    return facts
 
 
 class ReportFormat(ABC):

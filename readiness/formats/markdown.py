@@ -18,9 +18,13 @@ import re
 from collections import Counter
 
 from readiness import __version__
-from readiness.evidence.interface import WheelKind
 from readiness.evidence.tracker import STALE_AFTER_DAYS
-from readiness.formats.interface import BLOCKER_ORDER, ReportFormat, culprit_summary
+from readiness.formats.interface import (
+    BLOCKER_ORDER,
+    ReportFormat,
+    culprit_summary,
+    evidence_facts,
+)
 from readiness.policy import Policy, PolicyOutcome
 from readiness.report import DistributionReport, Report
 
@@ -49,14 +53,6 @@ _ORDER = {verdict: rank for rank, verdict in enumerate(BLOCKER_ORDER)}
 
 # The characters Markdown or inline HTML would read as markup inside a table cell.
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~&!#])")
-
-_WHEEL_WORDS = {
-    WheelKind.FREE_THREADED_WHEEL: "{abi} wheel",
-    WheelKind.PURE: "pure wheel",
-    WheelKind.SOURCE_BUILD_REQUIRED: "sdist only",
-    WheelKind.NO_FREE_THREADED_WHEEL: "no {abi} wheel, no sdist",
-    WheelKind.UNKNOWN: "version not on the index",
-}
 
 
 class MarkdownFormat(ReportFormat):
@@ -194,21 +190,7 @@ def _evidence(dist: DistributionReport, abi: str) -> str:
     if evidence is None:
         return ""
     facts = [f"disagreement: {escape(text)}" for text in dist.disagreements]
-    index = evidence.index
-    if index is not None:
-        if index.unavailable is not None:
-            facts.append(f"index: {escape(index.unavailable)}")
-        else:
-            facts.append(f"index: {_WHEEL_WORDS[index.wheel].format(abi=abi)}")
-        if index.yanked:
-            facts.append("yanked")
-    tracker = evidence.tracker
-    if tracker is None:
-        facts.append("not tracked")
-    elif tracker.first_version:
-        facts.append(f"tracker: since {escape(tracker.first_version)}")
-    else:
-        facts.append("tracker: no release yet")
+    facts += evidence_facts(evidence, abi, text=escape)
     return "; ".join(facts)
 
 

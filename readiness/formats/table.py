@@ -8,8 +8,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from readiness.evidence.interface import WheelKind
-from readiness.formats.interface import BLOCKER_ORDER, ReportFormat, culprit_summary
+from readiness.formats.interface import (
+    BLOCKER_ORDER,
+    ReportFormat,
+    culprit_summary,
+    evidence_facts,
+)
 from readiness.policy import PolicyOutcome
 from readiness.report import DistributionReport, Report, Verdict
 
@@ -102,15 +106,6 @@ def build_table(report: Report, gate: PolicyOutcome | None = None) -> Table:
     return table
 
 
-_WHEEL_WORDS = {
-    WheelKind.FREE_THREADED_WHEEL: "{abi} wheel",
-    WheelKind.PURE: "pure wheel",
-    WheelKind.SOURCE_BUILD_REQUIRED: "sdist only",
-    WheelKind.NO_FREE_THREADED_WHEEL: "no {abi} wheel, no sdist",
-    WheelKind.UNKNOWN: "version not on the index",
-}
-
-
 def _evidence(dist: DistributionReport, abi: str) -> Text:
     """Return the remedy, then disagreements, then what the index and the tracker say."""
     text = Text()
@@ -123,21 +118,6 @@ def _evidence(dist: DistributionReport, abi: str) -> Text:
     for disagreement in dist.disagreements:
         text.append(f"disagreement: {disagreement}", style="yellow")
         text.append("; ")
-    facts = []
-    index = evidence.index
-    if index is not None:
-        if index.unavailable is not None:
-            facts.append(f"index: {index.unavailable}")
-        else:
-            facts.append(f"index: {_WHEEL_WORDS[index.wheel].format(abi=abi)}")
-        if index.yanked:
-            facts.append("yanked")
-    tracker = evidence.tracker
-    if tracker is None:
-        facts.append("not tracked")
-    elif tracker.first_version:
-        facts.append(f"tracker: since {tracker.first_version}")
-    else:
-        facts.append("tracker: no release yet")
+    facts = evidence_facts(evidence, abi)
     text.append("; ".join(facts), style="dim")
     return text
