@@ -469,3 +469,8 @@ class Policy:
     def exit_code(self, report: Report) -> int:
         """Return 0 when nothing fails the gate, else 1."""
         return self.evaluate(report).exit_code
+
+
+def default_outcome(report: Report) -> PolicyOutcome:
+    """Return the default gate's decision on ``report``, for a format given no decision."""
+    return Policy.from_options(None, strict=False, static=report.static).evaluate(report)

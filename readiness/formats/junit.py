@@ -26,7 +26,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from readiness.formats.interface import BLOCKER_ORDER, ReportFormat
-from readiness.policy import Policy, PolicyOutcome
+from readiness.policy import PolicyOutcome, default_outcome
 from readiness.report import DistributionReport, GilTrigger, Report, Verdict
 
 # XML 1.0 forbids most control characters (XML 1.0, section 2.2), and a crashed child's error
@@ -43,10 +43,7 @@ class JunitFormat(ReportFormat):
 
     def render(self, report: Report) -> str:
         """Return the JUnit XML document, with its declaration, ending with a newline."""
-        # Without the command line's decision, the default gate for this kind of scan.
-        outcome = self.gate or Policy.from_options(
-            None, strict=False, static=report.static
-        ).evaluate(report)
+        outcome = self.gate or default_outcome(report)
         order = {verdict: rank for rank, verdict in enumerate(BLOCKER_ORDER)}
         cases = [
             _testcase(dist, report, outcome)

@@ -25,7 +25,7 @@ from readiness.formats.interface import (
     culprit_summary,
     evidence_facts,
 )
-from readiness.policy import Policy, PolicyOutcome
+from readiness.policy import PolicyOutcome, default_outcome
 from readiness.report import DistributionReport, Report
 
 BLOCKER_COLUMNS = (
@@ -63,10 +63,7 @@ class MarkdownFormat(ReportFormat):
 
     def render(self, report: Report) -> str:
         """Return the summary, the blockers table and the rest folded, ending with a newline."""
-        # Without the command line's decision, the default gate for this kind of scan.
-        outcome = self.gate or Policy.from_options(
-            None, strict=False, static=report.static
-        ).evaluate(report)
+        outcome = self.gate or default_outcome(report)
         blockers = _blockers(report, outcome)
         blocking = {dist.name for dist in blockers}
         others = [dist for dist in _sorted(report.distributions) if dist.name not in blocking]

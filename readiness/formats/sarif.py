@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from readiness import __version__
 from readiness.formats.interface import BLOCKER_ORDER, ReportFormat
-from readiness.policy import Policy, PolicyOutcome
+from readiness.policy import PolicyOutcome, default_outcome
 from readiness.report import DistributionReport, GilTrigger, Report, Verdict
 
 SARIF_VERSION = "2.1.0"
@@ -108,10 +108,7 @@ class SarifFormat(ReportFormat):
 
     def to_dict(self, report: Report) -> dict[str, Any]:
         """Return the SARIF log as plain data."""
-        # Without the command line's decision, the default gate for this kind of scan.
-        outcome = self.gate or Policy.from_options(
-            None, strict=False, static=report.static
-        ).evaluate(report)
+        outcome = self.gate or default_outcome(report)
         base = (self.base_dir or Path.cwd()).absolute()
         order = {verdict: rank for rank, verdict in enumerate(BLOCKER_ORDER)}
         blockers = sorted(
