@@ -59,8 +59,9 @@ from readiness.policy import (
 from readiness.report import Report, Verdict
 from readiness.results import clear_cache
 from readiness.scan import Scanner, ScanOptions, hidden_gil_warnings
+from readiness.selection_options import add_selection_options, selection_from
 from readiness.sources.discovery import SOURCE_PRIORITY, find_source
-from readiness.sources.interface import DependencySource, IndexOptions, Selection, Target
+from readiness.sources.interface import DependencySource, IndexOptions, Target
 
 DEFAULT_PYTHON = "3.14t"
 """What ``readiness python install`` provisions when no version is given."""
@@ -242,12 +243,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="record the current blockers in FILE and exit 0",
     )
-    select = scan.add_argument_group("selection")
-    select.add_argument("--extra", action="append", default=[], help="include this extra")
-    select.add_argument("--group", action="append", default=[], help="include this group")
-    select.add_argument("--all-extras", action="store_true", help="include every extra")
-    select.add_argument("--all-groups", action="store_true", help="include every group")
-    select.add_argument("--no-dev", action="store_true", help="leave out the dev group")
+    add_selection_options(scan)
     evidence = scan.add_argument_group("evidence")
     evidence.add_argument(
         "--static",
@@ -431,13 +427,7 @@ def _scan_command(
     baseline = None
     if args.baseline is not None and args.write_baseline is None:
         baseline = Baseline.read(args.baseline)
-    selection = Selection(
-        extras=frozenset(args.extra),
-        groups=frozenset(args.group),
-        all_extras=args.all_extras,
-        all_groups=args.all_groups,
-        no_dev=args.no_dev,
-    )
+    selection = selection_from(args)
     if args.import_timeout <= 0:
         raise InputError("--import-timeout must be a positive number of seconds")
     if args.env is not None and (args.path is not None or args.python is not None or args.static):

@@ -32,13 +32,13 @@ from readiness.installer_choice import InstallerChoice
 from readiness.interpreter.discover import find_interpreter
 from readiness.interpreter.interface import InterpreterError
 from readiness.interpreter.target import host_platform, synthesize_target
+from readiness.selection_options import add_selection_options, selection_from
 from readiness.sources.discovery import SOURCE_PRIORITY, find_source
 from readiness.sources.interface import (
     DependencySource,
     IndexOptions,
     Origin,
     ResolvedDependency,
-    Selection,
     SkippedDependency,
     Target,
 )
@@ -362,12 +362,7 @@ def add_deps_parser(
         help="listing format (default: table)",
     )
     output.add_argument("-o", "--output", type=Path, help="write the listing here, not to stdout")
-    select = deps.add_argument_group("selection")
-    select.add_argument("--extra", action="append", default=[], help="include this extra")
-    select.add_argument("--group", action="append", default=[], help="include this group")
-    select.add_argument("--all-extras", action="store_true", help="include every extra")
-    select.add_argument("--all-groups", action="store_true", help="include every group")
-    select.add_argument("--no-dev", action="store_true", help="leave out the dev group")
+    add_selection_options(deps)
     deps.add_argument(
         "--installer",
         type=InstallerChoice,
@@ -386,13 +381,7 @@ def deps_command(args: argparse.Namespace, cache_dir: Path, progress: Progress) 
     Raises :class:`readiness._errors.ReadinessError` for bad input, for which the command
     line's error boundary exits 2.
     """
-    selection = Selection(
-        extras=frozenset(args.extra),
-        groups=frozenset(args.group),
-        all_extras=args.all_extras,
-        all_groups=args.all_groups,
-        no_dev=args.no_dev,
-    )
+    selection = selection_from(args)
     target = target_for(
         python=args.python, version=args.target, platform=args.platform, cache_dir=cache_dir
     )
