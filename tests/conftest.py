@@ -7,8 +7,23 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from readiness._cache import default_cache_dir
+
+# Property tests draw a fixed set of examples in CI, so a run passes or fails by the code and
+# never by the luck of the draw; `nox -s fuzz` draws many more (HYPOTHESIS_PROFILE=fuzz), and a
+# crash it finds becomes an @example. Locally the default profile draws fresh examples.
+settings.register_profile("ci", max_examples=300, derandomize=True, database=None, print_blob=True)
+settings.register_profile(
+    "fuzz",
+    max_examples=int(os.environ.get("READINESS_FUZZ_EXAMPLES", "100000")),
+    deadline=None,
+    print_blob=True,
+)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default")
+)
 
 TEST_PYTHON_ENV = "READINESS_TEST_PYTHON"
 

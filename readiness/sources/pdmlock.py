@@ -10,19 +10,19 @@ selected and its marker holds, without resolving (pdm ``resolver/reporters`` and
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from readiness.sources._chains import shortest_chains
+from readiness.sources._fields import LockFields, marker_holds
 from readiness.sources._tomlfile import read_toml
 from readiness.sources.interface import (
     Dependency,
@@ -95,6 +95,7 @@ class PdmLockSource(DependencySource):
 
     def __init__(self, path: Path, selection: Selection) -> None:
         self.path = path
+        self.fields = LockFields(path, "pdm.lock")
         self.selection = selection
         self.pyproject = path.parent / "pyproject.toml"
 
@@ -147,7 +148,7 @@ class PdmLockSource(DependencySource):
         version = metadata.get("lock_version")
         try:
             major = Version(str(version)).major
-        except InvalidVersion:
+        except ValueError:  # InvalidVersion, or a number past Python's digit limit
             major = None
         if major != SUPPORTED_LOCK_MAJOR:
             raise SourceError(
@@ -182,7 +183,7 @@ class PdmLockSource(DependencySource):
                 SpecifierSet(str(spec)).contains(Version(running), prereleases=True)
                 for spec in wanted
             )
-        except InvalidSpecifier as e:
+        except ValueError as e:  # InvalidSpecifier, or a number past Python's digit limit
             raise SourceError(f"malformed pdm.lock: [metadata] targets: {e}", path=self.path) from e
         if not fits:
             raise SourceError(
@@ -245,7 +246,10 @@ class PdmLockSource(DependencySource):
             for group in groups
             for requirement in project.requirements.get(group, ())
             if canonicalize_name(requirement.name) in names
-            and (requirement.marker is None or requirement.marker.evaluate(dict(environment)))
+            and (
+                requirement.marker is None
+                or marker_holds(requirement.marker, environment, path=self.pyproject)
+            )
         )
         edges: dict[NormalizedName, set[NormalizedName]] = {}
         for package in selected:
@@ -283,18 +287,19 @@ class PdmLockSource(DependencySource):
     def _provenance(self, package: _Package) -> tuple[Provenance, str | None]:
         """Tell where a package comes from: pdm writes ``git``, ``path`` or ``url`` keys."""
         table = package.table
-        if isinstance(table.get("git"), str):
+        if "git" in table:
+            git = self.fields.url(table["git"], f"{package.entry} git")
             revision = table.get("revision") or table.get("ref")
-            url = f"git+{table['git']}" + (f"@{revision}" if revision else "")
+            url = f"git+{git}" + (f"@{revision}" if revision else "")
             if table.get("subdirectory"):
                 url += f"#subdirectory={table['subdirectory']}"
             return Provenance.VCS, url
-        if isinstance(table.get("path"), str):
+        if "path" in table:
             # pdm writes paths relative to the project root, the lock's folder.
-            local = Path(os.path.normpath(self.path.parent.absolute() / table["path"]))
+            local = self.fields.local_path(table["path"], f"{package.entry} path")
             return Provenance.PATH, local.as_uri()
-        if isinstance(table.get("url"), str):
-            url = table["url"]
+        if "url" in table:
+            url = self.fields.url(table["url"], f"{package.entry} url")
             return (Provenance.PATH if url.startswith("file:") else Provenance.URL), url
         return Provenance.INDEX, None
 
@@ -308,14 +313,7 @@ class PdmLockSource(DependencySource):
     ) -> bool:
         if marker is None:
             return True
-        try:
-            return marker.evaluate(dict(environment))
-        except (UndefinedComparison, UndefinedEnvironmentName) as e:
-            raise SourceError(
-                f"malformed pdm.lock: marker `{marker}` in {package.entry} cannot be "
-                f"evaluated: {e}",
-                path=self.path,
-            ) from e
+        return marker_holds(marker, environment, path=self.path, entry=package.entry)
 
     # The project beside the lock.
 
@@ -362,18 +360,11 @@ class PdmLockSource(DependencySource):
                 raise SourceError(
                     f"malformed pdm.lock: package[{position}] is not a table", path=self.path
                 )
-            name, version = table.get("name"), table.get("version")
-            if not isinstance(name, str) or not isinstance(version, str):
-                raise SourceError(
-                    f"malformed pdm.lock: package[{position}] needs a name and a version",
-                    path=self.path,
-                )
-            try:
-                key = (canonicalize_name(name), Version(version))
-            except InvalidVersion as e:
-                raise SourceError(
-                    f"malformed pdm.lock: package[{position}]: {e}", path=self.path
-                ) from e
+            where = f"package[{position}]"
+            key = (
+                self.fields.name(table.get("name"), f"{where}.name"),
+                self.fields.version(table.get("version"), f"{where}.version"),
+            )
             merged.setdefault(key, []).append(table)
         return [self._package(name, version, tables) for (name, version), tables in merged.items()]
 

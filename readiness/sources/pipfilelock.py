@@ -9,17 +9,17 @@ lock holds no dependency graph.
 
 from __future__ import annotations
 
-import json
-import os
-import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.markers import InvalidMarker, Marker
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
+from readiness._documents import read_json
+from readiness.sources._fields import LockFields, marker_holds
+from readiness.sources._tomlfile import read_toml
 from readiness.sources.interface import (
     Dependency,
     DependencySource,
@@ -53,6 +53,7 @@ class PipfileLockSource(DependencySource):
 
     def __init__(self, path: Path, selection: Selection) -> None:
         self.path = path
+        self.fields = LockFields(path, "Pipfile.lock")
         self.selection = selection
         self.pipfile = path.parent / "Pipfile"
 
@@ -92,14 +93,7 @@ class PipfileLockSource(DependencySource):
         yield from results
 
     def _load(self) -> dict[str, Any]:
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise SourceError(f"cannot read the file: {e}", path=self.path) from e
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise SourceError(f"not valid JSON: {e.msg}", path=self.path, line=e.lineno) from e
+        document = read_json(self.path, error=SourceError)
         if not isinstance(document, dict):
             raise SourceError("malformed Pipfile.lock: not a JSON object", path=self.path)
         meta = document.get("_meta")
@@ -143,10 +137,7 @@ class PipfileLockSource(DependencySource):
         """Return the names the Pipfile beside the lock asks for, or None without one."""
         if not self.pipfile.is_file():
             return None
-        try:
-            pipfile = tomllib.loads(self.pipfile.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-            raise SourceError(f"cannot read the Pipfile: {e}", path=self.pipfile) from e
+        pipfile = read_toml(self.pipfile)
         names: set[NormalizedName] = set()
         for key, table in pipfile.items():
             if key in ("source", "requires", "pipenv", "scripts") or not isinstance(table, dict):
@@ -165,7 +156,7 @@ class PipfileLockSource(DependencySource):
         where = f'{category} "{name}"'
         if not isinstance(entry, dict):
             raise SourceError(f"malformed Pipfile.lock: {where} is not an object", path=self.path)
-        normalized = canonicalize_name(name)
+        normalized = self.fields.name(name, where)
         origin = Origin(path=self.path, entry=where)
         provenance, url = self._provenance(entry, where)
         if provenance is Provenance.PATH and self._is_the_project(entry):
@@ -175,9 +166,9 @@ class PipfileLockSource(DependencySource):
         if marker_text is not None:
             try:
                 marker = Marker(str(marker_text))
-                holds = marker.evaluate(dict(environment))
-            except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName) as e:
+            except InvalidMarker as e:
                 raise SourceError(f"malformed Pipfile.lock: {where}: {e}", path=self.path) from e
+            holds = marker_holds(marker, environment, path=self.path, entry=where)
             if not holds:
                 return SkippedDependency(
                     name=normalized,
@@ -198,7 +189,7 @@ class PipfileLockSource(DependencySource):
             # NOTE: Pipfile.lock has no graph: a name counts as direct when the Pipfile asks for
             # it, and every name does when there is no Pipfile to tell.
             direct=declared is None or normalized in declared,
-            extras=frozenset(str(extra) for extra in entry.get("extras", [])),
+            extras=frozenset(self.fields.strings(entry, "extras", where)),
             provenance=provenance,
             url=url,
             editable=entry.get("editable") is True,
@@ -213,28 +204,29 @@ class PipfileLockSource(DependencySource):
                 f"malformed Pipfile.lock: {where}: version {pinned!r} is not pinned with ==",
                 path=self.path,
             )
-        try:
-            return Version(pinned.removeprefix("=="))
-        except InvalidVersion as e:
-            raise SourceError(f"malformed Pipfile.lock: {where}: {e}", path=self.path) from e
+        return self.fields.version(pinned.removeprefix("=="), where)
 
     def _provenance(self, entry: Mapping[str, Any], where: str) -> tuple[Provenance, str | None]:
         """Tell where an entry comes from; pipenv writes ``git``/``ref``, ``path`` or ``file``."""
         for vcs in ("git", "hg", "svn", "bzr"):
-            if isinstance(entry.get(vcs), str):
-                url = entry[vcs]
+            if vcs in entry:
+                url = self.fields.url(entry[vcs], f"{where} {vcs}")
                 url = url if url.startswith(f"{vcs}+") else f"{vcs}+{url}"
                 if entry.get("ref"):
                     url += f"@{entry['ref']}"
                 if entry.get("subdirectory"):
                     url += f"#subdirectory={entry['subdirectory']}"
                 return Provenance.VCS, url
-        if isinstance(entry.get("path"), str):
-            return Provenance.PATH, self._local(entry["path"]).as_uri()
-        if isinstance(entry.get("file"), str):
-            file = entry["file"]
+        if "path" in entry:
+            return Provenance.PATH, self.fields.local_path(entry["path"], f"{where} path").as_uri()
+        if "file" in entry:
+            file = self.fields.url(entry["file"], f"{where} file")
             if file.startswith("file:") or "://" not in file:
-                local = file if file.startswith("file:") else self._local(file).as_uri()
+                local = (
+                    file
+                    if file.startswith("file:")
+                    else self.fields.local_path(file, f"{where} file").as_uri()
+                )
                 return Provenance.PATH, local
             return Provenance.URL, file
         if "version" not in entry:
@@ -243,11 +235,10 @@ class PipfileLockSource(DependencySource):
             )
         return Provenance.INDEX, None
 
-    def _local(self, path: str) -> Path:
-        # Pipenv writes paths relative to the Pipfile's folder, the lock's.
-        return Path(os.path.normpath(self.path.parent.absolute() / path))
-
     def _is_the_project(self, entry: Mapping[str, Any]) -> bool:
         """Tell the project itself (``pipenv install -e .``): the user's own code."""
         path = entry.get("path")
-        return isinstance(path, str) and self._local(path) == self._local(".")
+        return (
+            isinstance(path, str)
+            and self.fields.local_path(path, "path") == self.path.parent.resolve()
+        )

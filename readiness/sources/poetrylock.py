@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.dependency_groups import resolve_dependency_groups
+from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from readiness.sources._chains import shortest_chains
+from readiness.sources._fields import LockFields, marker_holds
 from readiness.sources._locks import one_per_name
 from readiness.sources._tomlfile import read_toml
 from readiness.sources.interface import (
@@ -162,6 +164,7 @@ class PoetryLockSource(DependencySource):
 
     def __init__(self, path: Path, selection: Selection) -> None:
         self.path = path
+        self.fields = LockFields(path, "poetry.lock")
         self.selection = selection
         self.pyproject = path.parent / "pyproject.toml"
 
@@ -324,6 +327,7 @@ class PoetryLockSource(DependencySource):
                 path=self.path,
             )
         if kind == "git":
+            url = self.fields.url(url, f"{entry.entry} [package.source] url")
             revision = source.get("resolved_reference") or source.get("reference")
             vcs = f"git+{url}" + (f"@{revision}" if revision else "")
             subdirectory = source.get("subdirectory")
@@ -332,7 +336,7 @@ class PoetryLockSource(DependencySource):
             return Provenance.VCS, vcs, False
         if kind in ("directory", "file"):
             # Relative paths are relative to the project, which is the lock's folder.
-            local = (self.path.parent / url).resolve()
+            local = self.fields.local_path(url, f"{entry.entry} [package.source] url")
             return (
                 Provenance.PATH,
                 local.as_uri(),
@@ -473,7 +477,10 @@ class PoetryLockSource(DependencySource):
             python=None
             if python is None
             else self._constraint(python, where, python=True, path=path),
-            extras=frozenset(canonicalize_name(str(extra)) for extra in value.get("extras", [])),
+            extras=frozenset(
+                canonicalize_name(extra)
+                for extra in LockFields(path, path.name).strings(value, "extras", where)
+            ),
             optional=value.get("optional") is True,
         )
 
@@ -536,21 +543,14 @@ class PoetryLockSource(DependencySource):
         where = f"package[{position}]"
         if not isinstance(table, dict):
             raise SourceError(f"malformed poetry.lock: {where} is not a table", path=self.path)
-        name = table.get("name")
-        version = table.get("version")
-        if not isinstance(name, str) or not isinstance(version, str):
-            raise SourceError(
-                f"malformed poetry.lock: {where} needs a name and a version", path=self.path
-            )
-        where = f'package "{canonicalize_name(name)}" {version}'
-        try:
-            parsed = Version(version)
-        except InvalidVersion as e:
-            raise SourceError(f"malformed poetry.lock: {where}: {e}", path=self.path) from e
+        name = self.fields.name(table.get("name"), f"{where}.name")
+        version = self.fields.string(table.get("version"), f"{where}.version")
+        where = f'package "{name}" {version}'
+        parsed = self.fields.version(version, where)
         extras = self._table(table, "extras", where, self.path)
         source = self._table(table, "source", where, self.path)
         return _Entry(
-            name=canonicalize_name(name),
+            name=name,
             version=parsed,
             dependencies=tuple(
                 self._requirements(
@@ -699,14 +699,12 @@ class _Walk:
         return not reasons
 
     def _evaluate(self, marker: Marker, extra: str, where: _Entry | None) -> bool:
-        try:
-            return marker.evaluate({**self.environment, "extra": extra})
-        except (UndefinedComparison, UndefinedEnvironmentName) as e:
-            raise SourceError(
-                f"marker `{marker}` in {where.entry if where else 'the project'} cannot be "
-                f"evaluated: {e}",
-                path=self.source.path,
-            ) from e
+        return marker_holds(
+            marker,
+            {**self.environment, "extra": extra},
+            path=self.source.path,
+            entry=where.entry if where else "the project",
+        )
 
     def _resolve(self, requirement: _Requirement, parent: _Entry | None) -> int:
         """Return the position of the one entry ``requirement`` means.
@@ -785,20 +783,19 @@ def _term(term: str, *, python: bool) -> list[str]:
 
 
 def _expand_group(groups: Mapping[str, Any], name: str, path: Path) -> list[str]:
-    """Return a PEP 735 group's requirements, its ``{include-group = ...}`` expanded."""
-    requirements: list[str] = []
-    items = groups.get(name)
-    if not isinstance(items, list):
-        raise SourceError(f"[dependency-groups] {name} is not a list", path=path)
-    for item in items:
-        if isinstance(item, dict) and "include-group" in item:
-            included = str(item["include-group"])
-            if canonicalize_name(included) == canonicalize_name(name):
-                raise SourceError(f"[dependency-groups] {name} includes itself", path=path)
-            requirements.extend(_expand_group(groups, included, path))
-        else:
-            requirements.append(str(item))
-    return requirements
+    """Return a PEP 735 group's requirements, its ``{include-group = ...}`` expanded.
+
+    ``packaging.dependency_groups`` does the expansion and finds cycles and malformed
+    entries; each of its errors becomes one naming the file.
+    """
+    try:
+        return list(resolve_dependency_groups(groups, name))
+    except ExceptionGroup as e:
+        # packaging gathers what is wrong with a group: a cycle, a value of the wrong type.
+        reasons = "; ".join(str(error) for error in e.exceptions)
+        raise SourceError(f"[dependency-groups] {name}: {reasons}", path=path) from e
+    except (ValueError, TypeError, LookupError) as e:
+        raise SourceError(f"[dependency-groups] {name}: {e}", path=path) from e
 
 
 def _reason(markers: Sequence[str]) -> str:

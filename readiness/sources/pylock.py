@@ -12,6 +12,8 @@ from packaging.pylock import Package, Pylock, PylockSelectError, PylockValidatio
 from packaging.tags import Tag
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
+from readiness._documents import checked_path
+from readiness.sources._fields import LockFields
 from readiness.sources._locks import one_per_name
 from readiness.sources._tomlfile import read_toml
 from readiness.sources.interface import (
@@ -59,6 +61,12 @@ class PylockSource(DependencySource):
                     dependency_groups=groups,
                 )
             }
+        except (UndefinedComparison, UndefinedEnvironmentName) as e:
+            # A marker PEP 751 does not define for locks (`extra == 'cli'`: a lock says
+            # `'cli' in extras`), or a version compared with a non-version.
+            raise SourceError(
+                f"a marker in the lock cannot be evaluated: {e}", path=self.path
+            ) from e
         except PylockSelectError as e:
             raise SourceError(
                 f"the lock does not fit this interpreter: {e}",
@@ -166,7 +174,7 @@ class PylockSource(DependencySource):
     def _file_uri(self, path: str | None) -> str:
         if path is None:
             raise SourceError("a package names neither a URL nor a path", path=self.path)
-        return (self.path.parent / path).resolve().as_uri()
+        return LockFields(self.path, "pylock.toml").local_path(path, "a package's path").as_uri()
 
     def _is_the_project(self, package: Package) -> bool:
         """Tell the locked project itself (a directory in the lock's folder): the user's code."""
@@ -176,7 +184,8 @@ class PylockSource(DependencySource):
         # `directory = { path = ".", editable = true }`, workspace members likewise.
         folder = Path(os.path.normpath(self.path.parent.absolute()))
         # normpath, not resolve(): `..` must count, the directory need not exist here.
-        directory = Path(os.path.normpath(folder / package.directory.path))
+        path = checked_path(package.directory.path, error=SourceError, path=self.path)
+        directory = Path(os.path.normpath(folder / path))
         return directory == folder or folder in directory.parents
 
     def _why_not_selected(

@@ -34,6 +34,8 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from readiness._documents import checked_path, decode_text, read_bytes
+from readiness.sources._fields import check_url
 from readiness.sources.interface import (
     Dependency,
     DependencySource,
@@ -232,6 +234,10 @@ def _one_per_name(name: NormalizedName, pins: list[tuple[RequirementLine, bool]]
     )
 
 
+MAX_INCLUDE_DEPTH = 32
+"""How deep ``-r`` and ``-c`` may nest; real projects nest two or three files."""
+
+
 class _RequirementsReader:
     """Reads one requirements file and, recursively, the files it includes."""
 
@@ -257,6 +263,12 @@ class _RequirementsReader:
             raise SourceError(
                 "requirements files include each other in a cycle: "
                 + " -> ".join(str(p) for p in cycle),
+                path=blame_path,
+                line=blame_line,
+            )
+        if len(self.state.reading) >= MAX_INCLUDE_DEPTH:
+            raise SourceError(
+                f"requirements files include each other more than {MAX_INCLUDE_DEPTH} deep",
                 path=blame_path,
                 line=blame_line,
             )
@@ -336,10 +348,11 @@ class _RequirementsReader:
 
     def set_index_url(self, value: str, path: Path, line_number: int) -> None:
         """Replace the index, as pip does for each ``--index-url`` it reads."""
-        self.state.index_url = value
+        self.state.index_url = _check_url(value, Origin(path=path, line=line_number))
 
     def add_extra_index_url(self, value: str, path: Path, line_number: int) -> None:
         """Add an index searched beside the main one."""
+        _check_url(value, Origin(path=path, line=line_number))
         if value not in self.state.extra_index_urls:
             self.state.extra_index_urls.append(value)
 
@@ -348,7 +361,10 @@ class _RequirementsReader:
         # NOTE: pip resolves a find-links path against the requirements file's folder
         # (pip/_internal/req/req_file.py, handle_option_line); the installer runs elsewhere.
         if not (_URL_SCHEME.match(value) and not _is_windows_drive(value)):
-            value = str((path.parent / value).absolute())
+            local = checked_path(value, error=SourceError, path=path, line=line_number)
+            value = str((path.parent / local).absolute())
+        else:
+            _check_url(value, Origin(path=path, line=line_number))
         if value not in self.state.find_links:
             self.state.find_links.append(value)
 
@@ -455,18 +471,14 @@ def _read_text(path: Path, blame_path: Path, blame_line: int | None) -> str:
             raise SourceError(
                 f"cannot read requirements file {path}: it {what}", path=blame_path, line=blame_line
             )
-        data = path.read_bytes()
-    except (OSError, ValueError) as e:
-        # ValueError: a path with a NUL byte in it, which the OS cannot even look up.
-        raise SourceError(
-            f"cannot read requirements file {path}: {e}", path=blame_path, line=blame_line
-        ) from e
-    try:
-        # NOTE: pip also honours UTF-16/32 BOMs and a PEP 263 coding line (pip's
-        # auto_decode); compilers write UTF-8, so UTF-8 (with or without a BOM) is read.
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise SourceError(f"{path} is not UTF-8 text: {e}", path=path) from e
+        data = read_bytes(path, what=f"requirements file {path}", error=SourceError)
+    except SourceError as e:
+        raise SourceError(e.message, path=blame_path, line=blame_line) from e
+    # NOTE: pip also honours UTF-16/32 BOMs and a PEP 263 coding line (pip's auto_decode);
+    # compilers write UTF-8, so UTF-8 (with or without a BOM) is read.
+    return decode_text(
+        data, path=path, what="the requirements file", error=SourceError, encoding="utf-8-sig"
+    )
 
 
 def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
@@ -533,6 +545,8 @@ def _parse_line(text: str, origin: Origin, *, constraint: bool) -> RequirementLi
             line=origin.line,
         ) from e
     marker, requirement.marker = requirement.marker, None
+    if requirement.url:
+        _check_url(requirement.url, origin)
     return RequirementLine(
         text=str(requirement),
         origin=origin,
@@ -565,7 +579,7 @@ def _parse_location(
                 if extra.strip()
             )
     if is_url:
-        url = location
+        url = _check_url(location, origin)
         name = _name_of_url(url)
     else:
         path = _local_path(location, origin)
@@ -611,6 +625,7 @@ def _local_path(location: str, origin: Origin) -> Path:
     """Return the absolute path a line names, relative to the folder of its file."""
     # NOTE: pip takes a relative path from the working directory; readiness runs anywhere,
     # and a requirements file almost always sits in the folder pip is run from.
+    checked_path(location, error=SourceError, path=origin.path, line=origin.line)
     if location.startswith("file:"):
         path = _url_to_path(location)
     else:
@@ -632,6 +647,26 @@ def _local_path(location: str, origin: Origin) -> Path:
             line=origin.line,
         )
     return Path(os.path.normpath(path))
+
+
+def _check_url(url: str, origin: Origin) -> str:
+    """Return ``url`` if it can be taken apart; a ``file:`` URL must name an existing path.
+
+    pip reads such a URL by the same specification (PEP 508, RFC 8089), so what readiness
+    refuses here is what pip would fail on later, with a traceback in its output.
+    """
+
+    def error(message: str) -> SourceError:
+        return SourceError(message, path=origin.path, line=origin.line)
+
+    parts = check_url(url, error=error, where="the URL")
+    if parts.scheme == "file":
+        local = checked_path(
+            unquote(parts.path), error=SourceError, path=origin.path, line=origin.line
+        )
+        if not local.exists():
+            raise error(f"`{url}` names {local}, which does not exist")
+    return url
 
 
 def _url_to_path(url: str) -> Path:

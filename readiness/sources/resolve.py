@@ -13,7 +13,6 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
-import tomllib
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -37,6 +36,7 @@ from packaging.version import InvalidVersion, Version
 from readiness._stream import error_tail
 from readiness.environment.pip import index_arguments, installer_environment
 from readiness.environment.uv import find_uv
+from readiness.sources._tomlfile import read_toml
 from readiness.sources.interface import (
     Dependency,
     IndexOptions,
@@ -748,9 +748,8 @@ def local_project_name(folder: Path) -> NormalizedName | None:
 
 def _static_project_field(folder: Path, key: str) -> str | None:
     try:
-        with (folder / "pyproject.toml").open("rb") as file:
-            project = tomllib.load(file).get("project", {})
-    except (OSError, ValueError):
+        project = read_toml(folder / "pyproject.toml").get("project", {})
+    except SourceError:
         return None
     value = project.get(key) if isinstance(project, dict) else None
     return value if isinstance(value, str) else None

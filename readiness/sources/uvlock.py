@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.markers import InvalidMarker, Marker
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from readiness.sources._chains import shortest_chains
+from readiness.sources._fields import LockFields, marker_holds
 from readiness.sources._locks import one_per_name
 from readiness.sources._tomlfile import read_toml
 from readiness.sources.interface import (
@@ -129,6 +130,7 @@ class UvLockSource(DependencySource):
     def __init__(self, path: Path, selection: Selection) -> None:
         self.path = path
         self.selection = selection
+        self.fields = LockFields(path, "uv.lock")
 
     def collect(self, target: Target) -> Iterator[Dependency]:
         """Yield what the project needs on ``target``, then the lock entries it does not need.
@@ -142,7 +144,7 @@ class UvLockSource(DependencySource):
         self._check_python(document, target)
         entries = [
             self._entry(table, position)
-            for position, table in enumerate(self._list(document, "package", "the lock"))
+            for position, table in enumerate(self.fields.list(document, "package", "the lock"))
         ]
         roots = self._roots(document, entries)
         reached, false_markers = self._walk(entries, roots, target)
@@ -166,9 +168,10 @@ class UvLockSource(DependencySource):
         if requires is None or running is None:
             return
         try:
-            allowed = SpecifierSet(self._string(requires, "requires-python"))
+            allowed = SpecifierSet(self.fields.string(requires, "requires-python"))
             fits = allowed.contains(Version(running), prereleases=True)
-        except (InvalidSpecifier, InvalidVersion) as e:
+        except ValueError as e:
+            # InvalidSpecifier, InvalidVersion, or a version past Python's digit limit.
             raise SourceError(f"malformed uv.lock: requires-python: {e}", path=self.path) from e
         if not fits:
             raise SourceError(
@@ -192,8 +195,8 @@ class UvLockSource(DependencySource):
             return roots
         manifest = document.get("manifest", {})
         members = {
-            canonicalize_name(self._string(member, "manifest.members"))
-            for member in self._list(manifest, "members", "[manifest]")
+            canonicalize_name(self.fields.string(member, "manifest.members"))
+            for member in self.fields.list(manifest, "members", "[manifest]")
         }
         roots = [entry for entry in entries if entry.is_project and entry.name in members]
         if not roots:
@@ -298,13 +301,7 @@ class UvLockSource(DependencySource):
         return frozenset(canonicalize_name(group) for group in configured)
 
     def _holds(self, marker: Marker, environment: dict[str, str], source: _Entry) -> bool:
-        try:
-            return marker.evaluate(environment)
-        except (UndefinedComparison, UndefinedEnvironmentName) as e:
-            raise SourceError(
-                f"malformed uv.lock: marker `{marker}` in {source.entry} cannot be evaluated: {e}",
-                path=self.path,
-            ) from e
+        return marker_holds(marker, environment, path=self.path, entry=source.entry)
 
     def _resolve(self, edge: _Edge, source: _Entry, entries: Sequence[_Entry]) -> _Entry:
         """Return the one entry ``edge`` means; a fork names its version and source."""
@@ -390,9 +387,10 @@ class UvLockSource(DependencySource):
         source = entry.source
         if "registry" in source and entry.version is not None:
             return Provenance.INDEX, None
-        if isinstance(source.get("git"), str):
+        if "git" in source:
             # The fragment is the exact commit; the query holds rev/tag/branch and subdirectory.
-            parts = urllib.parse.urlsplit(source["git"])
+            git = self.fields.url(source["git"], f"{entry.entry} source.git")
+            parts = urllib.parse.urlsplit(git)
             query = urllib.parse.parse_qs(parts.query)
             base = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
             pinned = parts.fragment or next(iter(query.get("rev", ())), "")
@@ -400,11 +398,11 @@ class UvLockSource(DependencySource):
             if "subdirectory" in query:
                 url += f"#subdirectory={query['subdirectory'][0]}"
             return Provenance.VCS, url
-        if isinstance(source.get("url"), str):
-            return Provenance.URL, str(source["url"])
+        if "url" in source:
+            return Provenance.URL, self.fields.url(source["url"], f"{entry.entry} source.url")
         for key in ("path", "directory"):
-            if isinstance(source.get(key), str):
-                local = (self.path.parent / str(source[key])).resolve()
+            if key in source:
+                local = self.fields.local_path(source[key], f"{entry.entry} source.{key}")
                 return Provenance.PATH, local.as_uri()
         kind = ", ".join(sorted(source)) or "no source"
         raise SourceError(
@@ -418,23 +416,19 @@ class UvLockSource(DependencySource):
         where = f"package[{position}]"
         if not isinstance(table, dict):
             raise SourceError(f"malformed uv.lock: {where} is not a table", path=self.path)
-        name = canonicalize_name(self._string(table.get("name"), f"{where}.name"))
+        name = self.fields.name(table.get("name"), f"{where}.name")
         where = f'package "{name}"'
         version: Version | None = None
         if "version" in table:
-            try:
-                version = Version(self._string(table["version"], f"{where}.version"))
-            except InvalidVersion as e:
-                raise SourceError(f"malformed uv.lock: {where}: {e}", path=self.path) from e
+            version = self.fields.version(table["version"], f"{where}.version")
         source = table.get("source", {})
         if not isinstance(source, dict):
             raise SourceError(f"malformed uv.lock: {where}.source is not a table", path=self.path)
         optional = self._edge_tables(table, "optional-dependencies", where)
         groups = self._edge_tables(table, "dev-dependencies", where)
-        metadata = table.get("metadata", {})
-        metadata = metadata if isinstance(metadata, dict) else {}
-        provides = metadata.get("provides-extras", [])
-        requires_dev = metadata.get("requires-dev", {})
+        metadata = self.fields.table(table, "metadata", where)
+        provides = self.fields.strings(metadata, "provides-extras", f"{where}.metadata")
+        requires_dev = self.fields.table(metadata, "requires-dev", f"{where}.metadata")
         return _Entry(
             name=name,
             version=version,
@@ -443,7 +437,7 @@ class UvLockSource(DependencySource):
             optional=optional,
             groups=groups,
             declared_extras=frozenset(optional)
-            | frozenset(canonicalize_name(str(extra)) for extra in provides),
+            | frozenset(canonicalize_name(extra) for extra in provides),
             declared_groups=frozenset(groups)
             | frozenset(canonicalize_name(str(group)) for group in requires_dev),
         )
@@ -460,17 +454,17 @@ class UvLockSource(DependencySource):
 
     def _edges(self, table: Mapping[str, Any], key: str, where: str) -> tuple[_Edge, ...]:
         edges = []
-        for edge in self._list(table, key, where):
+        for edge in self.fields.list(table, key, where):
             if not isinstance(edge, dict):
                 raise SourceError(
                     f"malformed uv.lock: {where}.{key} holds {edge!r}, not a table",
                     path=self.path,
                 )
-            name = canonicalize_name(self._string(edge.get("name"), f"{where}.{key}.name"))
+            name = self.fields.name(edge.get("name"), f"{where}.{key}.name")
             marker = None
             if "marker" in edge:
                 try:
-                    marker = Marker(self._string(edge["marker"], f"{where}.{key}.marker"))
+                    marker = Marker(self.fields.string(edge["marker"], f"{where}.{key}.marker"))
                 except InvalidMarker as e:
                     raise SourceError(f"malformed uv.lock: {where}: {e}", path=self.path) from e
             source = edge.get("source")
@@ -478,24 +472,15 @@ class UvLockSource(DependencySource):
             edges.append(
                 _Edge(
                     name=name,
-                    version=None if version is None else self._string(version, f"{where}.version"),
+                    version=None
+                    if version is None
+                    else self.fields.string(version, f"{where}.version"),
                     source=source if isinstance(source, dict) else None,
                     marker=marker,
                     extras=frozenset(
-                        canonicalize_name(self._string(extra, f"{where}.{key}.extra"))
-                        for extra in self._list(edge, "extra", f"{where}.{key}")
+                        canonicalize_name(self.fields.string(extra, f"{where}.{key}.extra"))
+                        for extra in self.fields.list(edge, "extra", f"{where}.{key}")
                     ),
                 )
             )
         return tuple(edges)
-
-    def _list(self, table: Mapping[str, Any], key: str, where: str) -> list[Any]:
-        value = table.get(key, []) if isinstance(table, dict) else []
-        if not isinstance(value, list):
-            raise SourceError(f"malformed uv.lock: {where}: `{key}` is not a list", path=self.path)
-        return value
-
-    def _string(self, value: object, where: str) -> str:
-        if not isinstance(value, str):
-            raise SourceError(f"malformed uv.lock: {where} is not a string", path=self.path)
-        return value

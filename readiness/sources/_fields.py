@@ -1,0 +1,136 @@
+"""Typed, validated access to the values of a lock: what every lock reader checks the same way.
+
+A lock is input from a repository, possibly from a stranger's pull request. A name, a version,
+a URL or a path read from it is checked here, as its specification defines it, before anything
+is built from it: a name that starts with ``-`` would reach an installer as an option, a path
+with a NUL byte or a URL with a broken IPv6 host would fail deep inside the OS or ``urllib``.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from packaging.markers import Marker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from readiness._documents import checked_path
+from readiness.sources.interface import SourceError
+
+# PEP 508 "Names" (and the core metadata's Name field): letters, digits, `-`, `_` and `.`,
+# starting and ending with a letter or digit.
+_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+
+
+class LockFields:
+    """Reads the values of one lock file, each checked; errors say ``malformed KIND: WHERE``."""
+
+    def __init__(self, path: Path, kind: str) -> None:
+        self.path = path
+        """The lock file, named by every error."""
+        self.kind = kind
+        """How messages call the file: ``uv.lock``, ``poetry.lock``."""
+
+    def error(self, message: str, *, hint: str | None = None) -> SourceError:
+        """Return the error for a malformed value, naming the file."""
+        return SourceError(f"malformed {self.kind}: {message}", path=self.path, hint=hint)
+
+    def string(self, value: object, where: str) -> str:
+        """Return ``value`` if it is a string."""
+        if not isinstance(value, str):
+            raise self.error(f"{where} is not a string")
+        return value
+
+    def list(self, table: Mapping[str, Any], key: str, where: str) -> list[Any]:
+        """Return ``table[key]`` if it is a list; an absent key is an empty list."""
+        value = table.get(key, []) if isinstance(table, Mapping) else []
+        if not isinstance(value, list):
+            raise self.error(f"{where}: `{key}` is not a list")
+        return value
+
+    def strings(self, table: Mapping[str, Any], key: str, where: str) -> list[str]:
+        """Return ``table[key]`` if it is a list of strings; an absent key is an empty list."""
+        return [self.string(item, f"{where}.{key}") for item in self.list(table, key, where)]
+
+    def table(self, table: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
+        """Return ``table[key]`` if it is a table; an absent key is an empty table."""
+        value = table.get(key, {}) if isinstance(table, Mapping) else {}
+        if not isinstance(value, dict):
+            raise self.error(f"{where}: `{key}` is not a table")
+        return value
+
+    def name(self, value: object, where: str) -> NormalizedName:
+        """Return ``value`` normalized if it is a valid distribution name (PEP 508)."""
+        text = self.string(value, where)
+        if not _NAME.match(text):
+            raise self.error(f"{where}: {text!r} is not a valid distribution name")
+        return canonicalize_name(text)
+
+    def version(self, value: object, where: str) -> Version:
+        """Return ``value`` as a version if it is a valid one (PEP 440)."""
+        return parse_version(self.string(value, where), error=self.error, where=where)
+
+    def url(self, value: object, where: str) -> str:
+        """Return ``value`` if it is a URL that ``urllib`` can take apart, host and port."""
+        text = self.string(value, where)
+        check_url(text, error=self.error, where=where)
+        return text
+
+    def local_path(self, value: object, where: str) -> Path:
+        """Return ``value``, a path relative to the lock's folder, as an absolute path."""
+        text = self.string(value, where)
+        if "\x00" in text:
+            raise self.error(f"{where}: a path cannot hold a NUL byte")
+        return (self.path.parent / checked_path(text)).resolve()
+
+
+def parse_version(text: str, *, error: Any, where: str) -> Version:
+    """Return ``text`` as a version; ``error(message)`` builds what is raised if it is not one.
+
+    ``ValueError`` beside ``InvalidVersion``: a release number past Python's digit limit.
+    """
+    try:
+        return Version(text)
+    except (InvalidVersion, ValueError) as e:
+        raise error(f"{where}: {e}") from e
+
+
+def check_url(text: str, *, error: Any, where: str) -> urllib.parse.SplitResult:
+    """Return ``text`` taken apart; ``error(message)`` builds what is raised if it cannot be.
+
+    ``urllib`` raises ``ValueError`` for a bracketed host that is not an IPv6 address and
+    for a port out of range, but only when asked for the part: both are asked here.
+    """
+    try:
+        parts = urllib.parse.urlsplit(text)
+        parts.port  # noqa: B018 (the check is the property's ValueError)
+    except ValueError as e:
+        raise error(f"{where}: {text!r} is not a valid URL: {e}") from e
+    return parts
+
+
+def marker_holds(
+    marker: Marker,
+    environment: Mapping[str, str],
+    *,
+    path: Path,
+    line: int | None = None,
+    entry: str | None = None,
+) -> bool:
+    """Return whether ``marker`` is true in ``environment``.
+
+    A marker that cannot be evaluated there (a variable it does not define, such as
+    ``extra`` where no extra applies; a version compared with a non-version) is an input
+    error naming the file and the line or lock entry.
+    """
+    try:
+        return marker.evaluate(dict(environment))
+    except (UndefinedComparison, UndefinedEnvironmentName, ValueError) as e:
+        where = f"{entry}: " if entry else ""
+        raise SourceError(
+            f"{where}marker `{marker}` cannot be evaluated: {e}", path=path, line=line
+        ) from e
