@@ -45,7 +45,7 @@ class LockFields:
             raise self.error(f"{where} is not a string")
         return value
 
-    def list(self, table: Mapping[str, Any], key: str, where: str) -> list[Any]:
+    def array(self, table: Mapping[str, Any], key: str, where: str) -> list[Any]:
         """Return ``table[key]`` if it is a list; an absent key is an empty list."""
         value = table.get(key, []) if isinstance(table, Mapping) else []
         if not isinstance(value, list):
@@ -54,7 +54,7 @@ class LockFields:
 
     def strings(self, table: Mapping[str, Any], key: str, where: str) -> list[str]:
         """Return ``table[key]`` if it is a list of strings; an absent key is an empty list."""
-        return [self.string(item, f"{where}.{key}") for item in self.list(table, key, where)]
+        return [self.string(item, f"{where}.{key}") for item in self.array(table, key, where)]
 
     def table(self, table: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
         """Return ``table[key]`` if it is a table; an absent key is an empty table."""

@@ -144,7 +144,7 @@ class UvLockSource(DependencySource):
         self._check_python(document, target)
         entries = [
             self._entry(table, position)
-            for position, table in enumerate(self.fields.list(document, "package", "the lock"))
+            for position, table in enumerate(self.fields.array(document, "package", "the lock"))
         ]
         roots = self._roots(document, entries)
         reached, false_markers = self._walk(entries, roots, target)
@@ -196,7 +196,7 @@ class UvLockSource(DependencySource):
         manifest = document.get("manifest", {})
         members = {
             canonicalize_name(self.fields.string(member, "manifest.members"))
-            for member in self.fields.list(manifest, "members", "[manifest]")
+            for member in self.fields.array(manifest, "members", "[manifest]")
         }
         roots = [entry for entry in entries if entry.is_project and entry.name in members]
         if not roots:
@@ -454,7 +454,7 @@ class UvLockSource(DependencySource):
 
     def _edges(self, table: Mapping[str, Any], key: str, where: str) -> tuple[_Edge, ...]:
         edges = []
-        for edge in self.fields.list(table, key, where):
+        for edge in self.fields.array(table, key, where):
             if not isinstance(edge, dict):
                 raise SourceError(
                     f"malformed uv.lock: {where}.{key} holds {edge!r}, not a table",
@@ -479,7 +479,7 @@ class UvLockSource(DependencySource):
                     marker=marker,
                     extras=frozenset(
                         canonicalize_name(self.fields.string(extra, f"{where}.{key}.extra"))
-                        for extra in self.fields.list(edge, "extra", f"{where}.{key}")
+                        for extra in self.fields.array(edge, "extra", f"{where}.{key}")
                     ),
                 )
             )
