@@ -83,13 +83,40 @@ class VerboseSink(io.TextIOBase):
 
 
 class Protocol:
-    """Writes events, one JSON line each, to the descriptor that was stdout."""
+    """Writes events, one JSON line each, to the descriptor that was stdout.
+
+    Only the process that made it speaks: an import that forks (``os.fork``, or the C
+    library's ``fork()`` in an extension) returns into the probe's loop twice, and a second
+    writer would interleave its own ``done`` and ``start`` events with the probe's.
+    """
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
+        self.pid = os.getpid()
+        if hasattr(os, "register_at_fork"):
+            # A process forked by os.fork does not keep the protocol pipe open either: one
+            # that lives on (a worker, a daemon) would hide the probe's end from the runner.
+            # (The C library's fork runs no such hook; the pid check in send() covers it.)
+            os.register_at_fork(after_in_child=self._close_in_fork)
+
+    def _close_in_fork(self) -> None:
+        # NOTE: not contextlib.suppress: the child does not load contextlib, and every module
+        # it loads before the imports is one the imports are not seen loading.
+        try:  # noqa: SIM105
+            os.close(self.fd)
+        except OSError:
+            pass
 
     def send(self, event: dict[str, Any]) -> None:
-        """Write ``event`` as one complete line."""
+        """Write ``event`` as one complete line; in a forked process, end that process.
+
+        A fork that reaches this point has returned from the import into the probe's loop,
+        where it has nothing to do: it ends at once with status 0, without running the next
+        imports, atexit hooks or interpreter shutdown, as a forked child should
+        (os._exit, not sys.exit).
+        """
+        if os.getpid() != self.pid:
+            os._exit(0)
         data = (json.dumps(event) + "\n").encode()
         while data:
             written = os.write(self.fd, data)

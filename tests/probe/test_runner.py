@@ -363,3 +363,41 @@ def test_an_interpreter_that_breaks_the_protocol_is_an_error(
 def test_a_missing_interpreter_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ProbeError, match="cannot run the probe's interpreter"):
         run_probe(tmp_path / "no-python", ONE_STEP)
+
+
+def _hostile_steps(*modules: str) -> ProbePlan:
+    distributions = {
+        "ft_fork": "ft-fork",
+        "ft_hang": "ft-hang",
+        "ft_ready": "ft-ready",
+        "ft_segfault": "ft-segfault",
+    }
+    return ProbePlan(
+        tuple(
+            ProbeStep(
+                ModuleName(module),
+                _n(distributions[module.split(".")[0]]),
+                ModuleKind.TOP_LEVEL,
+            )
+            for module in modules
+        ),
+        {},
+    )
+
+
+@pytest.mark.parametrize("verbose", [True, False])
+def test_a_module_that_forks_at_import_is_observed_like_any_other(
+    hostile_venv: ProbeVenv, verbose: bool
+) -> None:
+    # Python's os.fork, then the C library's fork (no at-fork hook runs): the forked process
+    # returns from the import in both, into the probe's loop.
+    plan = _hostile_steps("ft_ready", "ft_fork", "ft_fork._cfork", "ft_ready._core")
+
+    observations = run_probe(hostile_venv.python, plan, verbose=verbose)
+
+    assert [(o.step.module, o.status, o.process, o.error) for o in observations] == [
+        ("ft_ready", ImportStatus.OK, 1, None),
+        ("ft_fork", ImportStatus.OK, 1, None),
+        ("ft_fork._cfork", ImportStatus.OK, 1, None),
+        ("ft_ready._core", ImportStatus.OK, 1, None),
+    ]
