@@ -33,7 +33,7 @@ STACK = (
 STARTUP_STACK = ("ft-startup-gil", "ft-ready")
 """A second environment, whose .pth file enables the GIL at start-up."""
 
-HOSTILE_STACK = ("ft-fork", "ft-hang", "ft-ready", "ft-segfault")
+HOSTILE_STACK = ("ft-daemon", "ft-fork", "ft-hang", "ft-ready", "ft-segfault")
 """A third environment, of modules that fight the probe's processes rather than its imports."""
 
 

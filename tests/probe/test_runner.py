@@ -367,6 +367,7 @@ def test_a_missing_interpreter_is_an_error(tmp_path: Path) -> None:
 
 def _hostile_steps(*modules: str) -> ProbePlan:
     distributions = {
+        "ft_daemon": "ft-daemon",
         "ft_fork": "ft-fork",
         "ft_hang": "ft-hang",
         "ft_ready": "ft-ready",
@@ -401,3 +402,36 @@ def test_a_module_that_forks_at_import_is_observed_like_any_other(
         ("ft_fork._cfork", ImportStatus.OK, 1, None),
         ("ft_ready._core", ImportStatus.OK, 1, None),
     ]
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` is a process that still runs (a zombie has ended)."""
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    # The state follows the parenthesized command name, which may itself hold spaces.
+    return stat_line.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_daemon_left_by_an_import_neither_hides_a_crash_nor_outlives_the_probe(
+    hostile_venv: ProbeVenv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The daemon holds the protocol pipe from a session of its own, then the next import
+    # crashes: the crash must be seen as one (not waited out as a timeout), and the daemon
+    # must end with the child that started it.
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    plan = _hostile_steps("ft_daemon", "ft_segfault", "ft_ready")
+
+    observations = run_probe(hostile_venv.python, plan, import_timeout=120)
+
+    assert [(o.step.module, o.status, o.process) for o in observations] == [
+        ("ft_daemon", ImportStatus.OK, 1),
+        ("ft_segfault", ImportStatus.CRASHED, 1),
+        ("ft_ready", ImportStatus.OK, 2),
+    ]
+    assert observations[1].error is not None
+    assert observations[1].error.startswith("killed by SIGSEGV\n")
+    daemon = int((tmp_path / "ft-daemon.pid").read_text())
+    assert not _alive(daemon)
