@@ -66,6 +66,14 @@ TRACEBACK_GRACE_SECONDS = 0.25
 PROTOCOL_LINE_MAX_BYTES = 1 << 20
 """A protocol line is far shorter; a longer one is a broken child, not a reason to use memory."""
 
+SELF_INFLICTED_SIGNALS = frozenset(
+    getattr(signal, name)
+    for name in ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT", "SIGTRAP", "SIGSYS")
+    if hasattr(signal, name)
+)
+"""The signals a process dies of by what it does itself: a fault of its own code (the kernel
+sends them to the faulting thread) or abort(). Any other one came from outside the import."""
+
 NOT_A_MODULE_MESSAGE = "dynamic module does not define module export function"
 """The ImportError of a shared library without ``PyInit_<name>`` (CPython, Python/importdl.c)."""
 
@@ -430,6 +438,7 @@ class _Child:
             gil_enabled_after=None,
             error=f"{how}\n{tail}" if tail else how,
             process=self.number,
+            from_outside=True,
         )
 
     def _crashed(self, step: ProbeStep, status: int | None, seconds: float) -> ImportObservation:
@@ -447,6 +456,9 @@ class _Child:
             gil_enabled_after=None,
             error=f"{how}\n{tail}" if tail else how,
             process=self.number,
+            # An exit status, or a fault, is the import's own doing; a kill (by the runner
+            # after the grace, by a user, by the kernel short of memory) is not.
+            from_outside=status is None or (status < 0 and -status not in SELF_INFLICTED_SIGNALS),
         )
 
     def _exit_status(self) -> int | None:

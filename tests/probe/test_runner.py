@@ -21,6 +21,7 @@ from readiness.probe.interface import (
 from readiness.probe.plan import plan_probe
 from readiness.probe.runner import GilEnabledAtStartup, child_environment, run_probe
 from tests.probe.conftest import ProbeVenv
+from tests.processes import HAS_PROC, alive
 
 pytestmark = pytest.mark.freethreaded
 
@@ -170,6 +171,12 @@ def test_failures_are_recorded_with_their_cause(verbose_run: list[ImportObservat
     # Where it hung, from faulthandler: a C extension's initialization, within the import.
     assert "exec_module" in hang.error
     assert hang.seconds >= HANG_TIMEOUT
+    # A fault or an exit status is the import's own doing; the runner's kill is not.
+    assert [seen[m].from_outside for m in ("ft_exit", "ft_segfault", "ft_hang._stall")] == [
+        False,
+        False,
+        True,
+    ]
     assert seen["ftns.alpha.libplain"].error == (
         "ImportError: dynamic module does not define module export function (PyInit_libplain)"
     )
@@ -404,17 +411,7 @@ def test_a_module_that_forks_at_import_is_observed_like_any_other(
     ]
 
 
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` is a process that still runs (a zombie has ended)."""
-    try:
-        stat_line = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    # The state follows the parenthesized command name, which may itself hold spaces.
-    return stat_line.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-
-
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.skipif(not HAS_PROC, reason="reads /proc")
 def test_a_daemon_left_by_an_import_neither_hides_a_crash_nor_outlives_the_probe(
     hostile_venv: ProbeVenv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -434,4 +431,4 @@ def test_a_daemon_left_by_an_import_neither_hides_a_crash_nor_outlives_the_probe
     assert observations[1].error is not None
     assert observations[1].error.startswith("killed by SIGSEGV\n")
     daemon = int((tmp_path / "ft-daemon.pid").read_text())
-    assert not _alive(daemon)
+    assert not alive(daemon)
