@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import enum
 import logging
 import shutil
+import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import NoReturn, TextIO, assert_never
 
 import httpx
@@ -50,6 +53,7 @@ from readiness.interpreter.target import synthesize_target, synthetic_interprete
 from readiness.policy import (
     EXIT_INTERRUPTED,
     EXIT_READY,
+    EXIT_TERMINATED,
     EXIT_USAGE,
     Baseline,
     MessageLevel,
@@ -369,8 +373,47 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread when SIGTERM arrives, so that it cleans up as Ctrl-C does.
+
+    A KeyboardInterrupt, so that every path that ends children and removes half-built
+    things on an interrupt does so here too, and no ``except Exception`` swallows it.
+    """
+
+
+def _raise_terminated(number: int, frame: FrameType | None) -> None:
+    # One clean-up is enough: a second SIGTERM ends the process at once, as a second
+    # Ctrl-C would be expected to.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` while the command runs.
+
+    Without it SIGTERM (a cancelled CI job, ``timeout``, ``kill``) ends readiness without
+    ending its children or removing its temporary folders. Outside the main thread (where
+    Python cannot set a handler) nothing changes.
+    """
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
+    with _terminate_as_interrupt():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     debug = "--debug" in (sys.argv[1:] if argv is None else argv)
     try:
@@ -396,6 +439,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 stderr.print(f"nothing to remove in {_escape(str(cache_dir))}")
             return 0
         return _scan_command(args, cache_dir, progress, stderr)
+    except Terminated:
+        stderr.print("readiness: terminated")
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         stderr.print("readiness: interrupted")
         return EXIT_INTERRUPTED

@@ -38,6 +38,9 @@ EXIT_READY = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+"""128 + SIGTERM: what a shell reports for a program that SIGTERM ended, and so what users of
+pip or pytest (which leave SIGTERM's default action in place) see when a CI job is cancelled."""
 
 BASELINE_FORMAT = 1
 """The version of the baseline file's format, written as ``readiness_baseline``."""

@@ -83,9 +83,11 @@ class ResultCache:
     def store(self, key: str, observations: Sequence[ImportObservation]) -> None:
         """Store ``observations`` under ``key``, unless one of them may not happen again.
 
-        A timeout depends on the machine's load, so it is never kept.
+        Only a verdict the child reached by itself is kept: a timeout depends on the
+        machine's load, and a child ended from outside (SIGKILL, SIGTERM) says nothing of
+        the import, so a re-run probes the distribution again.
         """
-        if any(o.status is ImportStatus.TIMEOUT for o in observations):
+        if any(o.from_outside or o.status is ImportStatus.TIMEOUT for o in observations):
             return
         document = {
             "format": RESULTS_FORMAT,

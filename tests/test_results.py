@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,9 @@ from packaging.version import Version
 
 from readiness.probe.interface import ImportStatus
 from readiness.results import ResultCache, clear_cache
+from tests.probe.conftest import make_venv
+from tests.probe.test_lifetime import hung_probe, start_scan
+from tests.processes import HAS_PROC, PATIENCE, descendants, end_leftovers
 from tests.samples import failed, interpreter, ok
 from tests.test_scan_cli import fixture_wheels as fixture_wheels
 from tests.test_scan_cli import readiness, requirements
@@ -57,6 +63,19 @@ def test_a_timeout_is_not_kept_and_a_damaged_entry_is_a_miss(tmp_path: Path) -> 
     [entry] = (tmp_path / "results").rglob(f"{broken}.json")
     entry.write_text('{"format": 1, "observations": [{"module": ')
     assert cache.load(broken) is None
+
+
+def test_only_a_verdict_the_child_reached_by_itself_is_kept(tmp_path: Path) -> None:
+    cache = ResultCache.for_interpreter(tmp_path, interpreter())
+    fault = cache.key(NormalizedName("fault"), Version("1.0"), "d")
+    killed = cache.key(NormalizedName("killed"), Version("1.0"), "d")
+    crash = failed("fault", "fault", ImportStatus.CRASHED, "killed by SIGSEGV")
+
+    cache.store(fault, [crash])
+    cache.store(killed, [dataclasses.replace(crash, error="killed by SIGKILL", from_outside=True)])
+
+    assert [o.error for o in cache.load(fault) or []] == ["killed by SIGSEGV"]
+    assert cache.load(killed) is None
 
 
 def test_cache_clear_keeps_interpreters(tmp_path: Path) -> None:
@@ -144,3 +163,48 @@ def test_a_changed_lock_reuses_its_environment_and_drops_what_it_no_longer_pins(
         "ft-ready": True,
         "ft-lazy": False,
     }
+
+
+@pytest.mark.freethreaded
+@pytest.mark.skipif(not HAS_PROC, reason="reads /proc")
+def test_a_child_killed_from_outside_is_reported_and_probed_again(
+    freethreaded_python: Path, fixture_wheels: Path, tmp_path: Path
+) -> None:
+    venv = make_venv(freethreaded_python, tmp_path / "venv", fixture_wheels, ["ft-hang"])
+    cache = tmp_path / "cache"
+    scan = start_scan(venv, cache)
+    seen: list[int] = []
+    try:
+        [probe] = hung_probe(scan)
+        seen = descendants(scan.pid)
+        # What the kernel's out-of-memory killer, or a user, does to the child.
+        os.kill(probe, signal.SIGKILL)
+        stdout, stderr = scan.communicate(timeout=PATIENCE)
+    finally:
+        if scan.poll() is None:
+            scan.kill()
+            scan.communicate()
+        end_leftovers(seen)
+
+    assert scan.returncode == 1, stderr
+    [killed] = json.loads(stdout)["distributions"]
+    assert (killed["name"], killed["verdict"], killed["cached"]) == ("ft-hang", "crashed", False)
+    assert "killed by SIGKILL" in json.dumps(killed)
+    assert list((cache / "results").rglob("*.json")) == []
+
+    again = readiness(
+        "scan",
+        "--env",
+        venv.python.parent.parent,
+        "--offline",
+        "--cache-dir",
+        cache,
+        "--import-timeout",
+        "1",
+        "--format",
+        "json",
+    )
+
+    assert again.returncode == 1, again.stderr
+    [probed] = json.loads(again.stdout)["distributions"]
+    assert (probed["verdict"], probed["cached"]) == ("timeout", False)

@@ -3,9 +3,13 @@
 STANDARD LIBRARY ONLY: this file runs in the free-threaded interpreter under test (3.13t and
 later), in its probe environment, as ``python -I -v _child.py``. It never imports readiness.
 
-Its task arrives as one JSON document on stdin: ``{"modules": [...], "protocol": 1}``. It
-answers with JSON lines on what was its stdout, written only through a private duplicate of
-that descriptor: ``hello``, then ``start`` and ``done`` around each import, then ``bye``.
+Its task arrives as one JSON document on stdin: ``{"modules": [...], "protocol": 1}`` (and
+``"runner"``, the runner's pid). It answers with JSON lines on what was its stdout, written
+only through a private duplicate of that descriptor: ``hello``, then ``start`` and ``done``
+around each import, then ``bye``.
+
+On Linux the process the runner starts is a warden, not the probe: it forks the probe and
+stays behind to end, once the probe ends, every process an import left (see ``Warden``).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # typing is not imported at run time: every module the child loads costs
     from collections.abc import Callable
+    from types import FrameType
     from typing import Any
 
 PROTOCOL = 1
@@ -83,17 +88,270 @@ class VerboseSink(io.TextIOBase):
 
 
 class Protocol:
-    """Writes events, one JSON line each, to the descriptor that was stdout."""
+    """Writes events, one JSON line each, to the descriptor that was stdout.
+
+    Only the process that made it speaks: an import that forks (``os.fork``, or the C
+    library's ``fork()`` in an extension) returns into the probe's loop twice, and a second
+    writer would interleave its own ``done`` and ``start`` events with the probe's.
+    """
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
+        self.pid = os.getpid()
+        if hasattr(os, "register_at_fork"):
+            # A process forked by os.fork does not keep the protocol pipe open either: one
+            # that lives on (a worker, a daemon) would hide the probe's end from the runner.
+            # (The C library's fork runs no such hook; the pid check in send() covers it.)
+            os.register_at_fork(after_in_child=self._close_in_fork)
+
+    def _close_in_fork(self) -> None:
+        # NOTE: not contextlib.suppress: the child does not load contextlib, and every module
+        # it loads before the imports is one the imports are not seen loading.
+        try:  # noqa: SIM105
+            os.close(self.fd)
+        except OSError:
+            pass
 
     def send(self, event: dict[str, Any]) -> None:
-        """Write ``event`` as one complete line."""
+        """Write ``event`` as one complete line; in a forked process, end that process.
+
+        A fork that reaches this point has returned from the import into the probe's loop,
+        where it has nothing to do: it ends at once with status 0, without running the next
+        imports, atexit hooks or interpreter shutdown, as a forked child should
+        (os._exit, not sys.exit).
+        """
+        if os.getpid() != self.pid:
+            os._exit(0)
         data = (json.dumps(event) + "\n").encode()
         while data:
             written = os.write(self.fd, data)
             data = data[written:]
+
+
+_PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
+"""prctl(2) options, from <linux/prctl.h>."""
+
+_END_SIGNALS = (signal.SIGTERM, signal.SIGHUP) if hasattr(signal, "SIGHUP") else ()
+"""What asks the warden to end the probe: the runner ending a child (SIGTERM), the runner's
+death (the parent-death signal is SIGTERM), a closed terminal (SIGHUP)."""
+
+
+class EndRequested(Exception):
+    """Raised in the warden by a signal that asks it to end the probe and its descendants."""
+
+
+class Warden:
+    """The process the runner starts, on Linux: it forks the probe and outlives it.
+
+    An import may leave processes behind that escape the child's process group: a daemon
+    (fork, ``setsid``, fork) is in a session of its own. When the probe ends, such a process
+    would be re-parented to init, out of anyone's reach, holding whatever it inherited (the
+    protocol pipe: a crash would be waited out as a timeout). The warden is a child
+    subreaper (prctl(2) ``PR_SET_CHILD_SUBREAPER``, Linux 3.4): every orphan of the probe's
+    tree becomes its child instead, and once the probe has ended the warden kills and reaps
+    its children until none is left, then exits as the probe did (same status, same signal).
+    Its parent-death signal (``PR_SET_PDEATHSIG``) is SIGTERM, so that the runner's death,
+    SIGKILL included, ends the probe and all it started as well.
+
+    The warden is a fork of the fresh interpreter, not a second one: it costs a fork and an
+    import of ctypes, which it does in its own process so that the probe loads nothing more.
+    """
+
+    def __init__(self, runner: int) -> None:
+        self.runner = runner
+        """The runner's pid, from the task: the parent the warden must outlive no moment."""
+        self.probe = 0
+        self.ending = False
+
+    def start(self) -> None:
+        """Fork: return in the probe, once the warden guards it; never return in the warden."""
+        ready_read, ready_write = os.pipe()
+        probe = os.fork()
+        if probe == 0:
+            os.close(ready_write)
+            # An orphan made before the warden is a subreaper would escape it: the imports
+            # wait for its word. End of file instead means the warden died: so does the probe.
+            if not os.read(ready_read, 1):
+                os._exit(1)
+            os.close(ready_read)
+            return
+        os.close(ready_read)
+        self.probe = probe
+        self._guard(ready_write)
+
+    def _guard(self, ready_write: int) -> None:
+        # The warden keeps no end of the task's or the protocol's pipe: only the probe does.
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+        # What -v prints of its own imports (ctypes) is no part of the probe's stderr.
+        sys.stderr = open(os.devnull, "w")  # noqa: PTH123, SIM115  # pathlib is not loaded here
+        try:
+            for number in _END_SIGNALS:
+                signal.signal(number, self._end_requested)
+            if hasattr(signal, "SIGUSR1"):
+                signal.signal(signal.SIGUSR1, self._forward)
+            _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+            _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+            if os.getppid() != self.runner:
+                # The runner died before the parent-death signal was set: nothing will tell.
+                raise EndRequested
+            os.write(ready_write, b"1")
+        except EndRequested:
+            self._kill_probe()
+        os.close(ready_write)
+        status = self._wait_for_probe()
+        self._end_descendants()
+        _exit_as(status)
+
+    def _end_requested(self, number: int, frame: FrameType | None) -> None:
+        if self.ending:
+            return
+        self.ending = True
+        # Raised to leave os.waitid, which PEP 475 would otherwise resume.
+        raise EndRequested
+
+    def _forward(self, number: int, frame: FrameType | None) -> None:
+        # SIGUSR1 asks the probe where it hangs (faulthandler); the probe is not yet reaped,
+        # so its pid is still its own.
+        _kill_quietly(self.probe, number)
+
+    def _kill_probe(self) -> None:
+        self.ending = True
+        _kill_quietly(self.probe, signal.SIGKILL)
+
+    def _wait_for_probe(self) -> int:
+        """Wait until the probe ends; reap it and return its wait status."""
+        while True:
+            try:
+                # WNOWAIT: until it is reaped below, its pid cannot be reused, so killing it
+                # after this returns cannot reach another process.
+                os.waitid(os.P_PID, self.probe, os.WEXITED | os.WNOWAIT)
+                break
+            except EndRequested:
+                self._kill_probe()
+        # From here on the probe is ending anyway; a late signal must not interrupt the rest.
+        for number in (*_END_SIGNALS, getattr(signal, "SIGUSR1", None)):
+            if number is not None:
+                signal.signal(number, signal.SIG_IGN)
+        return os.waitpid(self.probe, 0)[1]
+
+    def _end_descendants(self) -> None:
+        """Kill and reap the warden's children (the probe's orphans) until none is left."""
+        pause = 0.001
+        while True:
+            for pid in _children():
+                # A child not yet reaped: its pid cannot be another process's.
+                _kill_quietly(pid, signal.SIGKILL)
+            try:
+                reaped, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if reaped:
+                pause = 0.001
+            else:
+                # An orphan being re-parented, or one dying of its SIGKILL: look again.
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
+
+
+def start_warden(task: dict[str, Any]) -> bool:
+    """Start a warden where the platform has one (Linux); return whether one guards the probe.
+
+    Returns in the probe only.
+    """
+    runner = task.get("runner")
+    if not sys.platform.startswith("linux") or not isinstance(runner, int):
+        return False
+    Warden(runner).start()
+    return True
+
+
+def _prctl(option: int, value: int) -> None:
+    """Call prctl(2) with one argument.
+
+    Without ctypes (a build without libffi) it does nothing: the warden still ends the probe
+    and its process group, but orphans in other sessions escape it.
+    """
+    try:
+        import ctypes  # only the warden loads it, and only on Linux
+    except ImportError:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    prctl = libc.prctl
+    prctl.argtypes = [ctypes.c_int, *[ctypes.c_ulong] * 4]
+    prctl.restype = ctypes.c_int
+    prctl(option, value, 0, 0, 0)
+
+
+def _children() -> list[int]:
+    """Return the pids of this single-threaded process's children, from /proc."""
+    pid = os.getpid()
+    try:
+        return [int(child) for child in _read_small(f"/proc/{pid}/task/{pid}/children").split()]
+    except OSError:
+        pass
+    # A kernel without CONFIG_PROC_CHILDREN: the parent pid is the 4th field of every stat.
+    found = []
+    for entry in os.listdir("/proc"):  # noqa: PTH208  # pathlib is not loaded in the child
+        if not entry.isdigit():
+            continue
+        try:
+            stat = _read_small(f"/proc/{entry}/stat")
+        except OSError:
+            continue
+        # The command name, in parentheses, may hold spaces: split after its last ")".
+        fields = stat.rpartition(")")[2].split()
+        if len(fields) > 1 and fields[1] == str(pid):
+            found.append(int(entry))
+    return found
+
+
+def _read_small(path: str) -> str:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+        return b"".join(chunks).decode()
+    finally:
+        os.close(fd)
+
+
+def _kill_quietly(pid: int, number: int) -> None:
+    if pid <= 0:
+        return  # never a process group, never every process
+    try:
+        os.kill(pid, number)
+    except (ProcessLookupError, PermissionError):
+        return
+
+
+def _default_action(number: int) -> None:
+    try:
+        signal.signal(number, signal.SIG_DFL)
+    except (OSError, ValueError):
+        return  # a signal Python cannot handle keeps its default action anyway
+
+
+def _exit_as(status: int) -> None:
+    """End this process as the wait ``status`` says another one ended: same code or signal."""
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        try:
+            # The probe left a core file if the limits allow; the warden's would be a copy.
+            import resource  # only when the probe died of a signal
+
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        except (ImportError, ValueError, OSError):
+            pass
+        if number not in (signal.SIGKILL, signal.SIGSTOP):
+            _default_action(number)
+        os.kill(os.getpid(), number)
+        os._exit(128 + number)  # a signal this process survived, which the probe did not
+    os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 1)
 
 
 def isolate_standard_streams() -> Protocol:
@@ -205,6 +463,7 @@ def main() -> None:
         sys.stderr.write(f"readiness probe: unknown protocol {task.get('protocol')!r}\n")
         sys.stderr.flush()
         os._exit(2)
+    guarded = start_warden(task)
     protocol = isolate_standard_streams()
     # A crash in an import leaves the Python traceback of every thread in stderr, which the
     # runner keeps (a temporary file) and reports.
@@ -221,6 +480,7 @@ def main() -> None:
             "pid": os.getpid(),
             "gil_enabled": gil_enabled(),
             "verbose_ok": verbose,
+            "warden": guarded,
         }
     )
     verbose_checked = False

@@ -113,3 +113,9 @@ class ImportObservation:
     imported: tuple[ModuleName, ...] = ()
     """Every module named by an absolute import statement run during the import, loaded
     then or before: what tells that a package imports a culprit loaded by an earlier step."""
+
+    from_outside: bool = False
+    """True when something outside the import ended the child: the runner at the time limit,
+    or a signal an interpreter does not raise on itself (SIGKILL from a user or the kernel's
+    out-of-memory killer, SIGTERM). Such a verdict was not reached by the import alone and
+    may not come again: it is reported, never cached."""

@@ -50,13 +50,29 @@ STARTUP_TIMEOUT_FLOOR = 30.0
 however short the per-import limit: a busy machine must not fail the whole probe."""
 
 EXIT_GRACE_SECONDS = 5.0
-"""How long a child that closed its end of the protocol has to exit before it is killed."""
+"""How long a child that closed its end of the protocol has to exit before it is killed, and
+how long a warden has to end its probe and the probe's descendants when asked to."""
+
+EXIT_POLL_SECONDS = 0.25
+"""While waiting for a line, how often the runner looks whether the child has exited."""
+
+EXIT_DRAIN_SECONDS = 1.0
+"""How long the lines of a child that exited have to reach the runner, when no end of file
+comes: a process the child left behind holds the pipe, and nothing more will be written."""
 
 TRACEBACK_GRACE_SECONDS = 0.25
 """How long a hung child has to write its threads' tracebacks before it is killed."""
 
 PROTOCOL_LINE_MAX_BYTES = 1 << 20
 """A protocol line is far shorter; a longer one is a broken child, not a reason to use memory."""
+
+SELF_INFLICTED_SIGNALS = frozenset(
+    getattr(signal, name)
+    for name in ("SIGSEGV", "SIGBUS", "SIGILL", "SIGFPE", "SIGABRT", "SIGTRAP", "SIGSYS")
+    if hasattr(signal, name)
+)
+"""The signals a process dies of by what it does itself: a fault of its own code (the kernel
+sends them to the faulting thread) or abort(). Any other one came from outside the import."""
 
 NOT_A_MODULE_MESSAGE = "dynamic module does not define module export function"
 """The ImportError of a shared library without ``PyInit_<name>`` (CPython, Python/importdl.c)."""
@@ -211,12 +227,22 @@ class _Child:
         self.import_timeout = import_timeout
         self.lines: queue.Queue[bytes | None] = queue.Queue()
         self.closed = False
+        self.warden = False
+        """Whether a warden (``_child.Warden``) guards the probe: it ends the probe and
+        everything the probe left when sent SIGTERM."""
+        self.asked_to_end = False
 
     def run(self, plan: ProbePlan, progress: Progress | None) -> _Outcome:
         """Start the child, follow its imports and end it; return what it observed."""
         command = [str(self.python), "-I", *(["-v"] if self.verbose else []), str(CHILD_SCRIPT)]
         task = json.dumps(
-            {"protocol": PROTOCOL, "modules": [step.module for step in self.steps]}
+            {
+                "protocol": PROTOCOL,
+                "modules": [step.module for step in self.steps],
+                # The warden (_child.Warden) checks that this is still its parent once its
+                # parent-death signal is set: a runner that died before would go unnoticed.
+                "runner": os.getpid(),
+            }
         ).encode()
         with (
             tempfile.TemporaryDirectory(prefix="readiness-probe-") as workdir,
@@ -278,12 +304,8 @@ class _Child:
 
     def _next_event(self, timeout: float | None = None) -> dict[str, Any] | None:
         """Return the child's next event; None when it closed the protocol (ended)."""
-        try:
-            line = self.lines.get(timeout=self.import_timeout if timeout is None else timeout)
-        except queue.Empty:
-            raise _NoAnswer from None
+        line = self._next_line(self.import_timeout if timeout is None else timeout)
         if line is None:
-            self.closed = True
             return None
         try:
             event = json.loads(line)
@@ -292,6 +314,35 @@ class _Child:
         if not isinstance(event, dict) or not isinstance(event.get("event"), str):
             raise self._broken(f"a line that is not a probe event: {line[:200]!r}")
         return event
+
+    def _next_line(self, limit: float) -> bytes | None:
+        """Return the child's next line; None once it ended; raise _NoAnswer after ``limit``.
+
+        The end is the pipe's end of file, or else the child's exit: a process the child
+        left behind (one the warden could not reach) may hold the pipe open for ever, and
+        must not turn a crash into a timeout.
+        """
+        deadline = time.monotonic() + limit
+        exited_at: float | None = None
+        while True:
+            now = time.monotonic()
+            until = deadline if exited_at is None else min(deadline, exited_at + EXIT_DRAIN_SECONDS)
+            try:
+                line = self.lines.get(timeout=max(0.0, min(until - now, EXIT_POLL_SECONDS)))
+            except queue.Empty:
+                pass
+            else:
+                if line is None:
+                    self.closed = True
+                return line
+            now = time.monotonic()
+            if exited_at is None and self._has_exited():
+                # What it wrote before it exited is in the pipe: the reader gets a moment.
+                exited_at = now
+            elif exited_at is not None and now >= exited_at + EXIT_DRAIN_SECONDS:
+                return None
+            if now >= deadline:
+                raise _NoAnswer
 
     def _converse(self, plan: ProbePlan, progress: Progress | None) -> _Outcome:
         observations: list[ImportObservation] = []
@@ -306,6 +357,7 @@ class _Child:
             raise self._failed_to_start(f"exited with status {status} before the probe began")
         if hello["event"] != "hello" or hello.get("protocol") != PROTOCOL:
             raise self._broken(f"a first event that is not this protocol's hello: {hello!r}")
+        self.warden = hello.get("warden") is True
         if hello.get("gil_enabled"):
             raise self._gil_at_startup(plan)
 
@@ -386,6 +438,7 @@ class _Child:
             gil_enabled_after=None,
             error=f"{how}\n{tail}" if tail else how,
             process=self.number,
+            from_outside=True,
         )
 
     def _crashed(self, step: ProbeStep, status: int | None, seconds: float) -> ImportObservation:
@@ -403,6 +456,9 @@ class _Child:
             gil_enabled_after=None,
             error=f"{how}\n{tail}" if tail else how,
             process=self.number,
+            # An exit status, or a fault, is the import's own doing; a kill (by the runner
+            # after the grace, by a user, by the kernel short of memory) is not.
+            from_outside=status is None or (status < 0 and -status not in SELF_INFLICTED_SIGNALS),
         )
 
     def _exit_status(self) -> int | None:
@@ -428,21 +484,37 @@ class _Child:
         deadline = time.monotonic() + timeout
         pause = 0.001
         while True:
-            try:
-                exited = os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-            except ChildProcessError:
-                return True  # already reaped
-            if exited is not None:
+            if self._has_exited():
                 return True
             if time.monotonic() >= deadline:
                 return False
             time.sleep(pause)
             pause = min(pause * 2, 0.05)
 
+    def _has_exited(self) -> bool:
+        """Return whether the child has exited, leaving it unreaped where the system can."""
+        if not hasattr(os, "waitid"):
+            return self.process.poll() is not None
+        try:
+            exited = os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return True  # already reaped
+        return exited is not None
+
     def _kill(self) -> None:
-        """Kill the child and every process it started in its session (not yet reaped)."""
+        """Kill the child and every process it started (the child not yet reaped).
+
+        A warden is asked first, with SIGTERM: it kills the probe, then every process the
+        probe left (those in sessions of their own too), and exits. Then whatever is left in
+        the child's process group is killed.
+        """
         if self.process.returncode is not None:
             return
+        if self.warden and not self.asked_to_end:
+            self.asked_to_end = True
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(self.process.pid, signal.SIGTERM)
+            self._wait_unreaped(EXIT_GRACE_SECONDS)
         try:
             if os.name == "posix":
                 os.killpg(self.process.pid, signal.SIGKILL)

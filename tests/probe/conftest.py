@@ -33,6 +33,9 @@ STACK = (
 STARTUP_STACK = ("ft-startup-gil", "ft-ready")
 """A second environment, whose .pth file enables the GIL at start-up."""
 
+HOSTILE_STACK = ("ft-daemon", "ft-fork", "ft-hang", "ft-ready", "ft-segfault")
+"""A third environment, of modules that fight the probe's processes rather than its imports."""
+
 
 @dataclass(frozen=True)
 class ProbeVenv:
@@ -124,3 +127,12 @@ def startup_gil_venv(
     """An environment whose .pth file loads a module that needs the GIL at every start."""
     root = tmp_path_factory.mktemp("startup-venv") / "v"
     return make_venv(freethreaded_python, root, wheelhouse, STARTUP_STACK)
+
+
+@pytest.fixture(scope="session")
+def hostile_venv(
+    freethreaded_python: Path, wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory
+) -> ProbeVenv:
+    """An environment of modules that fork, leave processes behind, crash or hang."""
+    root = tmp_path_factory.mktemp("hostile-venv") / "v"
+    return make_venv(freethreaded_python, root, wheelhouse, HOSTILE_STACK)

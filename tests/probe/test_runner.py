@@ -21,6 +21,7 @@ from readiness.probe.interface import (
 from readiness.probe.plan import plan_probe
 from readiness.probe.runner import GilEnabledAtStartup, child_environment, run_probe
 from tests.probe.conftest import ProbeVenv
+from tests.processes import HAS_PROC, alive
 
 pytestmark = pytest.mark.freethreaded
 
@@ -170,6 +171,12 @@ def test_failures_are_recorded_with_their_cause(verbose_run: list[ImportObservat
     # Where it hung, from faulthandler: a C extension's initialization, within the import.
     assert "exec_module" in hang.error
     assert hang.seconds >= HANG_TIMEOUT
+    # A fault or an exit status is the import's own doing; the runner's kill is not.
+    assert [seen[m].from_outside for m in ("ft_exit", "ft_segfault", "ft_hang._stall")] == [
+        False,
+        False,
+        True,
+    ]
     assert seen["ftns.alpha.libplain"].error == (
         "ImportError: dynamic module does not define module export function (PyInit_libplain)"
     )
@@ -363,3 +370,65 @@ def test_an_interpreter_that_breaks_the_protocol_is_an_error(
 def test_a_missing_interpreter_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ProbeError, match="cannot run the probe's interpreter"):
         run_probe(tmp_path / "no-python", ONE_STEP)
+
+
+def _hostile_steps(*modules: str) -> ProbePlan:
+    distributions = {
+        "ft_daemon": "ft-daemon",
+        "ft_fork": "ft-fork",
+        "ft_hang": "ft-hang",
+        "ft_ready": "ft-ready",
+        "ft_segfault": "ft-segfault",
+    }
+    return ProbePlan(
+        tuple(
+            ProbeStep(
+                ModuleName(module),
+                _n(distributions[module.split(".")[0]]),
+                ModuleKind.TOP_LEVEL,
+            )
+            for module in modules
+        ),
+        {},
+    )
+
+
+@pytest.mark.parametrize("verbose", [True, False])
+def test_a_module_that_forks_at_import_is_observed_like_any_other(
+    hostile_venv: ProbeVenv, verbose: bool
+) -> None:
+    # Python's os.fork, then the C library's fork (no at-fork hook runs): the forked process
+    # returns from the import in both, into the probe's loop.
+    plan = _hostile_steps("ft_ready", "ft_fork", "ft_fork._cfork", "ft_ready._core")
+
+    observations = run_probe(hostile_venv.python, plan, verbose=verbose)
+
+    assert [(o.step.module, o.status, o.process, o.error) for o in observations] == [
+        ("ft_ready", ImportStatus.OK, 1, None),
+        ("ft_fork", ImportStatus.OK, 1, None),
+        ("ft_fork._cfork", ImportStatus.OK, 1, None),
+        ("ft_ready._core", ImportStatus.OK, 1, None),
+    ]
+
+
+@pytest.mark.skipif(not HAS_PROC, reason="reads /proc")
+def test_a_daemon_left_by_an_import_neither_hides_a_crash_nor_outlives_the_probe(
+    hostile_venv: ProbeVenv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The daemon holds the protocol pipe from a session of its own, then the next import
+    # crashes: the crash must be seen as one (not waited out as a timeout), and the daemon
+    # must end with the child that started it.
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    plan = _hostile_steps("ft_daemon", "ft_segfault", "ft_ready")
+
+    observations = run_probe(hostile_venv.python, plan, import_timeout=120)
+
+    assert [(o.step.module, o.status, o.process) for o in observations] == [
+        ("ft_daemon", ImportStatus.OK, 1),
+        ("ft_segfault", ImportStatus.CRASHED, 1),
+        ("ft_ready", ImportStatus.OK, 2),
+    ]
+    assert observations[1].error is not None
+    assert observations[1].error.startswith("killed by SIGSEGV\n")
+    daemon = int((tmp_path / "ft-daemon.pid").read_text())
+    assert not alive(daemon)
