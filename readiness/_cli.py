@@ -10,17 +10,18 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, TextIO, assert_never
+from typing import NoReturn, assert_never
 
 import httpx
 from rich.console import Console
 
 from readiness import __version__
-from readiness._cache import atomic_write, default_cache_dir
+from readiness._cache import default_cache_dir
 from readiness._errors import InputError, ReadinessError
 from readiness._state import Progress
 from readiness.config import find_config
 from readiness.deps import add_deps_parser, deps_command
+from readiness.destination import Destination, OutputError, detach
 from readiness.environment.venv import existing_environment
 from readiness.evidence.gather import EvidenceSources
 from readiness.evidence.index import IndexService
@@ -123,10 +124,11 @@ def _format_destination(value: str) -> tuple[FormatChoice, Path | None]:
     return choice, Path(path) if equals else None
 
 
-def _report_destinations(args: argparse.Namespace) -> list[tuple[FormatChoice, Path | None]]:
-    """Return each report format and its file (None: stdout), or raise on a usage error.
+def _report_destinations(args: argparse.Namespace) -> list[tuple[FormatChoice, Destination]]:
+    """Return each report format and where it goes, or raise on a usage error.
 
-    At most one format has no destination: it goes to ``--output``, else to stdout.
+    At most one format has no destination: it goes to ``--output``, else to stdout. Every
+    destination is checked here, before the scan: a bad one is known before any work is done.
     """
     asked: list[tuple[FormatChoice, Path | None]] = args.format or [(FormatChoice.TABLE, None)]
     bare = [choice.value for choice, path in asked if path is None]
@@ -140,19 +142,14 @@ def _report_destinations(args: argparse.Namespace) -> list[tuple[FormatChoice, P
             "--output is where the format without a destination goes, and every --format has one",
             hint="drop --output, or give one --format without =PATH",
         )
-    destinations = [(choice, path or args.output) for choice, path in asked]
-    files = [path.resolve() for _, path in destinations if path is not None]
+    destinations = [(choice, Destination(path or args.output)) for choice, path in asked]
+    files = [where.path.resolve() for _, where in destinations if where.path is not None]
     for path in files:
         if files.count(path) > 1:
             raise InputError(f"two reports would be written to {path}")
+    for _, where in destinations:
+        where.check()
     return destinations
-
-
-def _write_report(path: Path, text: str) -> None:
-    try:
-        atomic_write(path, text)
-    except OSError as error:
-        raise InputError(f"cannot write it: {error.strerror or error}", path=path) from error
 
 
 def _fail_on(value: str) -> frozenset[Verdict]:
@@ -369,9 +366,29 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class _MessageConsole(Console):
+    """The console on stderr: when its reader goes away, it falls silent and the run goes on."""
+
+    def on_broken_pipe(self) -> None:
+        """Stop writing to stderr; rich's default would exit 1, which says "the gate failed"."""
+        self.quiet = True
+        detach(sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
-    stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+    stderr = _MessageConsole(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        return _run(argv, stderr)
+    except BrokenPipeError:
+        # A write to a stream whose reader went away, past the console (a --debug traceback):
+        # nothing more can be said, and Python's flush at exit must not complain about it.
+        detach(sys.stdout)
+        detach(sys.stderr)
+        return EXIT_USAGE
+
+
+def _run(argv: Sequence[str] | None, stderr: Console) -> int:
     debug = "--debug" in (sys.argv[1:] if argv is None else argv)
     try:
         args = _parser().parse_args(argv)
@@ -382,7 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "python":
             return _python_command(args, cache_dir, progress)
         if args.command == "deps":
-            return deps_command(args, cache_dir, progress)
+            return deps_command(args, cache_dir, progress, stderr)
         if args.command == "tracker":
             with httpx.Client(follow_redirects=True) as client:
                 for line in tracker_update_command(client, url=args.url, cache_dir=cache_dir):
@@ -406,6 +423,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if error.hint:
             stderr.print(f"[bold]hint:[/] {_escape(error.hint)}")
         return EXIT_USAGE
+    except BrokenPipeError:
+        raise  # stderr is gone: main() ends quietly
     except Exception as error:
         # A bug of ours must not exit 1, which says "the gate failed", nor pass as 0.
         if debug:
@@ -427,6 +446,10 @@ def _scan_command(
     baseline = None
     if args.baseline is not None and args.write_baseline is None:
         baseline = Baseline.read(args.baseline)
+    baseline_destination = None
+    if args.write_baseline is not None:
+        baseline_destination = Destination(args.write_baseline)
+        baseline_destination.check()
     selection = selection_from(args)
     if args.import_timeout <= 0:
         raise InputError("--import-timeout must be a positive number of seconds")
@@ -482,21 +505,26 @@ def _scan_command(
         baseline=baseline,
     )
     outcome = policy.evaluate(report)
-    for choice, path in destinations:
-        terminal = path is None and sys.stdout.isatty()
+    # A report that cannot be written does not stop the others, nor the gate's verdict on
+    # stderr; it is raised (exit 2) once everything else is said.
+    unwritten: OutputError | None = None
+    for choice, destination in destinations:
+        terminal = destination.is_terminal()
         width = shutil.get_terminal_size().columns if terminal else None
-        text = choice.to_format(color=terminal, width=width, gate=outcome).render(report)
-        if path is None:
-            _write(sys.stdout, text)
-        else:
-            _write_report(path, text)
+        report_format = choice.to_format(color=terminal, width=width, gate=outcome)
+        try:
+            destination.write(report_format.render(report))
+        except OutputError as error:
+            unwritten = unwritten or error
     for warning in report.warnings[len(warnings) :]:
         stderr.print(f"[yellow]note:[/] {_escape(warning)}")
     stderr.print(summary_line(report, policy))
     for message in outcome.messages():
         stderr.print(f"{_GATE_LEVELS[message.level]} {_escape(message.text)}")
-    if args.write_baseline is not None:
-        Baseline.from_report(report, policy.fail_on).write(args.write_baseline)
+    if unwritten is not None:
+        raise unwritten
+    if baseline_destination is not None:
+        baseline_destination.write(Baseline.from_report(report, policy.fail_on).to_json())
         stderr.print(
             f"readiness: wrote {len(outcome.blockers)} blockers to the baseline "
             f"{_escape(str(args.write_baseline))}"
@@ -600,6 +628,8 @@ def _confirm(stderr: Console, error: InterpreterError, version: str) -> bool:
 
 
 def _python_command(args: argparse.Namespace, cache_dir: Path, progress: Progress) -> int:
+    stdout = Destination(None)
+    stdout.check()
     if args.python_command == "install":
         executable = install_python(
             args.version, cache_dir=cache_dir, progress=progress, source=args.source
@@ -608,7 +638,7 @@ def _python_command(args: argparse.Namespace, cache_dir: Path, progress: Progres
         interpreter = find_interpreter(str(executable), cache_dir=cache_dir)
     else:
         interpreter = find_interpreter(args.python, cache_dir=cache_dir)
-    _write(sys.stdout, f"{interpreter.executable}\n")
+    stdout.write(f"{interpreter.executable}\n")
     return 0
 
 
@@ -643,11 +673,6 @@ def summary_line(report: Report, policy: Policy) -> str:
 def report_kind(report: Report) -> str:
     """Return ``static`` or ``probe``, for the summary."""
     return "static" if report.static else "probe"
-
-
-def _write(stream: TextIO, text: str) -> None:
-    stream.write(text)
-    stream.flush()
 
 
 def _progress_for(stderr: Console) -> Progress:

@@ -14,7 +14,6 @@ import enum
 import io
 import json
 import shutil
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,9 +24,9 @@ from rich.table import Table
 from rich.text import Text
 
 from readiness import __version__
-from readiness._cache import atomic_write
 from readiness._errors import InputError
 from readiness._state import Progress
+from readiness.destination import Destination
 from readiness.installer_choice import InstallerChoice
 from readiness.interpreter.discover import find_interpreter
 from readiness.interpreter.interface import InterpreterError
@@ -375,12 +374,16 @@ def add_deps_parser(
     return deps
 
 
-def deps_command(args: argparse.Namespace, cache_dir: Path, progress: Progress) -> int:
+def deps_command(
+    args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console
+) -> int:
     """Run ``readiness deps`` for parsed ``args``: write the listing and return 0.
 
     Raises :class:`readiness._errors.ReadinessError` for bad input, for which the command
     line's error boundary exits 2.
     """
+    destination = Destination(args.output)
+    destination.check()
     selection = selection_from(args)
     target = target_for(
         python=args.python, version=args.target, platform=args.platform, cache_dir=cache_dir
@@ -394,18 +397,15 @@ def deps_command(args: argparse.Namespace, cache_dir: Path, progress: Progress) 
         listing = list_dependencies(source, target)
     finally:
         progress.finish()
-    terminal = args.output is None and sys.stdout.isatty()
+    terminal = destination.is_terminal()
     width = shutil.get_terminal_size().columns if terminal else None
-    text = args.format.render(listing, color=terminal, width=width)
-    if args.output is not None:
-        atomic_write(args.output, text)
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    destination.write(args.format.render(listing, color=terminal, width=width))
     direct = sum(1 for dependency in listing.resolved if dependency.direct)
-    sys.stderr.write(
+    stderr.print(
         f"readiness: {len(listing.resolved)} distributions ({direct} direct, "
         f"{len(listing.resolved) - direct} transitive), {len(listing.skipped)} skipped, "
-        f"for {describe_target(listing.target)}\n"
+        f"for {describe_target(listing.target)}",
+        markup=False,
+        highlight=False,
     )
     return 0
