@@ -177,25 +177,37 @@ def test_a_fifo_is_written_to_and_stays_a_fifo(project: Path) -> None:
     assert json.loads(received[0])["mode"] == "static"
 
 
-def test_dev_null_stays_a_device(project: Path) -> None:
-    result = readiness(project, *SCAN, "-o", os.devnull)
+def test_a_device_is_written_to_and_stays_a_device(project: Path) -> None:
+    # A null device of our own, not /dev/null: a build that replaced it must not break the
+    # machine for everything else running on it.
+    device = project / "null"
+    try:
+        os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("making a device node needs CAP_MKNOD")
+
+    result = readiness(project, *SCAN, "-o", device)
 
     assert result.returncode == 0, result.stderr
-    assert stat.S_ISCHR(Path(os.devnull).stat().st_mode)
+    assert stat.S_ISCHR(device.lstat().st_mode)
 
 
 def test_dev_stdout_is_written_where_the_shell_opened_it(project: Path) -> None:
+    # /dev/stdout is this link on Linux; a link of our own, so that a build that replaced it
+    # replaces nothing but the test's.
+    dev_stdout = project / "stdout"
+    dev_stdout.symlink_to("/proc/self/fd/1")
     log = project / "log.txt"
     log.write_text("an earlier line\n")
     # `>> log.txt`: stdout is the log, opened for appending.
     with log.open("a") as appended:
-        result = readiness(project, *SCAN, "--format", "json", "-o", "/dev/stdout", stdout=appended)
+        result = readiness(project, *SCAN, "--format", "json", "-o", dev_stdout, stdout=appended)
 
     assert result.returncode == 0, result.stderr
     before, report = log.read_text().split("\n", 1)
     assert before == "an earlier line"
     assert json.loads(report)["mode"] == "static"
-    assert Path("/dev/stdout").is_symlink()
+    assert dev_stdout.is_symlink()
 
 
 # 3. A closed or broken stdout.
