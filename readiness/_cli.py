@@ -35,6 +35,7 @@ from readiness.evidence.tracker import (
     load_snapshot,
     tracker_update_command,
 )
+from readiness.formats.control_chars import escape_controls
 from readiness.formats.html import HtmlFormat
 from readiness.formats.interface import ReportFormat
 from readiness.formats.json import JsonFormat
@@ -84,12 +85,20 @@ class FormatChoice(enum.StrEnum):
     JUNIT = "junit"
 
     def to_format(
-        self, *, color: bool, width: int | None = None, gate: PolicyOutcome | None = None
+        self,
+        *,
+        color: bool,
+        width: int | None = None,
+        gate: PolicyOutcome | None = None,
+        encoding: str = "utf-8",
     ) -> ReportFormat:
-        """Return the format object this choice names; ``gate`` marks what the policy allowed."""
+        """Return the format object this choice names; ``gate`` marks what the policy allowed.
+
+        ``encoding`` is the destination's: the table is drawn in characters it has.
+        """
         match self:
             case FormatChoice.TABLE:
-                return TableFormat(color=color, width=width, gate=gate)
+                return TableFormat(color=color, width=width, gate=gate, encoding=encoding)
             case FormatChoice.JSON:
                 return JsonFormat(gate=gate)
             case FormatChoice.HTML:
@@ -511,9 +520,11 @@ def _scan_command(
     for choice, destination in destinations:
         terminal = destination.is_terminal()
         width = shutil.get_terminal_size().columns if terminal else None
-        report_format = choice.to_format(color=terminal, width=width, gate=outcome)
+        report_format = choice.to_format(
+            color=terminal, width=width, gate=outcome, encoding=destination.encoding
+        )
         try:
-            destination.write(report_format.render(report))
+            destination.write(report_format.render(report), encoding=report_format.charset)
         except OutputError as error:
             unwritten = unwritten or error
     for warning in report.warnings[len(warnings) :]:
@@ -661,7 +672,8 @@ def summary_line(report: Report, policy: Policy) -> str:
         f"{', '.join(parts) or 'none'}"
     )
     if failed:
-        names = ", ".join(dist.name for dist in failed[:5]) + (", ..." if len(failed) > 5 else "")
+        names = ", ".join(_escape(dist.name) for dist in failed[:5])
+        names += ", ..." if len(failed) > 5 else ""
         line += f"; [bold red]gate failed[/] ({names})"
     else:
         line += "; [bold green]gate passed[/]"
@@ -684,6 +696,7 @@ def _progress_for(stderr: Console) -> Progress:
 
 
 def _escape(text: str) -> str:
+    """Return ``text`` for a console message: no markup read in it, controls shown escaped."""
     from rich.markup import escape
 
-    return escape(text)
+    return escape(escape_controls(text))

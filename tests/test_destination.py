@@ -254,3 +254,59 @@ def test_a_nul_byte_in_a_path_is_refused_by_name(tmp_path: Path) -> None:
     # No command line can carry a NUL byte; a path built from a configuration file could.
     with pytest.raises(OutputError, match="is not a usable path"):
         Destination(tmp_path / "bad\0name").check()
+
+
+# 5. A stdout that cannot encode the table's characters.
+
+
+def c_locale() -> dict[str, str]:
+    """Return an environment whose stdout and stderr are ASCII, as on a minimal CI image."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LC_")}
+    env.update(LANG="C", LC_ALL="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
+    env.pop("PYTHONIOENCODING", None)
+    return env
+
+
+def run_in_c_locale(project: Path, *args: str | Path) -> subprocess.CompletedProcess[bytes]:
+    """Run the real command line with an ASCII stdout and stderr; return raw bytes."""
+    return subprocess.run(
+        [sys.executable, "-m", "readiness", *map(str, args), "--cache-dir", project / "cache"],
+        cwd=project,
+        env=c_locale(),
+        capture_output=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize("command", [SCAN, DEPS], ids=["scan", "deps"])
+def test_an_ascii_stdout_gets_an_ascii_table(project: Path, command: tuple[str, ...]) -> None:
+    result = run_in_c_locale(project, *command)
+
+    assert result.returncode == 0, result.stderr
+    table = result.stdout.decode("ascii")  # raises if a byte is not ASCII
+    assert "+---" in table
+    assert "\n| " in table
+    assert b"Traceback" not in result.stderr
+    assert b"internal error" not in result.stderr
+
+
+def test_an_ascii_stdout_still_gets_a_utf8_document(project: Path) -> None:
+    # Markdown declares no encoding, but GitHub reads it as UTF-8, as every document format.
+    result = run_in_c_locale(project, *SCAN, "--format", "markdown")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.decode("utf-8").startswith("### \N{WHITE HEAVY CHECK MARK} Static scan")
+
+
+def test_an_ascii_stderr_takes_a_message_it_cannot_encode(project: Path) -> None:
+    # The folder's name is not ASCII: in a C locale it reaches Python as surrogate escapes.
+    folder = project / "proj\N{LATIN SMALL LETTER E WITH ACUTE}"
+    folder.mkdir()
+
+    result = run_in_c_locale(project, "scan", folder / "missing.txt", "--static", "--offline")
+
+    assert result.returncode == 2
+    assert b"error: " in result.stderr
+    assert b"missing.txt" in result.stderr
+    assert b"internal error" not in result.stderr
+    assert b"Traceback" not in result.stderr

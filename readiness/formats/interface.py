@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from typing import ClassVar
 
 from readiness.evidence.gather import Evidence
 from readiness.evidence.interface import WheelKind
@@ -90,6 +91,10 @@ def evidence_facts(evidence: Evidence, abi: str, *, text: Callable[[str], str] =
 
 class ReportFormat(ABC):
     """A way to render a report."""
+
+    charset: ClassVar[str | None] = "utf-8"
+    """The encoding the document is written in, wherever it goes (what it declares, for
+    XML and HTML); None for text meant for a terminal, written in the destination's own."""
 
     @abstractmethod
     def render(self, report: Report) -> str:
