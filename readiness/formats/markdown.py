@@ -27,7 +27,7 @@ from readiness.formats.interface import (
     BLOCKER_ORDER,
     ReportFormat,
     culprit_summary,
-    evidence_facts,
+    evidence_beside_remedy,
 )
 from readiness.policy import PolicyOutcome, default_outcome
 from readiness.report import DistributionReport, Report
@@ -214,9 +214,8 @@ def _evidence(dist: DistributionReport, abi: str) -> str:
     evidence = dist.evidence
     if evidence is None:
         return ""
-    facts = [f"disagreement: {escape(text)}" for text in dist.disagreements]
-    facts += evidence_facts(evidence, abi, text=escape)
-    return "; ".join(facts)
+    disagreements, facts = evidence_beside_remedy(dist, abi, text=escape)
+    return "; ".join([*(f"disagreement: {text}" for text in disagreements), *facts])
 
 
 def _declared(dist: DistributionReport) -> str:

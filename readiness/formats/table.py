@@ -23,7 +23,7 @@ from readiness.formats.interface import (
     BLOCKER_ORDER,
     ReportFormat,
     culprit_summary,
-    evidence_facts,
+    evidence_beside_remedy,
 )
 from readiness.policy import PolicyOutcome
 from readiness.report import DistributionReport, Report, Verdict
@@ -185,9 +185,9 @@ def _evidence(dist: DistributionReport, abi: str) -> Text:
     if evidence.remedy is not None:
         text.append(escape_controls(evidence.remedy.text), style="bold")
         text.append("; ")
-    for disagreement in dist.disagreements:
-        text.append(f"disagreement: {escape_controls(disagreement)}", style="yellow")
+    disagreements, facts = evidence_beside_remedy(dist, abi, text=escape_controls)
+    for disagreement in disagreements:
+        text.append(f"disagreement: {disagreement}", style="yellow")
         text.append("; ")
-    facts = evidence_facts(evidence, abi, text=escape_controls)
     text.append("; ".join(facts), style="dim")
     return text
