@@ -19,12 +19,14 @@ def default_cache_dir() -> Path:
     return platformdirs.user_cache_path("readiness", appauthor=False)
 
 
-def atomic_write(path: Path, data: str | bytes) -> None:
+def atomic_write(path: Path, data: str | bytes, *, parents: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file and ``os.replace``.
 
-    A reader sees the old file or the new one, never a part of either.
+    A reader sees the old file or the new one, never a part of either. The missing folders
+    above ``path`` are created, unless ``parents`` is False (a report: the user names them).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode() if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -13,17 +13,18 @@ import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn, TextIO, assert_never
+from typing import NoReturn, assert_never
 
 import httpx
 from rich.console import Console
 
 from readiness import __version__
-from readiness._cache import atomic_write, default_cache_dir
+from readiness._cache import default_cache_dir
 from readiness._errors import InputError, ReadinessError
 from readiness._state import Progress
 from readiness.config import find_config
 from readiness.deps import add_deps_parser, deps_command
+from readiness.destination import Destination, OutputError, detach
 from readiness.environment.venv import existing_environment
 from readiness.evidence.gather import EvidenceSources
 from readiness.evidence.index import IndexService
@@ -37,6 +38,7 @@ from readiness.evidence.tracker import (
     load_snapshot,
     tracker_update_command,
 )
+from readiness.formats.control_chars import escape_controls
 from readiness.formats.html import HtmlFormat
 from readiness.formats.interface import ReportFormat
 from readiness.formats.json import JsonFormat
@@ -87,12 +89,20 @@ class FormatChoice(enum.StrEnum):
     JUNIT = "junit"
 
     def to_format(
-        self, *, color: bool, width: int | None = None, gate: PolicyOutcome | None = None
+        self,
+        *,
+        color: bool,
+        width: int | None = None,
+        gate: PolicyOutcome | None = None,
+        encoding: str = "utf-8",
     ) -> ReportFormat:
-        """Return the format object this choice names; ``gate`` marks what the policy allowed."""
+        """Return the format object this choice names; ``gate`` marks what the policy allowed.
+
+        ``encoding`` is the destination's: the table is drawn in characters it has.
+        """
         match self:
             case FormatChoice.TABLE:
-                return TableFormat(color=color, width=width, gate=gate)
+                return TableFormat(color=color, width=width, gate=gate, encoding=encoding)
             case FormatChoice.JSON:
                 return JsonFormat(gate=gate)
             case FormatChoice.HTML:
@@ -127,10 +137,11 @@ def _format_destination(value: str) -> tuple[FormatChoice, Path | None]:
     return choice, Path(path) if equals else None
 
 
-def _report_destinations(args: argparse.Namespace) -> list[tuple[FormatChoice, Path | None]]:
-    """Return each report format and its file (None: stdout), or raise on a usage error.
+def _report_destinations(args: argparse.Namespace) -> list[tuple[FormatChoice, Destination]]:
+    """Return each report format and where it goes, or raise on a usage error.
 
-    At most one format has no destination: it goes to ``--output``, else to stdout.
+    At most one format has no destination: it goes to ``--output``, else to stdout. Every
+    destination is checked here, before the scan: a bad one is known before any work is done.
     """
     asked: list[tuple[FormatChoice, Path | None]] = args.format or [(FormatChoice.TABLE, None)]
     bare = [choice.value for choice, path in asked if path is None]
@@ -144,19 +155,14 @@ def _report_destinations(args: argparse.Namespace) -> list[tuple[FormatChoice, P
             "--output is where the format without a destination goes, and every --format has one",
             hint="drop --output, or give one --format without =PATH",
         )
-    destinations = [(choice, path or args.output) for choice, path in asked]
-    files = [path.resolve() for _, path in destinations if path is not None]
+    destinations = [(choice, Destination(path or args.output)) for choice, path in asked]
+    files = [where.path.resolve() for _, where in destinations if where.path is not None]
     for path in files:
         if files.count(path) > 1:
             raise InputError(f"two reports would be written to {path}")
+    for _, where in destinations:
+        where.check()
     return destinations
-
-
-def _write_report(path: Path, text: str) -> None:
-    try:
-        atomic_write(path, text)
-    except OSError as error:
-        raise InputError(f"cannot write it: {error.strerror or error}", path=path) from error
 
 
 def _fail_on(value: str) -> frozenset[Verdict]:
@@ -407,6 +413,15 @@ def _terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+class _MessageConsole(Console):
+    """The console on stderr: when its reader goes away, it falls silent and the run goes on."""
+
+    def on_broken_pipe(self) -> None:
+        """Stop writing to stderr; rich's default would exit 1, which says "the gate failed"."""
+        self.quiet = True
+        detach(sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
     with _terminate_as_interrupt():
@@ -414,7 +429,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+    stderr = _MessageConsole(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        return _run(argv, stderr)
+    except BrokenPipeError:
+        # A write to a stream whose reader went away, past the console (a --debug traceback):
+        # nothing more can be said, and Python's flush at exit must not complain about it.
+        detach(sys.stdout)
+        detach(sys.stderr)
+        return EXIT_USAGE
+
+
+def _run(argv: Sequence[str] | None, stderr: Console) -> int:
     debug = "--debug" in (sys.argv[1:] if argv is None else argv)
     try:
         args = _parser().parse_args(argv)
@@ -425,7 +451,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command == "python":
             return _python_command(args, cache_dir, progress)
         if args.command == "deps":
-            return deps_command(args, cache_dir, progress)
+            return deps_command(args, cache_dir, progress, stderr)
         if args.command == "tracker":
             with httpx.Client(follow_redirects=True) as client:
                 for line in tracker_update_command(client, url=args.url, cache_dir=cache_dir):
@@ -452,6 +478,8 @@ def _main(argv: Sequence[str] | None) -> int:
         if error.hint:
             stderr.print(f"[bold]hint:[/] {_escape(error.hint)}")
         return EXIT_USAGE
+    except BrokenPipeError:
+        raise  # stderr is gone: main() ends quietly
     except Exception as error:
         # A bug of ours must not exit 1, which says "the gate failed", nor pass as 0.
         if debug:
@@ -473,6 +501,10 @@ def _scan_command(
     baseline = None
     if args.baseline is not None and args.write_baseline is None:
         baseline = Baseline.read(args.baseline)
+    baseline_destination = None
+    if args.write_baseline is not None:
+        baseline_destination = Destination(args.write_baseline)
+        baseline_destination.check()
     selection = selection_from(args)
     if args.import_timeout <= 0:
         raise InputError("--import-timeout must be a positive number of seconds")
@@ -528,21 +560,28 @@ def _scan_command(
         baseline=baseline,
     )
     outcome = policy.evaluate(report)
-    for choice, path in destinations:
-        terminal = path is None and sys.stdout.isatty()
+    # A report that cannot be written does not stop the others, nor the gate's verdict on
+    # stderr; it is raised (exit 2) once everything else is said.
+    unwritten: OutputError | None = None
+    for choice, destination in destinations:
+        terminal = destination.is_terminal()
         width = shutil.get_terminal_size().columns if terminal else None
-        text = choice.to_format(color=terminal, width=width, gate=outcome).render(report)
-        if path is None:
-            _write(sys.stdout, text)
-        else:
-            _write_report(path, text)
+        report_format = choice.to_format(
+            color=terminal, width=width, gate=outcome, encoding=destination.encoding
+        )
+        try:
+            destination.write(report_format.render(report), encoding=report_format.charset)
+        except OutputError as error:
+            unwritten = unwritten or error
     for warning in report.warnings[len(warnings) :]:
         stderr.print(f"[yellow]note:[/] {_escape(warning)}")
     stderr.print(summary_line(report, policy))
     for message in outcome.messages():
         stderr.print(f"{_GATE_LEVELS[message.level]} {_escape(message.text)}")
-    if args.write_baseline is not None:
-        Baseline.from_report(report, policy.fail_on).write(args.write_baseline)
+    if unwritten is not None:
+        raise unwritten
+    if baseline_destination is not None:
+        baseline_destination.write(Baseline.from_report(report, policy.fail_on).to_json())
         stderr.print(
             f"readiness: wrote {len(outcome.blockers)} blockers to the baseline "
             f"{_escape(str(args.write_baseline))}"
@@ -646,6 +685,8 @@ def _confirm(stderr: Console, error: InterpreterError, version: str) -> bool:
 
 
 def _python_command(args: argparse.Namespace, cache_dir: Path, progress: Progress) -> int:
+    stdout = Destination(None)
+    stdout.check()
     if args.python_command == "install":
         executable = install_python(
             args.version, cache_dir=cache_dir, progress=progress, source=args.source
@@ -654,7 +695,7 @@ def _python_command(args: argparse.Namespace, cache_dir: Path, progress: Progres
         interpreter = find_interpreter(str(executable), cache_dir=cache_dir)
     else:
         interpreter = find_interpreter(args.python, cache_dir=cache_dir)
-    _write(sys.stdout, f"{interpreter.executable}\n")
+    stdout.write(f"{interpreter.executable}\n")
     return 0
 
 
@@ -677,7 +718,8 @@ def summary_line(report: Report, policy: Policy) -> str:
         f"{', '.join(parts) or 'none'}"
     )
     if failed:
-        names = ", ".join(dist.name for dist in failed[:5]) + (", ..." if len(failed) > 5 else "")
+        names = ", ".join(_escape(dist.name) for dist in failed[:5])
+        names += ", ..." if len(failed) > 5 else ""
         line += f"; [bold red]gate failed[/] ({names})"
     else:
         line += "; [bold green]gate passed[/]"
@@ -691,11 +733,6 @@ def report_kind(report: Report) -> str:
     return "static" if report.static else "probe"
 
 
-def _write(stream: TextIO, text: str) -> None:
-    stream.write(text)
-    stream.flush()
-
-
 def _progress_for(stderr: Console) -> Progress:
     if stderr.is_terminal:
         from readiness._progress import RichProgress
@@ -705,6 +742,7 @@ def _progress_for(stderr: Console) -> Progress:
 
 
 def _escape(text: str) -> str:
+    """Return ``text`` for a console message: no markup read in it, controls shown escaped."""
     from rich.markup import escape
 
-    return escape(text)
+    return escape(escape_controls(text))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -14,6 +15,7 @@ from rich.progress import (
 from rich.progress import Progress as RichBar
 
 from readiness._state import Progress
+from readiness.formats.control_chars import escape_controls
 
 
 class RichProgress(Progress):
@@ -50,7 +52,9 @@ class RichProgress(Progress):
     def message(self, text: str) -> None:
         """Show a child process's latest line beside the bar."""
         if self._task is not None:
-            self._bar.update(self._task, description=text.strip()[:80])
+            # An installer's line is a stranger's text: no markup read in it, controls escaped.
+            line = escape(escape_controls(text.strip()[:80]))
+            self._bar.update(self._task, description=line)
 
     def finish(self) -> None:
         """Remove the bar."""

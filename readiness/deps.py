@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import argparse
 import enum
-import io
 import json
 import shutil
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,12 +20,13 @@ from typing import Any, TypeVar, assert_never
 
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from readiness import __version__
-from readiness._cache import atomic_write
 from readiness._errors import InputError
 from readiness._state import Progress
+from readiness.destination import Destination
+from readiness.formats.control_chars import escape_controls
+from readiness.formats.table import cell, render_text
 from readiness.installer_choice import InstallerChoice
 from readiness.interpreter.discover import find_interpreter
 from readiness.interpreter.interface import InterpreterError
@@ -61,15 +60,27 @@ class DepsFormatChoice(enum.StrEnum):
     TABLE = "table"
     JSON = "json"
 
-    def render(self, listing: DependencyListing, *, color: bool, width: int | None) -> str:
-        """Return ``listing`` in the format this choice names."""
+    def render(
+        self,
+        listing: DependencyListing,
+        *,
+        color: bool,
+        width: int | None,
+        encoding: str = "utf-8",
+    ) -> str:
+        """Return ``listing`` in the format this choice names, the table fit for ``encoding``."""
         match self:
             case DepsFormatChoice.TABLE:
-                return render_table(listing, color=color, width=width)
+                return render_table(listing, color=color, width=width, encoding=encoding)
             case DepsFormatChoice.JSON:
                 return render_json(listing)
             case _:
                 assert_never(self)
+
+    @property
+    def charset(self) -> str | None:
+        """The encoding the listing is written in; None: the destination's (the table)."""
+        return None if self is DepsFormatChoice.TABLE else "utf-8"
 
 
 @dataclass(frozen=True)
@@ -176,26 +187,20 @@ def target_for(
 
 
 def render_table(
-    listing: DependencyListing, *, color: bool = False, width: int | None = None
+    listing: DependencyListing,
+    *,
+    color: bool = False,
+    width: int | None = None,
+    encoding: str = "utf-8",
 ) -> str:
     """Return the listing as a table: resolved distributions by name, skipped ones last."""
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=width or 120,
-        color_system="standard" if color else None,
-        force_terminal=color,
-        highlight=False,
-    )
-    console.print(build_table(listing))
-    # Rich pads the title to the console's width; a file needs no trailing blanks.
-    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+    return render_text(build_table(listing), color=color, width=width, encoding=encoding)
 
 
 def build_table(listing: DependencyListing) -> Table:
     """Return the rich table of ``listing``."""
     table = Table(
-        title=f"{listing.source} ({listing.kind}) for {describe_target(listing.target)}",
+        title=cell(f"{listing.source} ({listing.kind}) for {describe_target(listing.target)}"),
         title_justify="left",
     )
     table.add_column("distribution", no_wrap=True)
@@ -205,19 +210,19 @@ def build_table(listing: DependencyListing) -> Table:
     table.add_column("declared", overflow="fold", style="dim")
     for dependency in listing.resolved:
         table.add_row(
-            dependency.name,
-            str(dependency.version),
-            _where_from(dependency),
-            _requested_by(dependency),
-            str(dependency.origin),
+            cell(dependency.name),
+            cell(str(dependency.version)),
+            cell(_where_from(dependency)),
+            cell(_requested_by(dependency)),
+            cell(str(dependency.origin)),
         )
     for skipped in listing.skipped:
         table.add_row(
-            Text(skipped.name, style="dim"),
-            str(skipped.version) if skipped.version is not None else "",
-            Text("skipped", style="dim"),
-            Text(skipped.reason, style="dim"),
-            str(skipped.origin),
+            cell(skipped.name, "dim"),
+            cell(str(skipped.version) if skipped.version is not None else ""),
+            cell("skipped", "dim"),
+            cell(skipped.reason, "dim"),
+            cell(str(skipped.origin)),
         )
     return table
 
@@ -375,12 +380,16 @@ def add_deps_parser(
     return deps
 
 
-def deps_command(args: argparse.Namespace, cache_dir: Path, progress: Progress) -> int:
+def deps_command(
+    args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console
+) -> int:
     """Run ``readiness deps`` for parsed ``args``: write the listing and return 0.
 
     Raises :class:`readiness._errors.ReadinessError` for bad input, for which the command
     line's error boundary exits 2.
     """
+    destination = Destination(args.output)
+    destination.check()
     selection = selection_from(args)
     target = target_for(
         python=args.python, version=args.target, platform=args.platform, cache_dir=cache_dir
@@ -394,18 +403,16 @@ def deps_command(args: argparse.Namespace, cache_dir: Path, progress: Progress) 
         listing = list_dependencies(source, target)
     finally:
         progress.finish()
-    terminal = args.output is None and sys.stdout.isatty()
+    terminal = destination.is_terminal()
     width = shutil.get_terminal_size().columns if terminal else None
-    text = args.format.render(listing, color=terminal, width=width)
-    if args.output is not None:
-        atomic_write(args.output, text)
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    text = args.format.render(listing, color=terminal, width=width, encoding=destination.encoding)
+    destination.write(text, encoding=args.format.charset)
     direct = sum(1 for dependency in listing.resolved if dependency.direct)
-    sys.stderr.write(
+    stderr.print(
         f"readiness: {len(listing.resolved)} distributions ({direct} direct, "
         f"{len(listing.resolved) - direct} transitive), {len(listing.skipped)} skipped, "
-        f"for {describe_target(listing.target)}\n"
+        f"for {escape_controls(describe_target(listing.target))}",
+        markup=False,
+        highlight=False,
     )
     return 0

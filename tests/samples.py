@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from readiness.environment.interface import InstalledDistribution, InstallFailure, InstallResult
+from readiness.formats.control_chars import KEPT, SHOWN_CATEGORIES
 from readiness.interpreter.interface import Interpreter
 from readiness.probe.interface import (
     ImportObservation,
@@ -161,3 +164,35 @@ def sample_report() -> Report:
         timings={"probe": 1.5},
         processes=3,
     )
+
+
+HOSTILE_NAME = NormalizedName("evil`` | <img src=x onerror=alert(1)> \x1b[2J\u202eman")
+"""A distribution name as a hostile lock could spell it: backticks, a pipe, HTML, controls."""
+
+HOSTILE_TEXT = (
+    "\x1b[31mred\x1b[0m nul:\x00 rlo:\u202eevil\u202c c1:\x9b lri:\u2066x\u2069 bell:\x07"
+    " cr:\r del:\x7f [/] [bold]not markup[/bold] <b>bold</b> `tick` | pipe"
+)
+"""A package's exception text: ANSI escapes, NUL, bidi and C0/C1 controls, markup of every kind."""
+
+
+def hostile_report() -> Report:
+    """Return the sample report with :data:`HOSTILE_NAME` for ``nowheel``, and the hostile
+    text as its reason and as the import error of ``broken``."""
+    report = sample_report()
+    distributions = []
+    for dist in report.distributions:
+        if dist.name == "nowheel":
+            dist = replace(dist, name=HOSTILE_NAME, reason=HOSTILE_TEXT)
+        elif dist.name == "broken":
+            modules = tuple(replace(module, error=HOSTILE_TEXT) for module in dist.modules)
+            dist = replace(dist, reason=HOSTILE_TEXT, modules=modules)
+        distributions.append(dist)
+    return replace(report, distributions=tuple(distributions), warnings=(HOSTILE_TEXT,))
+
+
+def raw_controls(text: str) -> list[str]:
+    """Return the characters of ``text`` a terminal or a browser would obey, not show."""
+    return [
+        char for char in text if char not in KEPT and unicodedata.category(char) in SHOWN_CATEGORIES
+    ]

@@ -10,7 +10,12 @@ from packaging.version import Version
 
 from readiness.evidence.index import IndexService
 from readiness.evidence.interface import IndexEvidence, Query, TrackerRecord, WheelKind
-from readiness.evidence.remedy import Remedy, remedy_for
+from readiness.evidence.remedy import (
+    Remedy,
+    pin_older_than_tracker,
+    remedy_for,
+    tracker_says_since,
+)
 from readiness.evidence.tracker import TrackerService
 
 
@@ -81,9 +86,7 @@ def disagreements(
     since = tracker.first_version_parsed if tracker is not None else None
     if since is not None and version is not None:
         if version < since:
-            found.append(f"the tracker says supported since {since}; {version} is older")
+            found.append(pin_older_than_tracker(since, version))
         elif gil_enabled:
-            found.append(
-                f"the tracker says supported since {since}, yet {version} re-enabled the GIL"
-            )
+            found.append(f"{tracker_says_since(since)}, yet {version} re-enabled the GIL")
     return tuple(found)

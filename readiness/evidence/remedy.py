@@ -21,6 +21,19 @@ NEEDS_A_WHEEL = (
 """What the index may say of a pinned version that an upgrade to wheels would cure."""
 
 
+def tracker_says_since(since: Version) -> str:
+    """Return how a remedy or a disagreement quotes the tracker's "supported since".
+
+    One wording, so that a report can tell that a row has said it already.
+    """
+    return f"the tracker says supported since {since}"
+
+
+def pin_older_than_tracker(since: Version, pinned: Version) -> str:
+    """Return the disagreement of a pin older than the tracker's "supported since"."""
+    return f"{tracker_says_since(since)}; {pinned} is older"
+
+
 @dataclass(frozen=True)
 class Remedy:
     """One sentence of advice for one distribution."""
@@ -56,11 +69,11 @@ def remedy_for(
         if first is not None and (pinned is None or first > pinned):
             text = f"upgrade {from_pin} {first}, the first release with {abi} wheels"
             if since is not None and since != first:
-                text += f" (the tracker says supported since {since})"
+                text += f" ({tracker_says_since(since)})"
             return Remedy(text, first, issue_url)
 
     if since is not None and (pinned is None or since > pinned):
-        text = f"upgrade {from_pin} {since}: the tracker says supported since {since}"
+        text = f"upgrade {from_pin} {since}: {tracker_says_since(since)}"
         if index is not None and index_known and index.wheel in NEEDS_A_WHEEL:
             text += f", though the index has no release after it with {abi} wheels"
         return Remedy(text, since, issue_url)

@@ -1,10 +1,11 @@
 """The HTML audit report: one self-contained file that needs no network to open.
 
 Everything it shows comes from the report and is escaped on the way in: the page is built
-with :func:`_element`, which escapes every text child and every attribute value, and only
-markup it built itself passes through unescaped. The style and the script are this package's
-own files (``_html/``), inlined, and a Content-Security-Policy with their hashes forbids the
-page any other style, script or request, so a report opened from a CI artifact stays offline.
+with :func:`_element`, which escapes every text child and every attribute value, showing
+control characters as their escapes (:mod:`readiness.formats.control_chars`); only markup it
+built itself passes through unescaped. The style and the script are this package's own files
+(``_html/``), inlined, and a Content-Security-Policy with their hashes forbids the page any
+other style, script or request, so a report opened from a CI artifact stays offline.
 Without JavaScript the table is complete and sorted blockers first; the script only adds
 sorting, filtering and "expand all".
 """
@@ -23,6 +24,7 @@ from readiness import __version__
 from readiness.evidence.gather import Evidence
 from readiness.evidence.interface import IndexEvidence, TrackerRecord, WheelKind
 from readiness.evidence.tracker import STALE_AFTER_DAYS
+from readiness.formats.control_chars import escape_controls
 from readiness.formats.interface import BLOCKER_ORDER, ReportFormat, culprit_summary
 from readiness.policy import (
     DEFAULT_FAIL_ON,
@@ -105,7 +107,10 @@ def _element(tag: str, *children: Child, **attributes: str | int | bool | None) 
         if value is None or value is False:
             continue
         name = key.rstrip("_").replace("_", "-")
-        parts.append(f" {name}" if value is True else f' {name}="{html.escape(str(value))}"')
+        if value is True:
+            parts.append(f" {name}")
+        else:
+            parts.append(f' {name}="{html.escape(escape_controls(str(value)))}"')
     parts.append(">")
     if tag in _VOID:
         return Markup("".join(parts))
@@ -121,7 +126,7 @@ def _children(children: Iterable[Child]) -> Iterable[str]:
         if isinstance(child, Markup):
             yield child
         elif isinstance(child, str):
-            yield html.escape(child)
+            yield html.escape(escape_controls(child))
         else:
             yield from _children(child)
 

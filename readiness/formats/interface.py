@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from typing import ClassVar
 
 from readiness.evidence.gather import Evidence
 from readiness.evidence.interface import WheelKind
+from readiness.evidence.remedy import pin_older_than_tracker, tracker_says_since
 from readiness.report import DistributionReport, GilTrigger, Report, Verdict
 
 BLOCKER_ORDER = (
@@ -64,10 +66,17 @@ WHEEL_WORDS = {
 """What the index offers, in a few words, for the compact formats."""
 
 
-def evidence_facts(evidence: Evidence, abi: str, *, text: Callable[[str], str] = str) -> list[str]:
+def evidence_facts(
+    evidence: Evidence,
+    abi: str,
+    *,
+    text: Callable[[str], str] = str,
+    tracker_said: bool = False,
+) -> list[str]:
     """Return what the index and the tracker say, a few words each: ``index: sdist only``.
 
-    ``text`` formats what comes from outside (Markdown escapes it).
+    ``text`` formats what comes from outside (Markdown escapes it). ``tracker_said`` leaves
+    out the tracker's "supported since", which the row has quoted already.
     """
     facts = []
     index = evidence.index
@@ -82,14 +91,44 @@ def evidence_facts(evidence: Evidence, abi: str, *, text: Callable[[str], str] =
     if tracker is None:
         facts.append("not tracked")
     elif tracker.first_version:
-        facts.append(f"tracker: since {text(tracker.first_version)}")
+        if not tracker_said:
+            facts.append(f"tracker: since {text(tracker.first_version)}")
     else:
         facts.append("tracker: no release yet")
     return facts
 
 
+def evidence_beside_remedy(
+    dist: DistributionReport, abi: str, *, text: Callable[[str], str] = str
+) -> tuple[list[str], list[str]]:
+    """Return the disagreements and the facts to show beside a row's remedy, each fact once.
+
+    The remedy may quote the tracker ("the tracker says supported since 3.0.0"), and an
+    upgrade from the pin already says that the pin is older than that: neither is said
+    again, by a disagreement or by the ``tracker: since`` fact. ``text`` formats each.
+    """
+    evidence = dist.evidence
+    if evidence is None:
+        return [text(found) for found in dist.disagreements], []
+    remedy = evidence.remedy
+    since = evidence.tracker.first_version_parsed if evidence.tracker is not None else None
+    implied = None
+    upgrades = remedy is not None and remedy.upgrade_to is not None
+    if upgrades and since is not None and dist.version is not None:
+        implied = pin_older_than_tracker(since, dist.version)
+    shown = [found for found in dist.disagreements if found != implied]
+    said = " ".join([remedy.text if remedy is not None else "", *shown])
+    tracker_said = since is not None and tracker_says_since(since) in said
+    facts = evidence_facts(evidence, abi, text=text, tracker_said=tracker_said)
+    return [text(found) for found in shown], facts
+
+
 class ReportFormat(ABC):
     """A way to render a report."""
+
+    charset: ClassVar[str | None] = "utf-8"
+    """The encoding the document is written in, wherever it goes (what it declares, for
+    XML and HTML); None for text meant for a terminal, written in the destination's own."""
 
     @abstractmethod
     def render(self, report: Report) -> str:

@@ -8,7 +8,9 @@ Every cell is escaped: ``|`` would end the cell, and a reason or an error messag
 ``*``, ``_``, ``<`` or ``[`` that Markdown (and the HTML that GitHub lets through) would read as
 markup. CommonMark lets a backslash escape any ASCII punctuation character (CommonMark 0.31,
 section 2.4), and a GitHub table needs the pipe escaped even inside a code span (GFM spec 0.29,
-section 4.10, "Tables").
+section 4.10, "Tables"). Names and modules go in code spans built by :func:`code_span`, which a
+backtick in the name cannot close; every other text goes through :func:`escape`. Both show
+control characters escaped (:mod:`readiness.formats.control_chars`).
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ from __future__ import annotations
 import html
 import re
 from collections import Counter
+from urllib.parse import quote
 
 from readiness import __version__
 from readiness.evidence.tracker import STALE_AFTER_DAYS
+from readiness.formats.control_chars import escape_controls
 from readiness.formats.interface import (
     BLOCKER_ORDER,
     ReportFormat,
     culprit_summary,
-    evidence_facts,
+    evidence_beside_remedy,
 )
 from readiness.policy import PolicyOutcome, default_outcome
 from readiness.report import DistributionReport, Report
@@ -53,6 +57,8 @@ _ORDER = {verdict: rank for rank, verdict in enumerate(BLOCKER_ORDER)}
 
 # The characters Markdown or inline HTML would read as markup inside a table cell.
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~&!#])")
+
+_BACKTICKS = re.compile("`+")
 
 
 class MarkdownFormat(ReportFormat):
@@ -111,8 +117,30 @@ def summary_line(report: Report, outcome: PolicyOutcome) -> str:
 
 
 def escape(text: str) -> str:
-    """Return ``text`` safe in a table cell: one line, every markup character escaped."""
-    return _SPECIAL.sub(r"\\\1", " ".join(text.split()))
+    """Return ``text`` safe in a table cell: one line, controls shown, markup characters escaped."""
+    return _SPECIAL.sub(r"\\\1", _one_line(text))
+
+
+def code_span(text: str) -> str:
+    """Return ``text`` as an inline code span that is safe in a table cell.
+
+    Nothing inside a code span is markup, but a run of backticks as long as its fence would
+    close it, and what follows would be read as Markdown and HTML. So the fence is one backtick
+    longer than the longest run inside, with a space inside each end where the text starts or
+    ends with a backtick (CommonMark 0.31, section 6.1, strips one such space); and ``|`` is
+    escaped, which GFM undoes inside the cell before reading the span (GFM 0.29, section 4.10).
+    """
+    shown = _one_line(text)
+    if not shown:
+        return ""
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(shown)), default=0) + 1)
+    pad = " " if shown.startswith("`") or shown.endswith("`") else ""
+    body = shown.replace("|", "\\|")
+    return f"{fence}{pad}{body}{pad}{fence}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(escape_controls(text).split())
 
 
 def _heading(report: Report, outcome: PolicyOutcome) -> str:
@@ -155,11 +183,11 @@ def _blocker_row(
     dist: DistributionReport, report: Report, outcome: PolicyOutcome, with_evidence: bool
 ) -> list[str]:
     cells = [
-        f"`{dist.name}`",
+        code_span(dist.name),
         escape(str(dist.version)) if dist.version is not None else "",
         dist.verdict.value,
         _gate(dist, outcome),
-        culprit_summary(dist, code=lambda name: f"`{name}`", text=escape),
+        culprit_summary(dist, code=code_span, text=escape),
     ]
     if with_evidence:
         evidence = dist.evidence
@@ -167,17 +195,17 @@ def _blocker_row(
         if evidence is not None and evidence.remedy is not None:
             remedy = escape(evidence.remedy.text)
             if evidence.remedy.url:
-                remedy += f" ([upstream issue]({_link_target(evidence.remedy.url)}))"
+                remedy += f" ({_upstream_link(evidence.remedy.url)})"
         cells += [_evidence(dist, report.interpreter.abi_tag), remedy]
     return [*cells, _declared(dist)]
 
 
 def _other_row(dist: DistributionReport) -> list[str]:
     return [
-        f"`{dist.name}`",
+        code_span(dist.name),
         escape(str(dist.version)) if dist.version is not None else "",
         dist.verdict.value,
-        culprit_summary(dist, code=lambda name: f"`{name}`", text=escape),
+        culprit_summary(dist, code=code_span, text=escape),
         _declared(dist),
     ]
 
@@ -186,18 +214,26 @@ def _evidence(dist: DistributionReport, abi: str) -> str:
     evidence = dist.evidence
     if evidence is None:
         return ""
-    facts = [f"disagreement: {escape(text)}" for text in dist.disagreements]
-    facts += evidence_facts(evidence, abi, text=escape)
-    return "; ".join(facts)
+    disagreements, facts = evidence_beside_remedy(dist, abi, text=escape)
+    return "; ".join([*(f"disagreement: {text}" for text in disagreements), *facts])
 
 
 def _declared(dist: DistributionReport) -> str:
     return escape(str(dist.origin)) if dist.origin is not None else "(transitive)"
 
 
+def _upstream_link(url: str) -> str:
+    # Only a web address becomes a link: a tampered snapshot's javascript: URL stays text.
+    if not url.startswith(("https://", "http://")):
+        return f"upstream: {escape(url)}"
+    return f"[upstream issue]({_link_target(url)})"
+
+
 def _link_target(url: str) -> str:
-    # A link destination ends at a space or a closing parenthesis (CommonMark 0.31, 6.3).
-    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+    # A link destination ends at a space or a closing parenthesis, a `|` would end the table
+    # cell, and `&` starts a character reference there (CommonMark 0.31, 6.3): percent-encode
+    # all but the URL's own delimiters, and write `&` as a reference to itself.
+    return quote(url, safe="/:?#@!$&'*+,;=%~").replace("&", "&amp;")
 
 
 def _table(columns: tuple[str, ...], rows: list[list[str]]) -> list[str]:

@@ -170,6 +170,8 @@ def test_several_formats_in_one_run_each_to_its_file(
     project: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     formats = ["table", "sarif=out/report.sarif", "json=report.json", "markdown=r.md"]
+    # readiness creates no folder for a report: the user makes `out` (tests/test_destination.py).
+    (tmp_path / "out").mkdir()
     code = main([*project, *(f"--format={spec}" for spec in formats), "--format", "junit=r.xml"])
     stdout = capsys.readouterr().out
 

@@ -15,12 +15,22 @@ from readiness._cli import FormatChoice
 from readiness.evidence.gather import Evidence
 from readiness.evidence.interface import IndexEvidence, TrackerRecord, WheelKind
 from readiness.evidence.remedy import Remedy
+from readiness.formats.control_chars import escape_controls
 from readiness.formats.html import HtmlFormat, page_title
 from readiness.policy import Allowance, Policy, PolicyOutcome
 from readiness.probe.interface import ImportStatus
 from readiness.report import DistributionReport, Report, TrackerSnapshotInfo, Verdict
 from readiness.sources.interface import Origin
-from tests.samples import failed, interpreter, name, sample_report
+from tests.samples import HOSTILE_NAME as SAMPLE_HOSTILE_NAME
+from tests.samples import (
+    HOSTILE_TEXT,
+    failed,
+    hostile_report,
+    interpreter,
+    name,
+    raw_controls,
+    sample_report,
+)
 
 HOSTILE_NAME = NormalizedName('<script>alert("name")</script>&amp;')
 HOSTILE_REASON = "it said <b>bold</b> & \"quoted\" 'single'"
@@ -359,3 +369,15 @@ def test_a_passing_gate_says_so() -> None:
     _, page = render(report, gate)
 
     assert "gate passed" in page.all_text
+
+
+def test_control_characters_are_shown_escaped_and_markup_stays_text() -> None:
+    text, page = render(hostile_report())
+
+    assert raw_controls(text) == []
+    assert page.all("img") == []
+    assert "<b>bold</b>" not in text
+    assert escape_controls(HOSTILE_TEXT) in page.all_text
+    assert escape_controls(SAMPLE_HOSTILE_NAME) in page.all_text
+    # Attributes too: the row's name, and its anchor.
+    assert page.all("tbody", **{"data-name": escape_controls(SAMPLE_HOSTILE_NAME)})

@@ -3,10 +3,22 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from readiness.formats.markdown import MarkdownFormat, escape
+import pytest
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from readiness.formats.control_chars import escape_controls
+from readiness.formats.markdown import MarkdownFormat, code_span, escape
 from readiness.policy import Allowance, Policy
 from readiness.report import Verdict
-from tests.samples import name, sample_report
+from tests.samples import (
+    HOSTILE_NAME,
+    HOSTILE_TEXT,
+    hostile_report,
+    name,
+    raw_controls,
+    sample_report,
+)
 
 
 def table_rows(text: str) -> list[list[str]]:
@@ -95,3 +107,55 @@ def test_a_ready_stack_has_no_blockers_table() -> None:
     assert "No blockers." in text
     assert "**gate passed**" in text
     assert len(table_rows(text)) == 3
+
+
+def parse_gfm(text: str) -> list[Token]:
+    """Return every token of ``text`` as a GitHub-flavoured reader sees it, inline ones too."""
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    return [*tokens, *(child for token in tokens for child in token.children or ())]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["a`b", "`x", "x`", "``", "a | b", "```|```", "x\\|y", "<img src=x>", "a``` `` `b"],
+)
+def test_a_code_span_holds_any_text_in_a_table_cell(name: str) -> None:
+    text = f"| name | after |\n| --- | --- |\n| {code_span(name)} | next |\n"
+
+    tokens = parse_gfm(text)
+
+    assert [t.content for t in tokens if t.type == "code_inline"] == [name]
+    cells = [t.content for t in tokens if t.type == "inline"]
+    assert cells[-1] == "next"  # the span did not swallow or split the row
+    assert not [t for t in tokens if t.type.startswith("html")]
+
+
+def test_hostile_names_and_text_stay_text_in_the_report() -> None:
+    report = hostile_report()
+    text = MarkdownFormat().render(report)
+
+    assert raw_controls(text) == []
+    tokens = parse_gfm(text)
+    # The only HTML is the report's own: the fold and the footer.
+    tags = {
+        tag for t in tokens if t.type.startswith("html") for tag in re.findall(r"</?\w+", t.content)
+    }
+    assert tags <= {"<details", "</details", "<summary", "</summary", "<sub", "</sub"}
+    shown_name = escape_controls(" ".join(HOSTILE_NAME.split()))
+    assert shown_name in [t.content for t in tokens if t.type == "code_inline"]
+    assert "\\x1b[2J\\u202eman" in shown_name
+    # Each row of each table keeps its columns.
+    widths: list[set[int]] = []
+    cells = 0
+    for token in tokens:
+        if token.type == "table_open":
+            widths.append(set())
+        elif token.type == "tr_open":
+            cells = 0
+        elif token.type in ("td_open", "th_open"):
+            cells += 1
+        elif token.type == "tr_close":
+            widths[-1].add(cells)
+    assert widths == [{6}, {5}]
+    reason = " ".join(escape_controls(HOSTILE_TEXT).split())
+    assert reason in "".join(t.content for t in tokens if t.type == "text")
