@@ -100,8 +100,11 @@ class Installer(ABC):
 
         ``index_options`` (from the dependency file) say where to look beside the user's own
         installer configuration. Every line the installer prints goes to ``on_line``.
+        Requirements reach the installer in a requirements file, never as arguments.
         Raises :class:`InstallFailed` with the tail of the installer's error output when it
-        fails, :class:`InstallerError` when the installer cannot run at all.
+        fails, :class:`InstallerError` when the installer cannot run at all, and
+        :class:`readiness.installer_requirements.UnsafeRequirement` for a requirement that
+        would reach it as anything but itself (an option, a comment, more than one line).
         """
 
     @abstractmethod
@@ -114,5 +117,6 @@ class Installer(ABC):
     ) -> None:
         """Remove the distributions ``names`` from ``environment``.
 
-        Raises :class:`InstallFailed` with the tail of the installer's output when it fails.
+        Raises :class:`InstallFailed` with the tail of the installer's output when it fails,
+        and :class:`readiness.installer_requirements.UnsafeRequirement` for a name that is not.
         """

@@ -19,6 +19,7 @@ from readiness.environment.interface import (
     InstallFailed,
     ProbeEnvironment,
 )
+from readiness.installer_requirements import requirements_arguments
 from readiness.sources.interface import IndexOptions
 
 INSTALL_TIMEOUT = 1800.0
@@ -89,7 +90,8 @@ class PipInstaller(Installer):
                 *(["--no-deps"] if no_deps else []),
                 # pip's spelling of "never build": only wheels, for every distribution.
                 *(["--only-binary", ":all:"] if no_build else []),
-                *requirements,
+                # Never bare arguments: a "name" that starts with "-" would be an option.
+                *requirements_arguments(Path(scratch), requirements),
             ]
             run = run_install(
                 argv,
@@ -109,14 +111,22 @@ class PipInstaller(Installer):
         on_line: Callable[[str], None],
     ) -> None:
         """Remove ``names`` with the environment's own ``pip uninstall --yes``."""
-        argv = [str(environment.python), "-m", "pip", "uninstall", "--yes", *names]
-        run_install(
-            argv,
-            what="pip uninstall",
-            runner=f"pip with {environment.python}",
-            timeout=self.timeout,
-            on_line=on_line,
-        )
+        with tempfile.TemporaryDirectory(prefix="readiness-pip-") as scratch:
+            argv = [
+                str(environment.python),
+                "-m",
+                "pip",
+                "uninstall",
+                "--yes",
+                *requirements_arguments(Path(scratch), names),
+            ]
+            run_install(
+                argv,
+                what="pip uninstall",
+                runner=f"pip with {environment.python}",
+                timeout=self.timeout,
+                on_line=on_line,
+            )
 
 
 def built_in_report(report: Path) -> set[NormalizedName] | None:

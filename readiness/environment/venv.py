@@ -30,6 +30,7 @@ from readiness.environment.interface import (
 )
 from readiness.environment.pip import PipInstaller, installer_environment
 from readiness.environment.uv import UvInstaller, find_uv
+from readiness.installer_requirements import checked_line
 from readiness.interpreter.interface import Interpreter
 from readiness.sources.interface import IndexOptions, ResolvedDependency
 
@@ -180,10 +181,13 @@ def install_dependencies(
     fails, one by one, so that one distribution that cannot be installed keeps none of the
     others out, each failure recorded with the installer's reason. A finished environment
     that was asked for the same is returned as it was recorded.
-    Raises :class:`InstallerError` only when the installer cannot run at all.
+    Raises :class:`InstallerError` only when the installer cannot run at all, and
+    :class:`UnsafeRequirement` for a requirement that would reach it as anything but itself.
     """
     progress = progress or Progress()
-    lines = [dep.requirement() for dep in requirements]
+    # Checked here first only to name where the file declares a line to refuse; every
+    # installer checks each line again where it writes it (readiness.installer_requirements).
+    lines = [checked_line(dep.requirement(), dep.origin) for dep in requirements]
     request = {
         "requirements": lines,
         "complete": complete,
