@@ -22,11 +22,16 @@ class InstallerError(ReadinessError):
 
 
 class InstallFailed(InstallerError):
-    """Raised by an installer when an installation command failed; ``reason`` is its tail."""
+    """Raised by an installer when an installation command failed.
 
-    def __init__(self, message: str, *, reason: str) -> None:
+    ``reason`` is the line of its output that says why (else its last lines); ``log`` is
+    the whole output.
+    """
+
+    def __init__(self, message: str, *, reason: str, log: str = "") -> None:
         super().__init__(message)
         self.reason = reason
+        self.log = log
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,10 @@ class InstallFailure:
     """Its normalized name."""
 
     reason: str
-    """The last lines of the installer's error output."""
+    """The line of the installer's output that says why (else its last lines)."""
+
+    log: str = ""
+    """The installer's whole output for it, colours removed."""
 
 
 @dataclass(frozen=True)

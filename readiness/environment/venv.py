@@ -228,7 +228,9 @@ def install_dependencies(
                         index_options=index_options,
                     )
                 except InstallFailed as failed:
-                    failures.append(InstallFailure(name=dep.name, reason=failed.reason))
+                    failures.append(
+                        InstallFailure(name=dep.name, reason=failed.reason, log=failed.log)
+                    )
                 progress.advance()
         progress.finish()
 
@@ -314,7 +316,7 @@ def _result_to_json(result: InstallResult) -> dict[str, object]:
             {"name": d.name, "version": str(d.version), "built_from_source": d.built_from_source}
             for d in result.installed
         ],
-        "failures": [{"name": f.name, "reason": f.reason} for f in result.failures],
+        "failures": [{"name": f.name, "reason": f.reason, "log": f.log} for f in result.failures],
     }
 
 
@@ -334,7 +336,11 @@ def _recorded_result(env: ProbeEnvironment, request: dict[str, object]) -> Insta
                 for item in result["installed"]
             ),
             failures=tuple(
-                InstallFailure(name=canonicalize_name(item["name"]), reason=str(item["reason"]))
+                InstallFailure(
+                    name=canonicalize_name(item["name"]),
+                    reason=str(item["reason"]),
+                    log=str(item["log"]),
+                )
                 for item in result["failures"]
             ),
         )
