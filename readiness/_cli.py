@@ -375,7 +375,10 @@ def _add_common_options(parser: argparse.ArgumentParser) -> None:
         help="where interpreters and probe environments are kept (default: the user cache)",
     )
     parser.add_argument(
-        "--debug", action="store_true", help="show tracebacks and child process output"
+        "--debug",
+        action="store_true",
+        help="show tracebacks and child process output, and the installer's whole output "
+        "for each distribution it could not install",
     )
 
 
@@ -575,6 +578,7 @@ def _scan_command(
             unwritten = unwritten or error
     for warning in report.warnings[len(warnings) :]:
         stderr.print(f"[yellow]note:[/] {_escape(warning)}")
+    _print_install_logs(stderr, report, debug=args.debug)
     stderr.print(summary_line(report, policy))
     for message in outcome.messages():
         stderr.print(f"{_GATE_LEVELS[message.level]} {_escape(message.text)}")
@@ -588,6 +592,26 @@ def _scan_command(
         )
         return EXIT_READY
     return outcome.exit_code
+
+
+def _print_install_logs(stderr: Console, report: Report, *, debug: bool) -> None:
+    """Print the installer's whole output for what it could not install (with ``--debug``).
+
+    Without ``--debug``, one note says where that output is: the row's reason is its cause line.
+    """
+    failed = [dist for dist in report.by_verdict(Verdict.NOT_INSTALLABLE) if dist.install_log]
+    if not failed:
+        return
+    if not debug:
+        stderr.print(
+            "[dim]note: the installer's whole output for what it could not install is in the "
+            "JSON report (install_log); --debug prints it[/]"
+        )
+        return
+    for dist in failed:
+        version = f" {dist.version}" if dist.version is not None else ""
+        stderr.print(f"[bold]install log of {_escape(dist.name)}{version}:[/]")
+        stderr.print(_escape(dist.install_log or ""))
 
 
 _GATE_LEVELS = {

@@ -102,15 +102,25 @@ _PROGRESS_NOISE = re.compile(
 )
 
 
+def plain_output(lines: Iterable[str]) -> str:
+    """Return a child's whole output as one text, colours removed and nothing else."""
+    return "\n".join(_ANSI_ESCAPE.sub("", line).rstrip() for line in lines).strip("\n")
+
+
+def meaningful_lines(lines: Iterable[str]) -> list[str]:
+    """Return a child's output lines without colours, blank lines, progress bars and spinners."""
+    kept: list[str] = []
+    for raw in lines:
+        line = _ANSI_ESCAPE.sub("", raw).rstrip()
+        if line.strip() and not _PROGRESS_NOISE.match(line):
+            kept.append(line)
+    return kept
+
+
 def error_tail(lines: Iterable[str], count: int = 15) -> str:
     """Return the last ``count`` meaningful lines of a child's output.
 
     Colours, blank lines, progress bars and spinner frames are left out: what is left is
     the reason a user can act on.
     """
-    kept: list[str] = []
-    for raw in lines:
-        line = _ANSI_ESCAPE.sub("", raw).rstrip()
-        if line.strip() and not _PROGRESS_NOISE.match(line):
-            kept.append(line)
-    return "\n".join(kept[-count:])
+    return "\n".join(meaningful_lines(lines)[-count:])

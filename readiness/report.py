@@ -136,6 +136,10 @@ class DistributionReport:
     built_from_source: bool = False
     """True when the installer built it from source on this machine."""
 
+    install_log: str | None = None
+    """For ``not-installable``: the installer's whole output for it (``reason`` is its cause
+    line); None otherwise, and where the installer gave no output of its own."""
+
     evidence: Evidence | None = None
     """What the tracker and the index say, and the remedy; None when not gathered."""
 

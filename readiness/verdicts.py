@@ -82,6 +82,7 @@ def judge(
                     direct=direct,
                     origin=origin,
                     reason=failure.reason if failure else "the installer did not install it",
+                    install_log=(failure.log or None) if failure else None,
                 )
             )
             continue

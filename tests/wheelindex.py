@@ -58,13 +58,30 @@ def _project_page(folder: Path, project: str) -> dict[str, object]:
 
 
 @contextmanager
-def serve_index(folder: Path) -> Iterator[str]:
-    """Serve ``folder``'s wheels and sdists; yield the simple API's URL."""
+def serve_index(folder: Path, asked: list[str] | None = None) -> Iterator[str]:
+    """Serve ``folder``'s wheels and sdists; yield the simple API's URL.
+
+    Each connection, and each request line (whatever the method, answered or not), is appended
+    to ``asked``, for a test to tell whether an installer contacted this index at all.
+    """
 
     class Handler(BaseHTTPRequestHandler):
         # uv asks with HEAD first (whether the file supports range requests).
         def do_HEAD(self) -> None:
             self.do_GET(head=True)
+
+        def setup(self) -> None:
+            # A connection that sends no request at all is contact too.
+            if asked is not None:
+                asked.append("connection")
+            super().setup()
+
+        def parse_request(self) -> bool:
+            # Every request, whatever its method, is recorded before it is answered.
+            parsed = super().parse_request()
+            if asked is not None:
+                asked.append(self.requestline)
+            return parsed
 
         def do_GET(self, head: bool = False) -> None:
             path = unquote(self.path.split("?", 1)[0])

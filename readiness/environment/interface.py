@@ -22,11 +22,16 @@ class InstallerError(ReadinessError):
 
 
 class InstallFailed(InstallerError):
-    """Raised by an installer when an installation command failed; ``reason`` is its tail."""
+    """Raised by an installer when an installation command failed.
 
-    def __init__(self, message: str, *, reason: str) -> None:
+    ``reason`` is the line of its output that says why (else its last lines); ``log`` is
+    the whole output.
+    """
+
+    def __init__(self, message: str, *, reason: str, log: str = "") -> None:
         super().__init__(message)
         self.reason = reason
+        self.log = log
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,10 @@ class InstallFailure:
     """Its normalized name."""
 
     reason: str
-    """The last lines of the installer's error output."""
+    """The line of the installer's output that says why (else its last lines)."""
+
+    log: str = ""
+    """The installer's whole output for it, colours removed."""
 
 
 @dataclass(frozen=True)
@@ -100,8 +108,11 @@ class Installer(ABC):
 
         ``index_options`` (from the dependency file) say where to look beside the user's own
         installer configuration. Every line the installer prints goes to ``on_line``.
+        Requirements reach the installer in a requirements file, never as arguments.
         Raises :class:`InstallFailed` with the tail of the installer's error output when it
-        fails, :class:`InstallerError` when the installer cannot run at all.
+        fails, :class:`InstallerError` when the installer cannot run at all, and
+        :class:`readiness.installer_requirements.UnsafeRequirement` for a requirement that
+        would reach it as anything but itself (an option, a comment, more than one line).
         """
 
     @abstractmethod
@@ -114,5 +125,6 @@ class Installer(ABC):
     ) -> None:
         """Remove the distributions ``names`` from ``environment``.
 
-        Raises :class:`InstallFailed` with the tail of the installer's output when it fails.
+        Raises :class:`InstallFailed` with the tail of the installer's output when it fails,
+        and :class:`readiness.installer_requirements.UnsafeRequirement` for a name that is not.
         """

@@ -12,13 +12,15 @@ from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
 
-from readiness._stream import StreamedRun, error_tail, run_streaming
+from readiness._stream import StreamedRun, plain_output, run_streaming
+from readiness.environment.cause import install_cause
 from readiness.environment.interface import (
     Installer,
     InstallerError,
     InstallFailed,
     ProbeEnvironment,
 )
+from readiness.installer_requirements import requirements_arguments
 from readiness.sources.interface import IndexOptions
 
 INSTALL_TIMEOUT = 1800.0
@@ -89,7 +91,8 @@ class PipInstaller(Installer):
                 *(["--no-deps"] if no_deps else []),
                 # pip's spelling of "never build": only wheels, for every distribution.
                 *(["--only-binary", ":all:"] if no_build else []),
-                *requirements,
+                # Never bare arguments: a "name" that starts with "-" would be an option.
+                *requirements_arguments(Path(scratch), requirements),
             ]
             run = run_install(
                 argv,
@@ -109,14 +112,22 @@ class PipInstaller(Installer):
         on_line: Callable[[str], None],
     ) -> None:
         """Remove ``names`` with the environment's own ``pip uninstall --yes``."""
-        argv = [str(environment.python), "-m", "pip", "uninstall", "--yes", *names]
-        run_install(
-            argv,
-            what="pip uninstall",
-            runner=f"pip with {environment.python}",
-            timeout=self.timeout,
-            on_line=on_line,
-        )
+        with tempfile.TemporaryDirectory(prefix="readiness-pip-") as scratch:
+            argv = [
+                str(environment.python),
+                "-m",
+                "pip",
+                "uninstall",
+                "--yes",
+                *requirements_arguments(Path(scratch), names),
+            ]
+            run_install(
+                argv,
+                what="pip uninstall",
+                runner=f"pip with {environment.python}",
+                timeout=self.timeout,
+                on_line=on_line,
+            )
 
 
 def built_in_report(report: Path) -> set[NormalizedName] | None:
@@ -176,19 +187,24 @@ def run_install(
     """Run an installer command (``what``, by ``runner``), passing on each line it prints.
 
     Raises :class:`InstallerError` when it cannot be run at all, and :class:`InstallFailed`
-    with the tail of its output when it fails or outlives ``timeout``.
+    with the line that says why (:func:`install_cause`) and the whole output when it fails,
+    or its tail when it outlives ``timeout``.
     """
     try:
         run = run_streaming(argv, timeout=timeout, on_line=on_line, env=installer_environment())
     except OSError as e:
         raise InstallerError(f"{runner} could not be run: {e}") from e
     except subprocess.TimeoutExpired as e:
+        output = str(e.output or "")
         raise InstallFailed(
             f"{what} did not finish within {timeout:.0f} s",
-            reason=f"killed after {timeout:.0f} s\n{e.output or ''}".strip(),
+            reason=f"killed after {timeout:.0f} s\n{output}".strip(),
+            log=plain_output(output.splitlines()),
         ) from e
     if run.returncode != 0:
         raise InstallFailed(
-            f"{what} exited with status {run.returncode}", reason=error_tail(run.lines)
+            f"{what} exited with status {run.returncode}",
+            reason=install_cause(run.lines),
+            log=plain_output(run.lines),
         )
     return run

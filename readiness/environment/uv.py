@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from readiness.environment.interface import (
     ProbeEnvironment,
 )
 from readiness.environment.pip import INSTALL_TIMEOUT, index_arguments, run_install
+from readiness.installer_requirements import requirements_arguments
 from readiness.sources.interface import IndexOptions
 
 
@@ -84,24 +86,26 @@ class UvInstaller(Installer):
         index_options: IndexOptions | None = None,
     ) -> set[NormalizedName]:
         """Install ``requirements`` with uv; return the names uv built from source."""
-        argv = [
-            str(self.executable),
-            "pip",
-            "install",
-            "--python",
-            str(environment.python),
-            *index_arguments(index_options),
-            *(["--no-deps"] if no_deps else []),
-            *(["--no-build"] if no_build else []),
-            *requirements,
-        ]
-        run = run_install(
-            argv,
-            what="uv pip install",
-            runner=f"uv ({self.executable})",
-            timeout=self.timeout,
-            on_line=on_line,
-        )
+        with tempfile.TemporaryDirectory(prefix="readiness-uv-") as scratch:
+            argv = [
+                str(self.executable),
+                "pip",
+                "install",
+                "--python",
+                str(environment.python),
+                *index_arguments(index_options),
+                *(["--no-deps"] if no_deps else []),
+                *(["--no-build"] if no_build else []),
+                # Never bare arguments: a "name" that starts with "-" would be an option.
+                *requirements_arguments(Path(scratch), requirements),
+            ]
+            run = run_install(
+                argv,
+                what="uv pip install",
+                runner=f"uv ({self.executable})",
+                timeout=self.timeout,
+                on_line=on_line,
+            )
         return built_in_output(run.lines) | built_in_site_packages(environment.site_packages)
 
     def uninstall(
@@ -112,18 +116,19 @@ class UvInstaller(Installer):
         on_line: Callable[[str], None],
     ) -> None:
         """Remove ``names`` with ``uv pip uninstall``."""
-        argv = [
-            str(self.executable),
-            "pip",
-            "uninstall",
-            "--python",
-            str(environment.python),
-            *names,
-        ]
-        run_install(
-            argv,
-            what="uv pip uninstall",
-            runner=f"uv ({self.executable})",
-            timeout=self.timeout,
-            on_line=on_line,
-        )
+        with tempfile.TemporaryDirectory(prefix="readiness-uv-") as scratch:
+            argv = [
+                str(self.executable),
+                "pip",
+                "uninstall",
+                "--python",
+                str(environment.python),
+                *requirements_arguments(Path(scratch), names),
+            ]
+            run_install(
+                argv,
+                what="uv pip uninstall",
+                runner=f"uv ({self.executable})",
+                timeout=self.timeout,
+                on_line=on_line,
+            )

@@ -30,6 +30,7 @@ from readiness.environment.interface import (
 )
 from readiness.environment.pip import PipInstaller, installer_environment
 from readiness.environment.uv import UvInstaller, find_uv
+from readiness.installer_requirements import checked_line
 from readiness.interpreter.interface import Interpreter
 from readiness.sources.interface import IndexOptions, ResolvedDependency
 
@@ -180,10 +181,13 @@ def install_dependencies(
     fails, one by one, so that one distribution that cannot be installed keeps none of the
     others out, each failure recorded with the installer's reason. A finished environment
     that was asked for the same is returned as it was recorded.
-    Raises :class:`InstallerError` only when the installer cannot run at all.
+    Raises :class:`InstallerError` only when the installer cannot run at all, and
+    :class:`UnsafeRequirement` for a requirement that would reach it as anything but itself.
     """
     progress = progress or Progress()
-    lines = [dep.requirement() for dep in requirements]
+    # Checked here first only to name where the file declares a line to refuse; every
+    # installer checks each line again where it writes it (readiness.installer_requirements).
+    lines = [checked_line(dep.requirement(), dep.origin) for dep in requirements]
     request = {
         "requirements": lines,
         "complete": complete,
@@ -224,7 +228,9 @@ def install_dependencies(
                         index_options=index_options,
                     )
                 except InstallFailed as failed:
-                    failures.append(InstallFailure(name=dep.name, reason=failed.reason))
+                    failures.append(
+                        InstallFailure(name=dep.name, reason=failed.reason, log=failed.log)
+                    )
                 progress.advance()
         progress.finish()
 
@@ -310,7 +316,7 @@ def _result_to_json(result: InstallResult) -> dict[str, object]:
             {"name": d.name, "version": str(d.version), "built_from_source": d.built_from_source}
             for d in result.installed
         ],
-        "failures": [{"name": f.name, "reason": f.reason} for f in result.failures],
+        "failures": [{"name": f.name, "reason": f.reason, "log": f.log} for f in result.failures],
     }
 
 
@@ -330,7 +336,11 @@ def _recorded_result(env: ProbeEnvironment, request: dict[str, object]) -> Insta
                 for item in result["installed"]
             ),
             failures=tuple(
-                InstallFailure(name=canonicalize_name(item["name"]), reason=str(item["reason"]))
+                InstallFailure(
+                    name=canonicalize_name(item["name"]),
+                    reason=str(item["reason"]),
+                    log=str(item["log"]),
+                )
                 for item in result["failures"]
             ),
         )

@@ -87,6 +87,7 @@ def _distribution(dist: DistributionReport) -> dict[str, Any]:
             {"module": r.module, "owner": r.owner, "through": r.through} for r in dist.reaches
         ],
         "built_from_source": dist.built_from_source,
+        "install_log": dist.install_log,
         "cached": dist.cached,
         "evidence": _evidence(dist.evidence),
         "remedy": _remedy(dist.evidence),

@@ -36,6 +36,7 @@ from packaging.version import InvalidVersion, Version
 from readiness._stream import error_tail
 from readiness.environment.pip import index_arguments, installer_environment
 from readiness.environment.uv import find_uv
+from readiness.installer_requirements import checked_line, write_requirements_file
 from readiness.sources._tomlfile import read_toml
 from readiness.sources.interface import (
     Dependency,
@@ -381,14 +382,15 @@ class _Inputs:
 
 
 def _write_inputs(folder: Path, requirements: Sequence[RequirementLine]) -> _Inputs:
-    wanted = [line.installer_line() for line in requirements if not line.constraint]
-    limits = [line.installer_line() for line in requirements if line.constraint]
-    requirements_file = folder / "requirements.in"
-    requirements_file.write_text("".join(f"{line}\n" for line in wanted), encoding="utf-8")
+    """Write the installer's files; raises :class:`UnsafeRequirement` at the line to refuse."""
+    # Checked here first only to name the file and line; the writer checks every line again.
+    lines = [(checked_line(line.installer_line(), line.origin), line) for line in requirements]
+    wanted = [text for text, line in lines if not line.constraint]
+    limits = [text for text, line in lines if line.constraint]
+    requirements_file = write_requirements_file(folder / "requirements.in", wanted)
     constraints_file = None
     if limits:
-        constraints_file = folder / "constraints.txt"
-        constraints_file.write_text("".join(f"{line}\n" for line in limits), encoding="utf-8")
+        constraints_file = write_requirements_file(folder / "constraints.txt", limits)
     return _Inputs(requirements=requirements_file, constraints=constraints_file)
 
 

@@ -1,0 +1,76 @@
+"""A failed build's reason is its cause line, found in real output of pip and uv.
+
+The sdist ``ft-refuses-build`` prints thirty lines of noise, then raises ``RuntimeError("CFFI
+does not support the free-threaded build")`` from its setup.py, as cffi 2.x does on 3.13t;
+both installers build it for real (setuptools from the machine's own files, nothing fetched).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from readiness.environment.interface import Installer
+from readiness.environment.pip import PipInstaller
+from readiness.environment.uv import UvInstaller, find_uv
+from readiness.environment.venv import create_environment, install_dependencies
+from readiness.interpreter.interface import Interpreter
+from readiness.sources.interface import IndexOptions
+from tests.environment.conftest import make_wheel, pin
+from tests.sdists import sdist_folder
+
+pytestmark = pytest.mark.freethreaded
+
+CAUSE = "RuntimeError: CFFI does not support the free-threaded build"
+
+
+@pytest.fixture(scope="module")
+def refusing(freethreaded_python: Path, tmp_path_factory: pytest.TempPathFactory) -> IndexOptions:
+    """Index options that read a folder holding alpha (a wheel) and ft-refuses-build (an sdist)."""
+    folder = sdist_folder(
+        freethreaded_python, tmp_path_factory.mktemp("sdists"), "ft-refuses-build"
+    )
+    make_wheel(folder, "alpha", "1.0")
+    return IndexOptions(find_links=(str(folder),), no_index=True)
+
+
+def installers() -> list[Installer]:
+    uv = find_uv()
+    assert uv is not None, "the tests need uv (the test extra installs it)"
+    return [PipInstaller(), UvInstaller(uv)]
+
+
+@pytest.mark.parametrize("installer", installers(), ids=lambda installer: installer.name)
+def test_the_reason_is_the_build_backends_error(
+    freethreaded: Interpreter, tmp_path: Path, refusing: IndexOptions, installer: Installer
+) -> None:
+    env = create_environment(freethreaded, "refusing", cache_dir=tmp_path, installer=installer)
+    result = install_dependencies(
+        env,
+        [pin("alpha", "1.0", 1), pin("ft-refuses-build", "1.0", 2)],
+        complete=True,
+        installer=installer,
+        no_build=False,
+        index_options=refusing,
+    )
+    assert "alpha" in {dist.name for dist in result.installed}
+    [failure] = result.failures
+    assert failure.name == "ft-refuses-build"
+    assert failure.reason == CAUSE
+    # The whole output is kept: the noise, the traceback, the installer's own words.
+    assert "checking for feature 29... yes" in failure.log
+    assert "Traceback (most recent call last):" in failure.log
+    assert failure.log.rstrip().splitlines()[-1] != CAUSE
+    assert "\x1b[" not in failure.log
+
+    # Recorded with the environment: the same scan again reads the same reason and log.
+    again = install_dependencies(
+        env,
+        [pin("alpha", "1.0", 1), pin("ft-refuses-build", "1.0", 2)],
+        complete=True,
+        installer=installer,
+        no_build=False,
+        index_options=refusing,
+    )
+    assert again.failures == result.failures
