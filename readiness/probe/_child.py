@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # typing is not imported at run time: every module the child loads costs
     from collections.abc import Callable
     from types import FrameType
-    from typing import Any
+    from typing import Any, NoReturn
 
 PROTOCOL = 1
 """The version of the task and event formats; the runner sends the one it speaks."""
@@ -178,16 +178,22 @@ class Warden:
             return
         os.close(ready_read)
         self.probe = probe
-        self._guard(ready_write)
+        try:
+            self._guard(ready_write)
+        except BaseException as error:
+            # A fault of the warden's own: it must neither go back into main() as a second
+            # probe nor leave the probe unguarded. The runner sees a crash that names it.
+            sys.stderr.write(f"readiness probe warden: {describe(error)}\n")
+            sys.stderr.flush()
+            _kill_quietly(self.probe, signal.SIGKILL)
+            os._exit(1)
 
-    def _guard(self, ready_write: int) -> None:
+    def _guard(self, ready_write: int) -> NoReturn:
         # The warden keeps no end of the task's or the protocol's pipe: only the probe does.
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
         os.dup2(devnull, 1)
         os.close(devnull)
-        # What -v prints of its own imports (ctypes) is no part of the probe's stderr.
-        sys.stderr = open(os.devnull, "w")  # noqa: PTH123, SIM115  # pathlib is not loaded here
         try:
             for number in _END_SIGNALS:
                 signal.signal(number, self._end_requested)
@@ -199,9 +205,11 @@ class Warden:
                 # The runner died before the parent-death signal was set: nothing will tell.
                 raise EndRequested
             os.write(ready_write, b"1")
+            os.close(ready_write)
         except EndRequested:
             self._kill_probe()
-        os.close(ready_write)
+        except BrokenPipeError:
+            pass  # the probe is gone already: what is left is to reap it and what it left
         status = self._wait_for_probe()
         self._end_descendants()
         _exit_as(status)
@@ -236,7 +244,9 @@ class Warden:
         for number in (*_END_SIGNALS, getattr(signal, "SIGUSR1", None)):
             if number is not None:
                 signal.signal(number, signal.SIG_IGN)
-        return os.waitpid(self.probe, 0)[1]
+        status = os.waitpid(self.probe, 0)[1]
+        self.probe = 0  # reaped: its pid may be another process's from now on
+        return status
 
     def _end_descendants(self) -> None:
         """Kill and reap the warden's children (the probe's orphans) until none is left."""
@@ -275,12 +285,18 @@ def _prctl(option: int, value: int) -> None:
     Without ctypes (a build without libffi) it does nothing: the warden still ends the probe
     and its process group, but orphans in other sessions escape it.
     """
+    # What -v prints of the warden's own imports is no part of the probe's stderr.
+    real_stderr = sys.stderr
+    sys.stderr = open(os.devnull, "w")  # noqa: PTH123, SIM115  # pathlib is not loaded here
     try:
         import ctypes  # only the warden loads it, and only on Linux
-    except ImportError:
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (ImportError, OSError, AttributeError):
         return
-    libc = ctypes.CDLL(None, use_errno=True)
-    prctl = libc.prctl
+    finally:
+        sys.stderr.close()
+        sys.stderr = real_stderr
     prctl.argtypes = [ctypes.c_int, *[ctypes.c_ulong] * 4]
     prctl.restype = ctypes.c_int
     prctl(option, value, 0, 0, 0)
@@ -294,8 +310,12 @@ def _children() -> list[int]:
     except OSError:
         pass
     # A kernel without CONFIG_PROC_CHILDREN: the parent pid is the 4th field of every stat.
-    found = []
-    for entry in os.listdir("/proc"):  # noqa: PTH208  # pathlib is not loaded in the child
+    found: list[int] = []
+    try:
+        entries = os.listdir("/proc")  # noqa: PTH208  # pathlib is not loaded in the child
+    except OSError:
+        return found  # no /proc: the orphans cannot be found
+    for entry in entries:
         if not entry.isdigit():
             continue
         try:
@@ -336,7 +356,7 @@ def _default_action(number: int) -> None:
         return  # a signal Python cannot handle keeps its default action anyway
 
 
-def _exit_as(status: int) -> None:
+def _exit_as(status: int) -> NoReturn:
     """End this process as the wait ``status`` says another one ended: same code or signal."""
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)

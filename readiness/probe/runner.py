@@ -252,6 +252,8 @@ class _Child:
             try:
                 # The working directory is empty and fresh: nothing in the user's project can
                 # shadow a module. A new session lets a hung child be killed with its children.
+                # NOTE: the warden's parent-death signal fires when the thread that starts it
+                # ends (prctl(2)), not the process; this thread waits for the child's end.
                 self.process = subprocess.Popen(
                     command,
                     stdin=subprocess.PIPE,
