@@ -7,9 +7,8 @@ PEP 508 requirement, ``name @ url``, a bare URL or local path (named by ``#egg=`
 name or the project's pyproject.toml), a VCS reference, or ``-e`` with a path or VCS URL.
 
 Without a resolver every line must pin one version (``name==1.0``). With one, every line goes
-to the resolver with the constraints (``-c``) beside them, and the source yields the complete
-resolved set; unless every line pins one version already (``uv export``, ``pip-compile``,
-hand-pinned), which is listed as it is, for any target, with no resolver run.
+to the resolver, pinned or not, with the constraints (``-c``) beside them, and the source
+yields the complete resolved set.
 """
 
 from __future__ import annotations
@@ -50,6 +49,7 @@ from readiness.sources.interface import (
 from readiness.sources.resolve import (
     VCS_SCHEMES,
     RequirementLine,
+    ResolutionError,
     Resolver,
     collect_resolved,
     local_project_name,
@@ -116,11 +116,9 @@ class _Option:
 class RequirementsSource(DependencySource):
     """A pip requirements file: exact pins, or, given a resolver, anything pip accepts.
 
-    ``complete`` is True when a resolver is given and a line leaves something open:
-    :meth:`collect` then yields the whole resolved set (transitive dependencies too, each at
-    one version), so the installer adds nothing. A file whose every line pins one version
-    (``name==1.0``, with or without ``--hash`` and a marker) is listed as it is, resolver or
-    not: ``complete`` is then False, and the installer adds what the pins require.
+    ``complete`` is True when a resolver is given: :meth:`collect` then yields the whole
+    resolved set (transitive dependencies too, each at one version), so the installer adds
+    nothing. Without one it is False: the installer adds what the pins require.
     """
 
     kind = "requirements"
@@ -135,26 +133,30 @@ class RequirementsSource(DependencySource):
         """Yield each distribution once, skipped where its marker is false for ``target``.
 
         Without a resolver, every line must pin one version. With one, every line goes to the
-        resolver for ``target`` with the file's constraints and index options, unless every
-        line pins one version already: the pins are then listed as they are.
+        resolver for ``target`` with the file's constraints and index options.
         Raises :class:`SourceError` for a line that is not valid, not pinned (without a
         resolver), or not supported, a missing included or constraints file, two lines that
         pin one distribution to two versions (without a resolver), and requirements the
         resolver cannot satisfy (naming the line it blames).
         """
         state = self._state()
-        if self.resolver is not None and _every_line_pinned(state.lines):
-            # Every line names one version from an index: the file says what to install, for
-            # any target, with its markers evaluated below. A resolver would add nothing the
-            # installer does not add itself, and could only fail where it cannot resolve for
-            # the target (pip with another Python's Requires-Python, a pin with no wheel). The
-            # installer installs what it can, one by one where the batch fails: a pin that
-            # cannot be installed stops none of the others (it is reported not-installable).
-            logger.debug("%s: every line is pinned; listed as it is", self.path)
-            self.complete = False
-        elif self.resolver is not None:
-            yield from collect_resolved(state.lines, target, self.index_options(), self.resolver)
-            return
+        if self.resolver is not None:
+            try:
+                resolved = collect_resolved(
+                    state.lines, target, self.index_options(), self.resolver
+                )
+            except ResolutionError:
+                if not _every_line_pinned(state.lines):
+                    raise
+                # Every line pins one version, so the installer can still install what it can,
+                # with what each requires, one by one where the batch fails: one distribution
+                # that cannot be installed must stop none of the others (it is reported
+                # not-installable, with the installer's reason).
+                logger.debug("%s: resolution failed; installing the pins as they are", self.path)
+                self.complete = False
+            else:
+                yield from resolved
+                return
         pins_by_name: dict[NormalizedName, list[tuple[RequirementLine, bool]]] = {}
         for line in state.lines:
             if line.constraint or line.name is None:

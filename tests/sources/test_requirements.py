@@ -81,19 +81,6 @@ def test_universal_file_on_windows_310(windows_310: Target) -> None:
     assert skipped(found) == {}
 
 
-def test_a_fully_pinned_file_needs_no_resolver(
-    linux_313t: Target, recording: RecordingResolver
-) -> None:
-    # Hashed, with markers, six pinned twice under exclusive markers: listed as it is.
-    path = LOCKDEMO / "requirements-universal.txt"
-    source = RequirementsSource(path, resolver=recording)
-    found = one_per_name(list(source.collect(linux_313t)))
-    assert recording.calls == []
-    assert found == one_per_name(list(RequirementsSource(path).collect(linux_313t)))
-    # The installer adds what the pins require, should the file not list it.
-    assert source.complete is False
-
-
 def test_continued_line_is_located_at_its_first_line(linux_313t: Target) -> None:
     path = LOCKDEMO / "requirements-universal.txt"
     lines = path.read_text().splitlines()
