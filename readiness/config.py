@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,6 +18,7 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidName, canonicalize_name
 
+from readiness._documents import read_toml
 from readiness._errors import InputError
 from readiness.interpreter.discover import is_version_request
 from readiness.policy import Allowance
@@ -137,22 +137,7 @@ def load_config(path: Path) -> Config:
 
 
 def _read(path: Path) -> tuple[str, dict[str, Any]]:
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as e:
-        raise ConfigError(f"cannot read the configuration: {e.strerror or e}", path=path) from e
-    except UnicodeDecodeError as e:
-        # TOML is UTF-8 by definition (toml.io, "Spec").
-        raise ConfigError(f"not UTF-8 text, which TOML must be: {e}", path=path) from e
-    try:
-        return text, tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        # tomllib's messages end "(at line 3, column 7)"; Python 3.14 also sets `lineno`.
-        line = getattr(e, "lineno", None)
-        if not isinstance(line, int):
-            found = re.search(r"at line (\d+)", str(e))
-            line = int(found[1]) if found else None
-        raise ConfigError(f"not valid TOML: {e}", path=path, line=line) from e
+    return read_toml(path, what="the configuration", error=ConfigError)
 
 
 class _Table:
