@@ -8,12 +8,14 @@ become one message naming the file and line, never ``internal error``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import stat
 import sys
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -125,19 +127,15 @@ def read_toml(
 
 def loads_toml(text: str, *, path: Path, error: type[InputError] = InputError) -> dict[str, Any]:
     """Return the TOML document ``text`` read from ``path``, within the limits of this module."""
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        line = getattr(e, "lineno", None)
-        if not isinstance(line, int):
-            found = _AT_LINE.search(str(e))
-            line = int(found[1]) if found else None
-        raise error(f"not valid TOML: {e}", path=path, line=line) from e
-    except RecursionError as e:
-        raise error(_too_deep(), path=path) from e
-    except ValueError as e:
-        # int() past sys.get_int_max_str_digits() (4,300 digits), inside the decoder.
-        raise error(f"not a TOML document readiness can read: {e}", path=path) from e
+    with _decoder_limits("TOML", path=path, error=error):
+        try:
+            document = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            line = getattr(e, "lineno", None)
+            if not isinstance(line, int):
+                found = _AT_LINE.search(str(e))
+                line = int(found[1]) if found else None
+            raise error(f"not valid TOML: {e}", path=path, line=line) from e
     _check_nesting(document, path=path, error=error)
     return document
 
@@ -145,17 +143,28 @@ def loads_toml(text: str, *, path: Path, error: type[InputError] = InputError) -
 def read_json(path: Path, *, what: str = "the file", error: type[InputError] = InputError) -> Any:
     """Return the JSON document in the file at ``path``, within the limits of this module."""
     text = read_text(path, what=what, error=error)
+    with _decoder_limits("JSON", path=path, error=error):
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise error(f"not valid JSON: {e.msg}", path=path, line=e.lineno) from e
+    _check_nesting(document, path=path, error=error)
+    return document
+
+
+@contextlib.contextmanager
+def _decoder_limits(kind: str, *, path: Path, error: type[InputError]) -> Iterator[None]:
+    """Turn what a decoder raises past its limits into ``error`` naming ``path``.
+
+    Its own syntax errors are the caller's to word, with their line.
+    """
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise error(f"not valid JSON: {e.msg}", path=path, line=e.lineno) from e
+        yield
     except RecursionError as e:
         raise error(_too_deep(), path=path) from e
     except ValueError as e:
         # int() past sys.get_int_max_str_digits() (4,300 digits), inside the decoder.
-        raise error(f"not a JSON document readiness can read: {e}", path=path) from e
-    _check_nesting(document, path=path, error=error)
-    return document
+        raise error(f"not a {kind} document readiness can read: {e}", path=path) from e
 
 
 def _check_nesting(document: Any, *, path: Path, error: type[InputError]) -> None:
