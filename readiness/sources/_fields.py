@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,6 @@ from packaging.markers import Marker, UndefinedComparison, UndefinedEnvironmentN
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from readiness._documents import checked_path
 from readiness.sources.interface import SourceError
 
 # PEP 508 "Names" (and the core metadata's Name field): letters, digits, `-`, `_` and `.`,
@@ -85,10 +84,10 @@ class LockFields:
         text = self.string(value, where)
         if "\x00" in text:
             raise self.error(f"{where}: a path cannot hold a NUL byte")
-        return (self.path.parent / checked_path(text)).resolve()
+        return (self.path.parent / text).resolve()
 
 
-def parse_version(text: str, *, error: Any, where: str) -> Version:
+def parse_version(text: str, *, error: Callable[[str], Exception], where: str) -> Version:
     """Return ``text`` as a version; ``error(message)`` builds what is raised if it is not one.
 
     ``ValueError`` beside ``InvalidVersion``: a release number past Python's digit limit.
@@ -99,7 +98,9 @@ def parse_version(text: str, *, error: Any, where: str) -> Version:
         raise error(f"{where}: {e}") from e
 
 
-def check_url(text: str, *, error: Any, where: str) -> urllib.parse.SplitResult:
+def check_url(
+    text: str, *, error: Callable[[str], Exception], where: str
+) -> urllib.parse.SplitResult:
     """Return ``text`` taken apart; ``error(message)`` builds what is raised if it cannot be.
 
     ``urllib`` raises ``ValueError`` for a bracketed host that is not an IPv6 address and
