@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from readiness.environment.interface import Installer
+from readiness.environment.interface import Installer, InstallResult
 from readiness.environment.pip import PipInstaller
 from readiness.environment.uv import UvInstaller, find_uv
 from readiness.environment.venv import create_environment, install_dependencies
@@ -46,14 +46,18 @@ def test_the_reason_is_the_build_backends_error(
     freethreaded: Interpreter, tmp_path: Path, refusing: IndexOptions, installer: Installer
 ) -> None:
     env = create_environment(freethreaded, "refusing", cache_dir=tmp_path, installer=installer)
-    result = install_dependencies(
-        env,
-        [pin("alpha", "1.0", 1), pin("ft-refuses-build", "1.0", 2)],
-        complete=True,
-        installer=installer,
-        no_build=False,
-        index_options=refusing,
-    )
+
+    def install() -> InstallResult:
+        return install_dependencies(
+            env,
+            [pin("alpha", "1.0", 1), pin("ft-refuses-build", "1.0", 2)],
+            complete=True,
+            installer=installer,
+            no_build=False,
+            index_options=refusing,
+        )
+
+    result = install()
     assert "alpha" in {dist.name for dist in result.installed}
     [failure] = result.failures
     assert failure.name == "ft-refuses-build"
@@ -65,12 +69,5 @@ def test_the_reason_is_the_build_backends_error(
     assert "\x1b[" not in failure.log
 
     # Recorded with the environment: the same scan again reads the same reason and log.
-    again = install_dependencies(
-        env,
-        [pin("alpha", "1.0", 1), pin("ft-refuses-build", "1.0", 2)],
-        complete=True,
-        installer=installer,
-        no_build=False,
-        index_options=refusing,
-    )
+    again = install()
     assert again.failures == result.failures
