@@ -65,6 +65,25 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def fuzz(session: nox.Session) -> None:
+    """Run the parsers' property tests with many examples: 100,000 per test by default.
+
+    ``READINESS_FUZZ_EXAMPLES`` sets another number; arguments after ``--`` go to pytest
+    (``-k uv.lock`` for one parser). A crash found here becomes an ``@example`` in the test.
+    """
+    session.install("-e", ".[test]")
+    session.run(
+        "pytest",
+        "tests/sources/test_hostile_input.py",
+        "tests/sources/test_requirements.py::test_any_text_is_read_or_refused_with_source_error",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        env={"HYPOTHESIS_PROFILE": "fuzz"},
+    )
+
+
+@nox.session(default=False)
 def refresh_data(session: nox.Session) -> None:
     """Regenerate data/tracker.json from the free-threading tracker (the live page by default).
 
