@@ -18,11 +18,19 @@ from packaging.markers import Marker, UndefinedComparison, UndefinedEnvironmentN
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from readiness._documents import read_text
 from readiness.sources.interface import SourceError
 
 # PEP 508 "Names" (and the core metadata's Name field): letters, digits, `-`, `_` and `.`,
 # starting and ending with a letter or digit.
 _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+
+
+# How a message names a lock entry: `package "anyio" 4.11.0`, `default "anyio"` (Pipfile.lock).
+_ENTRY = re.compile(r'^\w+ "([^"]+)"')
+
+# The line that names an entry: `name = "anyio"` (TOML locks), `"anyio": {` (Pipfile.lock).
+_NAME_LINE = re.compile(r'^\s*(?:name\s*=\s*"(?P<name>[^"]+)"|"(?P<key>[^"]+)"\s*:\s*\{)')
 
 
 class LockFields:
@@ -35,8 +43,29 @@ class LockFields:
         """How messages call the file: ``uv.lock``, ``poetry.lock``."""
 
     def error(self, message: str, *, hint: str | None = None) -> SourceError:
-        """Return the error for a malformed value, naming the file."""
-        return SourceError(f"malformed {self.kind}: {message}", path=self.path, hint=hint)
+        """Return the error for a malformed value, naming the file and the entry's line.
+
+        A parsed lock keeps no positions, so the line is found again in the text: that of
+        the entry the message begins with (``package "anyio" ...``), where the file has one.
+        """
+        found = _ENTRY.match(message)
+        line = self._line_of(found[1]) if found else None
+        return SourceError(
+            f"malformed {self.kind}: {message}", path=self.path, line=line, hint=hint
+        )
+
+    def _line_of(self, name: str) -> int | None:
+        """Return the first line that names the distribution ``name``: TOML or JSON."""
+        try:
+            text = read_text(self.path, error=SourceError)
+        except SourceError:
+            return None
+        wanted = canonicalize_name(name)
+        for number, line in enumerate(text.splitlines(), start=1):
+            named = _NAME_LINE.match(line)
+            if named and canonicalize_name(named["name"] or named["key"]) == wanted:
+                return number
+        return None
 
     def string(self, value: object, where: str) -> str:
         """Return ``value`` if it is a string."""

@@ -174,6 +174,9 @@ _CASES = [
 ]
 
 
+_CASES_BY_NAME = {case[0]: case[3:] for case in _CASES}
+
+
 def _case(folder: Path, asset: str, name: str, old: str, new: str) -> Path:
     source = ASSETS / asset
     for sibling in source.iterdir():
@@ -253,3 +256,31 @@ def test_an_include_group_cycle_beside_a_poetry_lock_is_refused(tmp_path: Path) 
     assert isinstance(found, SourceError)
     assert "a" in str(found)
     assert found.path == path
+
+
+@pytest.mark.parametrize(
+    ("asset", "name", "old", "new", "line_of"),
+    [
+        ("lockdemo", "uv.lock", *_CASES_BY_NAME["uv git ipv6"], 'name = "anyio"'),
+        (
+            "poetry20",
+            "poetry.lock",
+            *_CASES_BY_NAME["poetry dependency extras int"],
+            'name = "anyio"',
+        ),
+        (
+            "same-project/pipenv",
+            "Pipfile.lock",
+            *_CASES_BY_NAME["pipfile extras int"],
+            '"anyio": {',
+        ),
+    ],
+)
+def test_a_malformed_entry_is_named_at_its_line(
+    tmp_path: Path, asset: str, name: str, old: str, new: str, line_of: str
+) -> None:
+    path = _case(tmp_path, asset, name, old, new)
+    found = read_or_refuse(path, Selection(all_extras=True, all_groups=True))
+    assert isinstance(found, SourceError)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert found.line == next(n for n, text in enumerate(lines, start=1) if line_of in text)
