@@ -7,8 +7,10 @@ PEP 508 requirement, ``name @ url``, a bare URL or local path (named by ``#egg=`
 name or the project's pyproject.toml), a VCS reference, or ``-e`` with a path or VCS URL.
 
 Without a resolver every line must pin one version (``name==1.0``). With one, every line goes
-to the resolver, pinned or not, with the constraints (``-c``) beside them, and the source
-yields the complete resolved set.
+to the resolver with the constraints (``-c``) beside them, and the source yields the complete
+resolved set; unless every line pins one version with its hashes already (``uv export``,
+``pip-compile --generate-hashes``), which is the whole set by pip's hash-checking rule and is
+listed as it is, for any target, with no resolver run.
 """
 
 from __future__ import annotations
@@ -101,6 +103,9 @@ class _ReadState:
     reading: list[Path] = field(default_factory=list)
     """The chain of files being read (resolved), outermost first, to find include cycles."""
 
+    every_line_hashed: bool = True
+    """Whether every requirement line (not constraint) carries a ``--hash``."""
+
 
 @dataclass(frozen=True)
 class _Option:
@@ -117,8 +122,10 @@ class RequirementsSource(DependencySource):
     """A pip requirements file: exact pins, or, given a resolver, anything pip accepts.
 
     ``complete`` is True when a resolver is given: :meth:`collect` then yields the whole
-    resolved set (transitive dependencies too, each at one version), so the installer adds
-    nothing. Without one it is False: the installer adds what the pins require.
+    set (transitive dependencies too, each at one version), so the installer adds nothing.
+    That set is the resolver's answer, or, for a file whose every line pins one version with
+    ``--hash``, the file itself. Without a resolver, or where a fully pinned file cannot be
+    resolved, it is False: the installer adds what the pins require.
     """
 
     kind = "requirements"
@@ -133,14 +140,27 @@ class RequirementsSource(DependencySource):
         """Yield each distribution once, skipped where its marker is false for ``target``.
 
         Without a resolver, every line must pin one version. With one, every line goes to the
-        resolver for ``target`` with the file's constraints and index options.
+        resolver for ``target`` with the file's constraints and index options, unless every
+        line pins one version with its hashes: the pins are then listed as they are.
         Raises :class:`SourceError` for a line that is not valid, not pinned (without a
         resolver), or not supported, a missing included or constraints file, two lines that
         pin one distribution to two versions (without a resolver), and requirements the
         resolver cannot satisfy (naming the line it blames).
         """
         state = self._state()
-        if self.resolver is not None:
+        if (
+            self.resolver is not None
+            and state.every_line_hashed
+            and _every_line_pinned(state.lines)
+        ):
+            # Every line names one version from an index, with its hashes: pip installs such a
+            # file in hash-checking mode, which refuses any dependency the file does not pin
+            # and hash (pip's docs, "Secure installs"), so the file is the whole set, for any
+            # target, its markers evaluated below: `uv export`, `pip-compile --generate-hashes`.
+            # A resolver would add nothing, and could only fail where it cannot resolve for
+            # the target (pip with another Python's Requires-Python, a pin with no wheel).
+            logger.debug("%s: every line is pinned and hashed; listed as it is", self.path)
+        elif self.resolver is not None:
             try:
                 resolved = collect_resolved(
                     state.lines, target, self.index_options(), self.resolver
@@ -297,7 +317,8 @@ class _RequirementsReader:
     def _read_requirement(
         self, text: str, options: list[str], path: Path, line_number: int
     ) -> None:
-        for option, _ in _option_pairs(options, path, line_number, _takes_value_after_requirement):
+        pairs = list(_option_pairs(options, path, line_number, _takes_value_after_requirement))
+        for option, _ in pairs:
             if option not in _REQUIREMENT_OPTIONS:
                 raise SourceError(
                     f"option `{option}` is not allowed after a requirement; expected one of "
@@ -305,6 +326,8 @@ class _RequirementsReader:
                     path=path,
                     line=line_number,
                 )
+        if not self.constraints and "--hash" not in {option for option, _ in pairs}:
+            self.state.every_line_hashed = False
         origin = Origin(path=path, line=line_number)
         line = _parse_line(text, origin, constraint=self.constraints)
         if self.pins_only and not self.constraints:

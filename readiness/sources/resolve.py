@@ -341,7 +341,9 @@ class PipResolver(Resolver):
             ]
             completed = _run(argv, what=f"pip (with {python})", timeout=self.timeout)
             if completed.returncode != 0:
-                raise _unsatisfiable("pip", completed, requirements)
+                raise _unsatisfiable(
+                    "pip", completed, requirements, why=_why_pip_cannot(completed, target, python)
+                )
             try:
                 data = json.loads(report.read_text(encoding="utf-8"))
             except (OSError, ValueError) as e:
@@ -427,8 +429,14 @@ def _unsatisfiable(
     installer: str,
     completed: subprocess.CompletedProcess[str],
     requirements: Sequence[RequirementLine],
+    *,
+    why: tuple[str, str] | None = None,
 ) -> ResolutionError:
-    """Return the error for a failed resolution, at the line the installer's message names."""
+    """Return the error for a failed resolution, at the line the installer's message names.
+
+    ``why`` is an explanation and a hint, where readiness knows why the installer cannot do
+    it for this target (rather than the requirements being unsatisfiable).
+    """
     # Progress on stdout first, so that the last lines are the error on stderr.
     output = (completed.stdout or "") + "\n" + (completed.stderr or "")
     tail = error_tail(output.splitlines(), count=12)
@@ -437,13 +445,57 @@ def _unsatisfiable(
     first_error = next((i for i, text in enumerate(lines) if _ERROR_LINE.match(text)), 0)
     blamed = _blame("\n".join(lines[first_error:]), requirements)
     where = blamed.origin if blamed is not None else None
+    explanation, hint = why or (
+        "",
+        "loosen or fix the requirement the installer names, or check the index options",
+    )
     return ResolutionError(
         f"{installer} cannot resolve the requirements for this interpreter "
-        f"(exit status {completed.returncode}):\n{tail}",
+        f"(exit status {completed.returncode}):\n{tail}{explanation}",
         path=where.path if where is not None else _first_path(requirements),
         line=where.line if where is not None else None,
-        hint="loosen or fix the requirement the installer names, or check the index options",
+        hint=hint,
     )
+
+
+# pip's words when a distribution's Requires-Python excludes the Python it checks against
+# (pip 23.2: "Package 'x' requires a different Python: 3.11.7 not in '>=3.12'").
+_OTHER_PYTHON = re.compile(r"requires a different Python\W+(?P<checked>\d+(?:\.\d+)+) not in")
+
+# pip's words when no file of a distribution suits the target.
+_NO_FILE = re.compile(r"no matching distribution|from versions: none", flags=re.IGNORECASE)
+
+
+def _why_pip_cannot(
+    completed: subprocess.CompletedProcess[str], target: Target, python: Path
+) -> tuple[str, str] | None:
+    """Say why pip cannot resolve for ``target``, a Python it does not run; None if it could."""
+    if not target.synthetic:
+        return None
+    output = f"{completed.stdout or ''}\n{completed.stderr or ''}"
+    wanted = (target.python_version or "").removesuffix("t")
+    checked = _OTHER_PYTHON.search(output)
+    if checked is not None and wanted and not checked["checked"].startswith(f"{wanted}."):
+        # NOTE: pip 23.2's `install` passes --python-version to the choice of files but not to
+        # the resolver's Requires-Python check (pip/_internal/commands/install.py gives
+        # make_resolver no py_version_info; `pip download` does); pip 25.1 passes it.
+        return (
+            f"\npip checked Requires-Python against the Python it runs on ({python}, "
+            f"{checked['checked']}), not against the target {target.python_version}: this pip "
+            "applies --python-version to the files it picks but not to that check, so it "
+            "cannot resolve for another Python version",
+            f"resolve with uv (--installer uv), give --python a {target.python_version} "
+            "interpreter, or pin every line (name==version) so that nothing needs resolving",
+        )
+    if _NO_FILE.search(output):
+        return (
+            f"\npip resolved for a Python it does not run ({target.python_version}), where it "
+            "considers wheels only (--only-binary :all:, as pip requires with --python-version "
+            "and --platform): an sdist that would build for the target is not considered",
+            f"resolve with uv (--installer uv), give --python a {target.python_version} "
+            "interpreter, or pin every line (name==version) so that nothing needs resolving",
+        )
+    return None
 
 
 # pip writes "ERROR: ...", uv "error: ..." (observed with pip 23.2 to 25.1 and uv 0.13.9).

@@ -81,6 +81,31 @@ def test_universal_file_on_windows_310(windows_310: Target) -> None:
     assert skipped(found) == {}
 
 
+def test_a_fully_pinned_hashed_file_needs_no_resolver(
+    linux_313t: Target, recording: RecordingResolver
+) -> None:
+    # Hashed, with markers, six pinned twice under exclusive markers: listed as it is.
+    path = LOCKDEMO / "requirements-universal.txt"
+    source = RequirementsSource(path, resolver=recording)
+    found = one_per_name(list(source.collect(linux_313t)))
+    assert recording.calls == []
+    assert found == one_per_name(list(RequirementsSource(path).collect(linux_313t)))
+    # Hashed: pip's hash-checking mode refuses what the file does not pin, so it is whole.
+    assert source.complete is True
+
+
+def test_a_pinned_file_without_hashes_still_goes_to_the_resolver(
+    linux_313t: Target, recording: RecordingResolver, tmp_path: Path
+) -> None:
+    # Without hashes nothing says the file lists what its pins require: the resolver adds it.
+    path = tmp_path / "requirements.txt"
+    path.write_text("anyio==4.11.0 --hash=sha256:00\nsix==1.16.0\n", encoding="utf-8")
+    source = RequirementsSource(path, resolver=recording)
+    list(source.collect(linux_313t))
+    assert len(recording.calls) == 1
+    assert source.complete is True
+
+
 def test_continued_line_is_located_at_its_first_line(linux_313t: Target) -> None:
     path = LOCKDEMO / "requirements-universal.txt"
     lines = path.read_text().splitlines()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from readiness.sources.resolve import (
     RequirementLine,
     Resolver,
     UvResolver,
+    _why_pip_cannot,
     collect_resolved,
     pick_resolver,
 )
@@ -263,3 +265,37 @@ def test_a_target_without_its_interpreter_is_refused(index_url: str) -> None:
     target = Target(marker_environment={}, tags=[])
     with pytest.raises(SourceError, match="needs the target's interpreter"):
         PipResolver().resolve([line("alpha", 1)], target, IndexOptions(index_url=index_url))
+
+
+def test_pip_says_why_it_cannot_resolve_for_a_python_it_does_not_run(index_url: str) -> None:
+    # speedy 2.0 has only a GIL wheel: for 3.13t pip, wheels only, finds nothing to take.
+    target = synthesize_target("3.13t", platform="linux-x86_64")
+    with pytest.raises(SourceError) as raised:
+        PipResolver().resolve([line("speedy>=2", 1)], target, IndexOptions(index_url=index_url))
+    message = str(raised.value)
+    assert message.startswith(f"{FILE}:1: pip cannot resolve")
+    assert "considers wheels only (--only-binary :all:" in message
+    assert raised.value.hint is not None
+    assert "--installer uv" in raised.value.hint
+
+
+def test_pip_says_when_it_checked_requires_python_against_its_own_python() -> None:
+    # What pip 23.2 printed, resolving with --python-version 3.13 on a 3.11.7 host.
+    completed = subprocess.CompletedProcess(
+        ["pip"],
+        1,
+        stdout="Collecting modern>=1\n",
+        stderr="ERROR: Package 'modern' requires a different Python: 3.11.7 not in '>=3.12'\n",
+    )
+    target = synthesize_target("3.13t", platform="linux-x86_64")
+    why = _why_pip_cannot(completed, target, Path("/usr/bin/python3.11"))
+    assert why is not None
+    explanation, hint = why
+    assert "against the Python it runs on (/usr/bin/python3.11, 3.11.7)" in explanation
+    assert "not against the target 3.13t" in explanation
+    assert "--installer uv" in hint
+    # The Python pip runs is the target's version, or the target is real: nothing to explain.
+    same = synthesize_target("3.11", platform="linux-x86_64")
+    assert _why_pip_cannot(completed, same, Path("/usr/bin/python3.11")) is None
+    real = synthesize_target("3.13t", platform="linux-x86_64")
+    assert _why_pip_cannot(completed, dataclasses.replace(real, synthetic=False), Path()) is None
