@@ -13,11 +13,12 @@ import os
 import re
 import subprocess
 import sys
-import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from readiness._documents import read_toml
+from readiness._errors import InputError
 from readiness.environment.uv import find_uv
 from readiness.evidence.interface import ServiceError
 
@@ -125,14 +126,14 @@ def uv_configured_index(
 ) -> str | None:
     """Return the default index the first uv configuration file that names one names."""
     for path in uv_config_files(environ, project_dir):
-        try:
-            document: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
+        if not path.is_file():
             continue
-        except tomllib.TOMLDecodeError as e:
-            raise ServiceError(
-                f"{path}: not valid TOML ({e})", hint="fix the file, or pass --index-url"
-            ) from e
+        try:
+            document: dict[str, Any] = read_toml(path, what="the uv configuration")[1]
+        except InputError as e:
+            # Unreadable, not valid TOML, or past the reader's limits (nesting, numbers): uv
+            # would refuse it too. The message names the file and, where known, the line.
+            raise ServiceError(str(e), hint="fix the file, or pass --index-url") from e
         if path.name == "pyproject.toml":
             tool = document.get("tool")
             uv = tool.get("uv") if isinstance(tool, dict) else None

@@ -13,6 +13,7 @@ from readiness.evidence.indexconfig import (
     uv_configured_index,
     uv_help_default_index,
 )
+from readiness.evidence.interface import ServiceError
 
 MIRROR = "http://127.0.0.1:3141/root/mirror/simple"
 OTHER = "http://127.0.0.1:8080/simple"
@@ -101,6 +102,27 @@ def test_uv_project_settings_before_the_users(environ: dict[str, str], tmp_path:
     )
     assert uv_configured_index(environ, project_dir=project) == MIRROR
     assert uv_configured_index(environ) == OTHER
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ('index-url = "x\n', 1),
+        ("a = " + "[" * 3000 + "]" * 3000 + "\n", None),
+        ('index-url = "x"\nport = ' + "9" * 5000 + "\n", 2),
+    ],
+    ids=["invalid", "nested", "huge number"],
+)
+def test_a_broken_uv_config_is_a_clear_error(
+    environ: dict[str, str], tmp_path: Path, text: str, line: int | None
+) -> None:
+    config = tmp_path / "uv.toml"
+    config.write_text(text)
+    environ["UV_CONFIG_FILE"] = str(config)
+    with pytest.raises(ServiceError) as raised:
+        uv_configured_index(environ)
+    where = f"{config}:{line}:" if line else f"{config}:"
+    assert str(raised.value).startswith(where)
 
 
 def test_nothing_configured_is_pips_default(environ: dict[str, str]) -> None:
