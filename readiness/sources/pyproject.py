@@ -290,6 +290,9 @@ class _ProjectReader:
         poetry = self.poetry
         extras_table = poetry.get("extras", {})
         extras = extras_table if isinstance(extras_table, dict) else {}
+        for extra, names in extras.items():
+            if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+                raise self.error(f"[tool.poetry.extras] {extra} is not a list of names")
         if not self.project:
             self._wanted_extras({canonicalize_name(extra) for extra in extras})
         wanted_extras = (
@@ -298,7 +301,7 @@ class _ProjectReader:
             else {e for e in extras if canonicalize_name(e) in self._selected_extras()}
         )
         optional_wanted = {
-            canonicalize_name(str(name)) for extra in wanted_extras for name in extras[extra]
+            canonicalize_name(name) for extra in wanted_extras for name in extras[extra]
         }
         result = self._poetry_table(
             poetry.get("dependencies", {}),

@@ -284,3 +284,12 @@ def test_a_malformed_entry_is_named_at_its_line(
     assert isinstance(found, SourceError)
     lines = path.read_text(encoding="utf-8").splitlines()
     assert found.line == next(n for n, text in enumerate(lines, start=1) if line_of in text)
+
+
+def test_poetry_extras_that_are_not_lists_are_refused_in_a_pyproject(tmp_path: Path) -> None:
+    # Found by `nox -s fuzz`: `extras = {"" = 0}` ended in TypeError: 'int' is not iterable.
+    path = _case(tmp_path, "poetry11", "pyproject.toml", 'cli = ["click"]', "cli = 0")
+    (tmp_path / "poetry.lock").unlink()
+    found = read_or_refuse(path, Selection(all_extras=True))
+    assert isinstance(found, SourceError)
+    assert "[tool.poetry.extras] cli is not a list of names" in str(found)
