@@ -14,7 +14,6 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from readiness._cache import atomic_write
 from readiness._errors import InputError
 from readiness.probe.interface import ModuleName
 from readiness.report import DistributionReport, Report, Verdict
@@ -155,13 +154,6 @@ class Baseline:
             ],
         }
         return json.dumps(document, indent=2) + "\n"
-
-    def write(self, path: Path) -> None:
-        """Write the baseline to ``path`` atomically."""
-        try:
-            atomic_write(path, self.to_json())
-        except OSError as e:
-            raise InputError(f"cannot write the baseline: {e.strerror or e}", path=path) from e
 
     @classmethod
     def read(cls, path: Path) -> Baseline:
