@@ -461,10 +461,6 @@ class Policy:
             if dist.verdict in self.inconclusive_verdicts and dist.verdict not in self.fail_on
         ]
 
-    def exit_code(self, report: Report) -> int:
-        """Return 0 when nothing fails the gate, else 1."""
-        return self.evaluate(report).exit_code
-
 
 def default_outcome(report: Report) -> PolicyOutcome:
     """Return the default gate's decision on ``report``, for a format given no decision."""

@@ -41,7 +41,7 @@ def test_default_policy_fails_on_blockers_not_on_inconclusive() -> None:
         "nowheel",
     }
     assert [d.name for d in policy.inconclusive(report)] == ["broken"]
-    assert policy.exit_code(report) == EXIT_FAILED
+    assert policy.evaluate(report).exit_code == EXIT_FAILED
 
 
 def test_strict_fails_on_import_errors() -> None:
@@ -55,7 +55,7 @@ def test_a_ready_stack_passes() -> None:
     report = sample_report()
     ready = dataclasses.replace(report, distributions=tuple(report.by_verdict(Verdict.READY)))
 
-    assert Policy().exit_code(ready) == EXIT_READY
+    assert Policy().evaluate(ready).exit_code == EXIT_READY
 
 
 TODAY = date(2025, 6, 1)
