@@ -11,7 +11,7 @@ from pathlib import Path
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from readiness.evidence.gather import Evidence
+from readiness.evidence.interface import Evidence
 from readiness.interpreter.interface import Interpreter
 from readiness.probe.interface import ImportObservation, ModuleName
 from readiness.sources.interface import Origin

@@ -9,30 +9,13 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from readiness.evidence.index import IndexService
-from readiness.evidence.interface import IndexEvidence, Query, TrackerRecord, WheelKind
+from readiness.evidence.interface import Evidence, IndexEvidence, Query, WheelKind
 from readiness.evidence.remedy import (
-    Remedy,
     pin_older_than_tracker,
     remedy_for,
     tracker_says_since,
 )
 from readiness.evidence.tracker import TrackerService
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """What the tracker and the index say about one distribution, and what to do."""
-
-    tracker: TrackerRecord | None
-    """Its tracker row; None means "not tracked" (never "unsupported": the tracker leaves
-    pure-Python projects out on purpose)."""
-
-    index: IndexEvidence | None
-    """What the index offers; None when the index was not asked (``--offline``, or a
-    dependency file that says ``--no-index``)."""
-
-    remedy: Remedy | None = None
-    """For a blocker: the release to upgrade to, or the issue to follow."""
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,27 @@ class WheelKind(enum.StrEnum):
     UNKNOWN = "unknown"
     """The index does not list that version, or could not be asked."""
 
+    def words(self, abi: str) -> str:
+        """Return what the index offers, as a phrase: ``a wheel for cp314t``."""
+        return _WHEEL_WORDS[self][0].format(abi=abi)
+
+    def brief(self, abi: str) -> str:
+        """Return what the index offers in a few words, for compact formats: ``sdist only``."""
+        return _WHEEL_WORDS[self][1].format(abi=abi)
+
+
+_WHEEL_WORDS = {
+    WheelKind.FREE_THREADED_WHEEL: ("a wheel for {abi}", "{abi} wheel"),
+    WheelKind.PURE: ("pure-Python wheels only", "pure wheel"),
+    WheelKind.SOURCE_BUILD_REQUIRED: ("no wheel for {abi}, only an sdist", "sdist only"),
+    WheelKind.NO_FREE_THREADED_WHEEL: (
+        "no wheel for {abi} and no sdist",
+        "no {abi} wheel, no sdist",
+    ),
+    WheelKind.UNKNOWN: ("the index does not list this version", "version not on the index"),
+}
+"""Each kind in words: a phrase, then a few words (``{abi}`` is the interpreter's ABI tag)."""
+
 
 @dataclass(frozen=True)
 class IndexEvidence:
@@ -129,6 +150,36 @@ class TrackerRecord:
             return Version(self.first_version)
         except InvalidVersion:
             return None
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """One sentence of advice for one distribution."""
+
+    text: str
+    """The advice: ``upgrade pyyaml 6.0.1 -> 6.0.3, the first release with cp314t wheels``."""
+
+    upgrade_to: Version | None
+    """The release to upgrade to, when the advice is an upgrade."""
+
+    url: str | None
+    """Where to follow the work upstream (the tracker's issue), when known."""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the tracker and the index say about one distribution, and what to do."""
+
+    tracker: TrackerRecord | None
+    """Its tracker row; None means "not tracked" (never "unsupported": the tracker leaves
+    pure-Python projects out on purpose)."""
+
+    index: IndexEvidence | None
+    """What the index offers; None when the index was not asked (``--offline``, or a
+    dependency file that says ``--no-index``)."""
+
+    remedy: Remedy | None = None
+    """For a blocker: the release to upgrade to, or the issue to follow."""
 
 
 @dataclass(frozen=True)

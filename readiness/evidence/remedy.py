@@ -6,12 +6,10 @@ not); the tracker's "supported since" is the second, quoted where the two disagr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from readiness.evidence.interface import IndexEvidence, TrackerRecord, WheelKind
+from readiness.evidence.interface import IndexEvidence, Remedy, TrackerRecord, WheelKind
 
 NEEDS_A_WHEEL = (
     WheelKind.SOURCE_BUILD_REQUIRED,
@@ -32,20 +30,6 @@ def tracker_says_since(since: Version) -> str:
 def pin_older_than_tracker(since: Version, pinned: Version) -> str:
     """Return the disagreement of a pin older than the tracker's "supported since"."""
     return f"{tracker_says_since(since)}; {pinned} is older"
-
-
-@dataclass(frozen=True)
-class Remedy:
-    """One sentence of advice for one distribution."""
-
-    text: str
-    """The advice: ``upgrade pyyaml 6.0.1 -> 6.0.3, the first release with cp314t wheels``."""
-
-    upgrade_to: Version | None
-    """The release to upgrade to, when the advice is an upgrade."""
-
-    url: str | None
-    """Where to follow the work upstream (the tracker's issue), when known."""
 
 
 def remedy_for(

@@ -21,19 +21,11 @@ from importlib import resources
 from typing import TypeAlias
 
 from readiness import __version__
-from readiness.evidence.gather import Evidence
-from readiness.evidence.interface import IndexEvidence, TrackerRecord, WheelKind
+from readiness.evidence.interface import Evidence, IndexEvidence, TrackerRecord
 from readiness.evidence.tracker import STALE_AFTER_DAYS
 from readiness.formats.control_chars import escape_controls
 from readiness.formats.interface import BLOCKER_ORDER, ReportFormat, culprit_summary
-from readiness.policy import (
-    DEFAULT_FAIL_ON,
-    INCONCLUSIVE,
-    STATIC_FAIL_ON,
-    STATIC_INCONCLUSIVE,
-    MessageLevel,
-    PolicyOutcome,
-)
+from readiness.policy import MessageLevel, PolicyOutcome, default_outcome
 from readiness.probe.interface import ImportObservation, ImportStatus
 from readiness.report import DistributionReport, GilTrigger, Report, Verdict
 
@@ -55,14 +47,6 @@ VERDICT_COLOURS: Mapping[Verdict, str] = {
 
 _ORDER = {verdict: rank for rank, verdict in enumerate(BLOCKER_ORDER)}
 
-_WHEEL_WORDS = {
-    WheelKind.FREE_THREADED_WHEEL: "a wheel for {abi}",
-    WheelKind.PURE: "pure-Python wheels only",
-    WheelKind.SOURCE_BUILD_REQUIRED: "no wheel for {abi}, only an sdist (built from source)",
-    WheelKind.NO_FREE_THREADED_WHEEL: "no wheel for {abi} and no sdist",
-    WheelKind.UNKNOWN: "the index does not list this version",
-}
-
 _STATUS_WORDS = {
     ImportStatus.OK: "ok",
     ImportStatus.ERROR: "error",
@@ -77,9 +61,6 @@ _VOID = frozenset({"meta", "input", "br", "col", "hr", "link", "img"})
 
 class HtmlFormat(ReportFormat):
     """Render the report as one self-contained HTML page."""
-
-    def __init__(self, gate: PolicyOutcome | None = None) -> None:
-        self.gate = gate
 
     def render(self, report: Report) -> str:
         """Return the whole page, from ``<!doctype html>`` to ``</html>``."""
@@ -310,23 +291,12 @@ def _warnings(report: Report, gate: PolicyOutcome | None) -> Markup | None:
     )
 
 
-def _gate_sets(report: Report) -> tuple[frozenset[Verdict], frozenset[Verdict]]:
-    if report.static:
-        return STATIC_FAIL_ON, STATIC_INCONCLUSIVE
-    return DEFAULT_FAIL_ON, INCONCLUSIVE
-
-
 def _summary(report: Report, gate: PolicyOutcome | None) -> Markup:
     counts = Counter(dist.verdict for dist in report.distributions)
     total = len(report.distributions)
-    if gate is None:
-        failing, inconclusive = _gate_sets(report)
-        blocked = sum(counts[verdict] for verdict in failing)
-        unsure = sum(counts[verdict] for verdict in inconclusive)
-        accepted = 0
-    else:
-        blocked, unsure = len(gate.failed), len(gate.inconclusive)
-        accepted = len(gate.blockers) - blocked
+    outcome = gate or default_outcome(report)
+    blocked, unsure = len(outcome.failed), len(outcome.inconclusive)
+    accepted = len(outcome.blockers) - blocked
     cards = [
         ("total", total, "distributions"),
         (
@@ -775,7 +745,7 @@ def _index_facts(index: IndexEvidence | None, abi: str) -> list[Markup]:
         return [_fact("Index", "not asked")]
     if index.unavailable is not None:
         return [_fact("Index", f"unavailable: {index.unavailable}")]
-    facts = [_fact("Index wheel", _WHEEL_WORDS[index.wheel].format(abi=abi))]
+    facts = [_fact("Index wheel", index.wheel.words(abi))]
     if index.yanked:
         reason = f": {index.yanked_reason}" if index.yanked_reason else ""
         facts.append(_fact("Yanked", f"yes{reason}"))

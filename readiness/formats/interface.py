@@ -6,9 +6,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import ClassVar
 
-from readiness.evidence.gather import Evidence
-from readiness.evidence.interface import WheelKind
+from readiness.evidence.interface import Evidence
 from readiness.evidence.remedy import pin_older_than_tracker, tracker_says_since
+from readiness.policy import PolicyOutcome, default_outcome
 from readiness.report import DistributionReport, GilTrigger, Report, Verdict
 
 BLOCKER_ORDER = (
@@ -26,6 +26,17 @@ BLOCKER_ORDER = (
     Verdict.SKIPPED,
 )
 """The order rows are shown in: what blocks free-threading first."""
+
+
+def scanned_on(report: Report) -> str:
+    """Return what the report scanned: ``CPython 3.14.0 free-threaded (cp314t, linux-x86_64)``."""
+    interpreter = report.interpreter
+    on = (
+        f"a synthesized free-threaded CPython {interpreter.version_tag}"
+        if interpreter.synthetic
+        else f"CPython {interpreter.version_string} free-threaded"
+    )
+    return f"{on} ({interpreter.abi_tag}, {interpreter.platform})"
 
 
 def culprit_summary(
@@ -56,16 +67,6 @@ def culprit_summary(
     return "; ".join(parts)
 
 
-WHEEL_WORDS = {
-    WheelKind.FREE_THREADED_WHEEL: "{abi} wheel",
-    WheelKind.PURE: "pure wheel",
-    WheelKind.SOURCE_BUILD_REQUIRED: "sdist only",
-    WheelKind.NO_FREE_THREADED_WHEEL: "no {abi} wheel, no sdist",
-    WheelKind.UNKNOWN: "version not on the index",
-}
-"""What the index offers, in a few words, for the compact formats."""
-
-
 def evidence_facts(
     evidence: Evidence,
     abi: str,
@@ -84,7 +85,7 @@ def evidence_facts(
         if index.unavailable is not None:
             facts.append(f"index: {text(index.unavailable)}")
         else:
-            facts.append(f"index: {WHEEL_WORDS[index.wheel].format(abi=abi)}")
+            facts.append(f"index: {index.wheel.brief(abi)}")
         if index.yanked:
             facts.append("yanked")
     tracker = evidence.tracker
@@ -129,6 +130,14 @@ class ReportFormat(ABC):
     charset: ClassVar[str | None] = "utf-8"
     """The encoding the document is written in, wherever it goes (what it declares, for
     XML and HTML); None for text meant for a terminal, written in the destination's own."""
+
+    def __init__(self, gate: PolicyOutcome | None = None) -> None:
+        self.gate = gate
+        """The gate's decision on the report, where the command line made one."""
+
+    def outcome(self, report: Report) -> PolicyOutcome:
+        """Return the gate's decision on ``report``: the one given, else the default gate's."""
+        return self.gate or default_outcome(report)
 
     @abstractmethod
     def render(self, report: Report) -> str:

@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 from readiness import __version__
-from readiness.evidence.gather import Evidence
+from readiness.evidence.interface import Evidence
 from readiness.formats.interface import ReportFormat
 from readiness.policy import Allowance, PolicyOutcome
 from readiness.probe.interface import ImportObservation
@@ -16,9 +16,6 @@ from readiness.report import SCHEMA_VERSION, DistributionReport, Report, Verdict
 
 class JsonFormat(ReportFormat):
     """Render the report as one JSON document."""
-
-    def __init__(self, gate: PolicyOutcome | None = None) -> None:
-        self.gate = gate
 
     def render(self, report: Report) -> str:
         """Return the report as indented JSON, ending with a newline."""

@@ -26,7 +26,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from readiness.formats.interface import BLOCKER_ORDER, ReportFormat
-from readiness.policy import PolicyOutcome, default_outcome
+from readiness.policy import PolicyOutcome
 from readiness.report import DistributionReport, GilTrigger, Report, Verdict
 
 # XML 1.0 forbids most control characters (XML 1.0, section 2.2), and a crashed child's error
@@ -38,12 +38,9 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 class JunitFormat(ReportFormat):
     """Render the report as JUnit XML."""
 
-    def __init__(self, gate: PolicyOutcome | None = None) -> None:
-        self.gate = gate
-
     def render(self, report: Report) -> str:
         """Return the JUnit XML document, with its declaration, ending with a newline."""
-        outcome = self.gate or default_outcome(report)
+        outcome = self.outcome(report)
         order = {verdict: rank for rank, verdict in enumerate(BLOCKER_ORDER)}
         cases = [
             _testcase(dist, report, outcome)

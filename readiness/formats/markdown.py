@@ -28,8 +28,9 @@ from readiness.formats.interface import (
     ReportFormat,
     culprit_summary,
     evidence_beside_remedy,
+    scanned_on,
 )
-from readiness.policy import PolicyOutcome, default_outcome
+from readiness.policy import PolicyOutcome
 from readiness.report import DistributionReport, Report
 
 BLOCKER_COLUMNS = (
@@ -64,12 +65,9 @@ _BACKTICKS = re.compile("`+")
 class MarkdownFormat(ReportFormat):
     """Render the report as GitHub-flavoured Markdown."""
 
-    def __init__(self, gate: PolicyOutcome | None = None) -> None:
-        self.gate = gate
-
     def render(self, report: Report) -> str:
         """Return the summary, the blockers table and the rest folded, ending with a newline."""
-        outcome = self.gate or default_outcome(report)
+        outcome = self.outcome(report)
         blockers = _blockers(report, outcome)
         blocking = {dist.name for dist in blockers}
         others = [dist for dist in _sorted(report.distributions) if dist.name not in blocking]
@@ -144,16 +142,9 @@ def _one_line(text: str) -> str:
 
 
 def _heading(report: Report, outcome: PolicyOutcome) -> str:
-    interpreter = report.interpreter
-    on = (
-        f"a synthesized free-threaded CPython {interpreter.version_tag}"
-        if interpreter.synthetic
-        else f"CPython {interpreter.version_string} free-threaded"
-    )
     kind = "Static scan" if report.static else "GIL readiness"
     mark = "✅" if outcome.passed else "❌"
-    where = f"{on} ({interpreter.abi_tag}, {interpreter.platform})"
-    return f"### {mark} {kind} on {escape(where)}"
+    return f"### {mark} {kind} on {escape(scanned_on(report))}"
 
 
 def _blockers(report: Report, outcome: PolicyOutcome) -> list[DistributionReport]:

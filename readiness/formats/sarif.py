@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from readiness import __version__
 from readiness.formats.interface import BLOCKER_ORDER, ReportFormat
-from readiness.policy import PolicyOutcome, default_outcome
+from readiness.policy import PolicyOutcome
 from readiness.report import DistributionReport, GilTrigger, Report, Verdict
 
 SARIF_VERSION = "2.1.0"
@@ -99,7 +99,7 @@ class SarifFormat(ReportFormat):
     """Render the report as a SARIF 2.1.0 log."""
 
     def __init__(self, gate: PolicyOutcome | None = None, *, base_dir: Path | None = None) -> None:
-        self.gate = gate
+        super().__init__(gate)
         self.base_dir = base_dir
 
     def render(self, report: Report) -> str:
@@ -108,7 +108,7 @@ class SarifFormat(ReportFormat):
 
     def to_dict(self, report: Report) -> dict[str, Any]:
         """Return the SARIF log as plain data."""
-        outcome = self.gate or default_outcome(report)
+        outcome = self.outcome(report)
         base = (self.base_dir or Path.cwd()).absolute()
         order = {verdict: rank for rank, verdict in enumerate(BLOCKER_ORDER)}
         blockers = sorted(

@@ -24,6 +24,7 @@ from readiness.formats.interface import (
     ReportFormat,
     culprit_summary,
     evidence_beside_remedy,
+    scanned_on,
 )
 from readiness.policy import PolicyOutcome
 from readiness.report import DistributionReport, Report, Verdict
@@ -57,9 +58,9 @@ class TableFormat(ReportFormat):
         gate: PolicyOutcome | None = None,
         encoding: str = "utf-8",
     ) -> None:
+        super().__init__(gate)
         self.color = color
         self.width = width
-        self.gate = gate
         self.encoding = encoding
         """The encoding of where the table goes (stdout's): the text fits in it."""
 
@@ -130,15 +131,9 @@ def _fits(text: str, encoding: str) -> bool:
 
 def build_table(report: Report, gate: PolicyOutcome | None = None) -> Table:
     """Return the rich table of ``report``, blockers first; blockers ``gate`` allows say so."""
-    interpreter = report.interpreter
-    on = (
-        f"a synthesized free-threaded CPython {interpreter.version_tag}"
-        if interpreter.synthetic
-        else f"CPython {interpreter.version_string} free-threaded"
-    )
     kind = "static scan" if report.static else "GIL readiness"
     table = Table(
-        title=cell(f"{kind} on {on} ({interpreter.abi_tag}, {interpreter.platform})"),
+        title=cell(f"{kind} on {scanned_on(report)}"),
         title_justify="left",
     )
     table.add_column("distribution", no_wrap=True)
@@ -166,7 +161,7 @@ def build_table(report: Report, gate: PolicyOutcome | None = None) -> Table:
             cell(detail),
         ]
         if with_evidence:
-            cells.append(_evidence(dist, interpreter.abi_tag))
+            cells.append(_evidence(dist, report.interpreter.abi_tag))
         cells.append(cell(str(dist.origin) if dist.origin else "(transitive)"))
         table.add_row(*cells)
     if report.static:

@@ -3,8 +3,8 @@ from __future__ import annotations
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from readiness.evidence.interface import IndexEvidence, TrackerRecord, WheelKind
-from readiness.evidence.remedy import Remedy, remedy_for
+from readiness.evidence.interface import IndexEvidence, Remedy, TrackerRecord, WheelKind
+from readiness.evidence.remedy import remedy_for
 
 PYYAML = canonicalize_name("pyyaml")
 ISSUE = "https://example.invalid/yaml/pyyaml/issues/1"

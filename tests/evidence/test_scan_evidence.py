@@ -12,9 +12,15 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from readiness._state import Progress
-from readiness.evidence.gather import Evidence, EvidenceSources, disagreements
+from readiness.evidence.gather import EvidenceSources, disagreements
 from readiness.evidence.index import IndexService
-from readiness.evidence.interface import IndexEvidence, TrackerRecord, TrackerSnapshot, WheelKind
+from readiness.evidence.interface import (
+    Evidence,
+    IndexEvidence,
+    TrackerRecord,
+    TrackerSnapshot,
+    WheelKind,
+)
 from readiness.evidence.tracker import TrackerService
 from readiness.interpreter.target import synthesize_target, synthetic_interpreter
 from readiness.policy import Policy

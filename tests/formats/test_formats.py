@@ -6,8 +6,8 @@ import re
 
 from packaging.version import Version
 
-from readiness.evidence.gather import Evidence, disagreements
-from readiness.evidence.interface import IndexEvidence, TrackerRecord, WheelKind
+from readiness.evidence.gather import disagreements
+from readiness.evidence.interface import Evidence, IndexEvidence, TrackerRecord, WheelKind
 from readiness.evidence.remedy import remedy_for
 from readiness.formats.json import JsonFormat
 from readiness.formats.table import TableFormat

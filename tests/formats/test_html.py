@@ -12,9 +12,7 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from readiness._cli import FormatChoice
-from readiness.evidence.gather import Evidence
-from readiness.evidence.interface import IndexEvidence, TrackerRecord, WheelKind
-from readiness.evidence.remedy import Remedy
+from readiness.evidence.interface import Evidence, IndexEvidence, Remedy, TrackerRecord, WheelKind
 from readiness.formats.control_chars import escape_controls
 from readiness.formats.html import HtmlFormat, page_title
 from readiness.policy import Allowance, Policy, PolicyOutcome
