@@ -433,15 +433,7 @@ class _Child:
             if _size(self.stderr) > size:
                 tail = self._stderr_tail()
         self._kill()
-        return ImportObservation(
-            step=step,
-            status=ImportStatus.TIMEOUT,
-            seconds=seconds,
-            gil_enabled_after=None,
-            error=f"{how}\n{tail}" if tail else how,
-            process=self.number,
-            from_outside=True,
-        )
+        return self._lost(step, ImportStatus.TIMEOUT, seconds, how, tail, from_outside=True)
 
     def _crashed(self, step: ProbeStep, status: int | None, seconds: float) -> ImportObservation:
         if status is None:
@@ -450,17 +442,32 @@ class _Child:
             how = f"killed by {_signal_name(-status)}"
         else:
             how = f"exited with status {status} during the import"
-        tail = self._stderr_tail()
+        # An exit status, or a fault, is the import's own doing; a kill (by the runner after
+        # the grace, by a user, by the kernel short of memory) is not.
+        from_outside = status is None or (status < 0 and -status not in SELF_INFLICTED_SIGNALS)
+        return self._lost(
+            step, ImportStatus.CRASHED, seconds, how, self._stderr_tail(), from_outside=from_outside
+        )
+
+    def _lost(
+        self,
+        step: ProbeStep,
+        status: ImportStatus,
+        seconds: float,
+        how: str,
+        tail: str,
+        *,
+        from_outside: bool,
+    ) -> ImportObservation:
+        """Return the observation of an import the child did not live through."""
         return ImportObservation(
             step=step,
-            status=ImportStatus.CRASHED,
+            status=status,
             seconds=seconds,
             gil_enabled_after=None,
             error=f"{how}\n{tail}" if tail else how,
             process=self.number,
-            # An exit status, or a fault, is the import's own doing; a kill (by the runner
-            # after the grace, by a user, by the kernel short of memory) is not.
-            from_outside=status is None or (status < 0 and -status not in SELF_INFLICTED_SIGNALS),
+            from_outside=from_outside,
         )
 
     def _exit_status(self) -> int | None:
@@ -550,20 +557,22 @@ class _Child:
         return "\n".join(kept)
 
     def _broken(self, what: str) -> ProbeError:
-        self._kill()
-        tail = self._stderr_tail()
-        return ProbeError(
-            f"the probe's child ({self.python}) sent {what}" + (f"\n{tail}" if tail else ""),
+        return self._fault(
+            f"the probe's child ({self.python}) sent {what}",
             hint="This is a bug in readiness; please report it with this message.",
         )
 
     def _failed_to_start(self, what: str) -> ProbeError:
-        self._kill()
-        tail = self._stderr_tail()
-        return ProbeError(
-            f"the probe's interpreter {self.python} {what}" + (f"\n{tail}" if tail else ""),
+        return self._fault(
+            f"the probe's interpreter {self.python} {what}",
             hint="Run that interpreter by hand to see whether it starts at all.",
         )
+
+    def _fault(self, message: str, *, hint: str) -> ProbeError:
+        """Kill the child and return the error, with the end of what it wrote on stderr."""
+        self._kill()
+        tail = self._stderr_tail()
+        return ProbeError(message + (f"\n{tail}" if tail else ""), hint=hint)
 
     def _gil_at_startup(self, plan: ProbePlan) -> GilEnabledAtStartup:
         self._kill()
