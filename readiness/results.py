@@ -8,32 +8,30 @@ are written atomically, one file each: two runs sharing the cache see a whole en
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from readiness import __version__
 from readiness._cache import atomic_write
+from readiness._records import from_record, to_record
 from readiness.interpreter.interface import Interpreter
 from readiness.probe.interface import (
     ImportObservation,
     ImportStatus,
-    ModuleKind,
-    ModuleName,
-    ProbeStep,
 )
 
 logger = logging.getLogger(__name__)
 
-RESULTS_FORMAT = 1
+RESULTS_FORMAT = 2
 """The version of an entry's layout; entries of another version are not read."""
 
 CACHED_FOLDERS = ("results", "index", "envs")
@@ -71,10 +69,14 @@ class ResultCache:
             document = json.loads(path.read_text(encoding="utf-8"))
             if document.get("format") != RESULTS_FORMAT:
                 return None
-            return [_observation(item) for item in document["observations"]]
+            # The child process it came from is gone; process 0 says "from the cache".
+            return [
+                dataclasses.replace(from_record(ImportObservation, item), process=0)
+                for item in document["observations"]
+            ]
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError) as e:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
             # A damaged entry is a miss: the distribution is probed again, and the entry
             # rewritten.
             logger.debug("ignoring the result cache entry %s: %s", path, e)
@@ -91,7 +93,7 @@ class ResultCache:
             return
         document = {
             "format": RESULTS_FORMAT,
-            "observations": [_record(observation) for observation in observations],
+            "observations": [to_record(observation) for observation in observations],
         }
         atomic_write(self._path(key), json.dumps(document, separators=(",", ":")))
 
@@ -108,43 +110,3 @@ def clear_cache(cache_dir: Path) -> list[Path]:
             shutil.rmtree(folder)
             removed.append(folder)
     return removed
-
-
-def _record(observation: ImportObservation) -> dict[str, Any]:
-    step = observation.step
-    return {
-        "module": step.module,
-        "distribution": step.distribution,
-        "kind": step.kind.value,
-        "status": observation.status.value,
-        "seconds": observation.seconds,
-        "gil_enabled_after": observation.gil_enabled_after,
-        "gil_modules": list(observation.gil_modules),
-        "warned_module": observation.warned_module,
-        "error": observation.error,
-        "imported": list(observation.imported),
-    }
-
-
-def _observation(item: dict[str, Any]) -> ImportObservation:
-    warned = item["warned_module"]
-    return ImportObservation(
-        step=ProbeStep(
-            module=ModuleName(str(item["module"])),
-            distribution=NormalizedName(str(item["distribution"])),
-            kind=ModuleKind(item["kind"]),
-        ),
-        status=ImportStatus(item["status"]),
-        seconds=float(item["seconds"]),
-        gil_enabled_after=item["gil_enabled_after"],
-        gil_modules=_modules(item["gil_modules"]),
-        warned_module=ModuleName(str(warned)) if warned is not None else None,
-        error=item["error"],
-        # The child process it came from is gone; 0 says "from the cache".
-        process=0,
-        imported=_modules(item["imported"]),
-    )
-
-
-def _modules(names: Iterable[object]) -> tuple[ModuleName, ...]:
-    return tuple(ModuleName(str(name)) for name in names)
