@@ -147,7 +147,7 @@ def read_json(path: Path, *, what: str = "the file", error: type[InputError] = I
         try:
             document = json.loads(text)
         except json.JSONDecodeError as e:
-            raise error(f"not valid JSON: {e.msg}", path=path, line=e.lineno) from e
+            raise error(f"not JSON: {e.msg}", path=path, line=e.lineno) from e
     _check_nesting(document, path=path, error=error)
     return document
 

@@ -14,7 +14,9 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from readiness._documents import read_json
 from readiness._errors import InputError
+from readiness._records import to_record
 from readiness.probe.interface import ModuleName
 from readiness.report import DistributionReport, Report, Verdict
 
@@ -106,6 +108,9 @@ class BaselineEntry:
     """The modules that re-enabled the GIL then (informative)."""
 
 
+_WRITE_BASELINE = "write one with `readiness scan --write-baseline FILE`"
+
+
 @dataclass(frozen=True)
 class Baseline:
     """The blockers a team has accepted for now: only blockers outside it fail the gate."""
@@ -143,15 +148,7 @@ class Baseline:
         """Return the baseline file's text: sorted, indented JSON, no timestamp to churn diffs."""
         document = {
             "readiness_baseline": BASELINE_FORMAT,
-            "blockers": [
-                {
-                    "name": entry.name,
-                    "version": None if entry.version is None else str(entry.version),
-                    "verdict": entry.verdict.value,
-                    "culprits": list(entry.culprits),
-                }
-                for entry in self.entries
-            ],
+            "blockers": [to_record(entry) for entry in self.entries],
         }
         return json.dumps(document, indent=2) + "\n"
 
@@ -159,23 +156,16 @@ class Baseline:
     def read(cls, path: Path) -> Baseline:
         """Read a baseline file; raise :class:`InputError` naming the file when it is not one."""
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as e:
-            raise InputError(
-                f"cannot read the baseline: {e.strerror or e}",
-                path=path,
-                hint="write one with `readiness scan --write-baseline FILE`",
-            ) from e
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise InputError(f"the baseline is not JSON: {e.msg}", path=path, line=e.lineno) from e
+            document = read_json(path, what="the baseline")
+        except InputError as e:
+            e.hint = e.hint or _WRITE_BASELINE
+            raise
         if not isinstance(document, dict) or document.get("readiness_baseline") != BASELINE_FORMAT:
             raise InputError(
                 f"not a readiness baseline (expected an object with "
                 f'"readiness_baseline": {BASELINE_FORMAT})',
                 path=path,
-                hint="write one with `readiness scan --write-baseline FILE`",
+                hint=_WRITE_BASELINE,
             )
         blockers = document.get("blockers")
         if not isinstance(blockers, list):

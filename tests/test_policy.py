@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -301,3 +302,15 @@ def test_json_without_a_gate_says_null() -> None:
 
     assert document["gate"] is None
     assert all(d["allowed"] is None for d in document["distributions"])
+
+
+def test_a_baseline_that_is_no_regular_file_is_refused_not_waited_on(tmp_path: Path) -> None:
+    # A FIFO would block a plain read forever; the one document reader refuses it.
+    path = tmp_path / "baseline.json"
+    os.mkfifo(path)
+
+    with pytest.raises(InputError, match="not a regular file") as caught:
+        Baseline.read(path)
+
+    assert caught.value.path == path
+    assert "--write-baseline" in (caught.value.hint or "")
