@@ -1,4 +1,4 @@
-"""Development sessions: ``nox -s tests`` runs the whole test suite."""
+"""Development sessions: ``nox -s tests`` runs every test, ``nox -s unit`` the fast lane."""
 
 from __future__ import annotations
 
@@ -37,6 +37,17 @@ def tests(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     python = _free_threaded_python(session)
     session.run("pytest", *session.posargs, env={"READINESS_TEST_PYTHON": python})
+
+
+@nox.session(default=False)
+def unit(session: nox.Session) -> None:
+    """Run the fast lane: every test that needs no free-threaded interpreter.
+
+    tests/conftest.py marks each test that uses one ``freethreaded``; this lane leaves them
+    out, so it runs on any machine, with nothing provisioned. ``tests`` still runs them all.
+    """
+    session.install("-e", ".[test]")
+    session.run("pytest", "-m", "not freethreaded", *session.posargs)
 
 
 @nox.session

@@ -41,6 +41,18 @@ def _find_test_python() -> Path | None:
     return provisioned[-1] if provisioned else None
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses the free-threaded interpreter ``freethreaded``.
+
+    A fixture's closure holds the fixtures it depends on, so a test that only asks for
+    ``wheelhouse`` or ``freethreaded`` (both built with the interpreter) is marked too, and
+    ``pytest -m "not freethreaded"`` (``nox -s unit``) runs on a machine without one.
+    """
+    for item in items:
+        if "freethreaded_python" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.freethreaded)
+
+
 @pytest.fixture(scope="session")
 def freethreaded_python() -> Path:
     """A free-threaded CPython executable; the test fails (not skips) without one."""

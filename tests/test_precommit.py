@@ -376,14 +376,14 @@ def test_action_writes_the_markdown_summary_and_exits_with_the_scan() -> None:
     assert scan["run"].rstrip().endswith('exit "$status"')
 
 
-# --- the README's snippets ---------------------------------------------------------------
+# --- the snippets of docs/ci.md ----------------------------------------------------------
 
 _COMMENTED_KEY = re.compile(r"^(\s*)# ((?:- )?[a-z-]+: )", re.MULTILINE)
 
 
 def readme_yaml(section: str) -> Any:
-    """The first YAML snippet of a README section, its commented-out keys commented back in."""
-    text = (ROOT / "README.md").read_text()
+    """The first YAML snippet of a docs/ci.md section, its commented-out keys commented back in."""
+    text = (ROOT / "docs" / "ci.md").read_text()
     body = text.split(f"\n## {section}\n", 1)[1].split("\n## ", 1)[0]
     snippet = body.split("```yaml\n", 1)[1].split("```", 1)[0]
     return yaml.safe_load(_COMMENTED_KEY.sub(r"\1\2", snippet))

@@ -1,4 +1,4 @@
-"""The JSON report: a versioned, documented schema (see the README)."""
+"""The JSON report: a versioned, documented schema (see docs/reports.md)."""
 
 from __future__ import annotations
 
