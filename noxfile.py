@@ -67,12 +67,15 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Measure the probe against its floor, index evidence, and the result cache."""
+    """Measure the probe against its floor, index evidence, and every scan against its anchor.
+
+    Arguments after ``--`` go to scripts/bench_scan.py (``--sizes 27 100 --large 500``).
+    """
     session.install("-e", ".[test]")
     python = _free_threaded_python(session)
-    session.run("python", "scripts/bench_probe.py", "--python", python, *session.posargs)
+    session.run("python", "scripts/bench_probe.py", "--python", python)
     session.run("python", "scripts/bench_index.py")
-    session.run("python", "scripts/bench_results.py", "--python", python)
+    session.run("python", "scripts/bench_scan.py", "--python", python, *session.posargs)
 
 
 @nox.session(default=False)
