@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import os
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import platformdirs
+
+from readiness import __version__
+from readiness._records import from_record, to_record
+
+logger = logging.getLogger(__name__)
+
+RecordT = TypeVar("RecordT")
 
 CACHE_DIR_ENV = "READINESS_CACHE_DIR"
 
@@ -46,3 +59,56 @@ def _umask() -> int:
     current = os.umask(0o022)
     os.umask(current)
     return current
+
+
+@dataclass(frozen=True)
+class RecordStore(Generic[RecordT]):
+    """One kind of cache entry: records of one dataclass, each under a digest of its inputs.
+
+    The digest covers the layout's ``version``, readiness's own version and every part the
+    record depends on, so an entry is found again exactly when nothing it depends on changed.
+    Entries are written atomically, one file each: runs sharing the cache see a whole entry
+    or none. An entry that is damaged, of another layout, or older than ``max_age`` is a miss.
+    """
+
+    root: Path
+    """The folder of the entries (``<cache dir>/results``)."""
+
+    record: type[RecordT]
+    """The dataclass every entry holds."""
+
+    version: int
+    """The layout of the entries: bump it when ``record`` changes its fields' meaning."""
+
+    def key(self, *parts: object) -> str:
+        """Return the entry name for ``parts`` (anything JSON can say, or its ``str``)."""
+        identity = json.dumps([self.version, __version__, *parts], default=str)
+        return hashlib.sha256(identity.encode()).hexdigest()
+
+    def load(self, key: str, *, max_age: float | None = None) -> RecordT | None:
+        """Return the record stored under ``key``; None when there is none to trust.
+
+        ``max_age`` (seconds) makes an entry written longer ago than that a miss.
+        """
+        path = self._path(key)
+        try:
+            if max_age is not None and time.time() - path.stat().st_mtime > max_age:
+                return None
+            document = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(document, dict) or document.get("format") != self.version:
+                return None
+            return from_record(self.record, document.get("record"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as e:
+            # A damaged entry is a miss: the work is done again, and the entry rewritten.
+            logger.debug("ignoring the cache entry %s: %s", path, e)
+            return None
+
+    def store(self, key: str, record: RecordT) -> None:
+        """Store ``record`` under ``key``, replacing what was there."""
+        document = {"format": self.version, "record": to_record(record)}
+        atomic_write(self._path(key), json.dumps(document, separators=(",", ":")))
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.json"

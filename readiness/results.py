@@ -9,8 +9,6 @@ are written atomically, one file each: two runs sharing the cache see a whole en
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import logging
 import shutil
 from collections.abc import Sequence
@@ -20,9 +18,7 @@ from pathlib import Path
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from readiness import __version__
-from readiness._cache import atomic_write
-from readiness._records import from_record, to_record
+from readiness._cache import RecordStore
 from readiness.interpreter.interface import Interpreter
 from readiness.probe.interface import (
     ImportObservation,
@@ -31,12 +27,19 @@ from readiness.probe.interface import (
 
 logger = logging.getLogger(__name__)
 
-RESULTS_FORMAT = 2
+RESULTS_FORMAT = 3
 """The version of an entry's layout; entries of another version are not read."""
 
 CACHED_FOLDERS = ("results", "index", "envs")
 """What ``readiness cache clear`` removes from the cache directory; provisioned interpreters
 (``python/``) and the tracker copy stay, since they are costly or not a cache of a result."""
+
+
+@dataclass(frozen=True)
+class _Observations:
+    """One cache entry: a distribution's own imports, as observed."""
+
+    observations: tuple[ImportObservation, ...]
 
 
 @dataclass(frozen=True)
@@ -55,32 +58,21 @@ class ResultCache:
         identity = f"{interpreter.executable.resolve()}\n{interpreter.build_info}"
         return cls(root=cache_dir / "results", interpreter=identity)
 
+    @property
+    def _store(self) -> RecordStore[_Observations]:
+        return RecordStore(self.root, _Observations, RESULTS_FORMAT)
+
     def key(self, name: NormalizedName, version: Version, files_digest: str) -> str:
         """Return the entry name for one distribution as installed."""
-        identity = json.dumps(
-            [RESULTS_FORMAT, __version__, self.interpreter, name, str(version), files_digest]
-        )
-        return hashlib.sha256(identity.encode()).hexdigest()
+        return self._store.key(self.interpreter, name, str(version), files_digest)
 
     def load(self, key: str) -> list[ImportObservation] | None:
         """Return the observations stored under ``key``; None when there are none to trust."""
-        path = self._path(key)
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-            if document.get("format") != RESULTS_FORMAT:
-                return None
-            # The child process it came from is gone; process 0 says "from the cache".
-            return [
-                dataclasses.replace(from_record(ImportObservation, item), process=0)
-                for item in document["observations"]
-            ]
-        except FileNotFoundError:
+        entry = self._store.load(key)
+        if entry is None:
             return None
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
-            # A damaged entry is a miss: the distribution is probed again, and the entry
-            # rewritten.
-            logger.debug("ignoring the result cache entry %s: %s", path, e)
-            return None
+        # The child process it came from is gone; process 0 says "from the cache".
+        return [dataclasses.replace(item, process=0) for item in entry.observations]
 
     def store(self, key: str, observations: Sequence[ImportObservation]) -> None:
         """Store ``observations`` under ``key``, unless one of them may not happen again.
@@ -91,14 +83,7 @@ class ResultCache:
         """
         if any(o.from_outside or o.status is ImportStatus.TIMEOUT for o in observations):
             return
-        document = {
-            "format": RESULTS_FORMAT,
-            "observations": [to_record(observation) for observation in observations],
-        }
-        atomic_write(self._path(key), json.dumps(document, separators=(",", ":")))
-
-    def _path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.json"
+        self._store.store(key, _Observations(tuple(observations)))
 
 
 def clear_cache(cache_dir: Path) -> list[Path]:
