@@ -4,8 +4,11 @@ import base64
 import dataclasses
 import hashlib
 import re
+import subprocess
+import sys
 from datetime import date
 from html.parser import HTMLParser
+from importlib import resources
 from pathlib import Path
 
 from packaging.utils import NormalizedName
@@ -379,3 +382,30 @@ def test_control_characters_are_shown_escaped_and_markup_stays_text() -> None:
     assert escape_controls(SAMPLE_HOSTILE_NAME) in page.all_text
     # Attributes too: the row's name, and its anchor.
     assert page.all("tbody", **{"data-name": escape_controls(SAMPLE_HOSTILE_NAME)})
+
+
+def test_the_command_line_starts_without_jinja2() -> None:
+    # The page's template engine loads when an HTML report is rendered, not before.
+    code = (
+        "import sys, readiness._cli, readiness.formats.html; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('jinja2', 'markupsafe')))"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+
+    assert completed.stdout.strip() == "[]"
+
+
+def test_the_template_marks_nothing_safe_itself() -> None:
+    # Only html.py's own style and script are Markup; |safe or a |join would mark a stranger's
+    # text as markup, or skip the control-character escapes.
+    template = resources.files("readiness.formats").joinpath("_html", "report.html.j2")
+    text = template.read_text(encoding="utf-8")
+    without_comments = re.sub(r"\{#.*?#\}", "", text, flags=re.DOTALL)
+
+    assert "|safe" not in without_comments.replace(" ", "")
+    assert "|join" not in without_comments.replace(" ", "")
+    assert "autoescape false" not in without_comments
+    assert "<style>{{ style }}</style>" in text
+    assert "<script>{{ script }}</script>" in text
