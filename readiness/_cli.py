@@ -20,6 +20,7 @@ from rich.console import Console
 
 from readiness import __version__
 from readiness._cache import default_cache_dir
+from readiness._defaults import DEFAULT_IMPORT_TIMEOUT, DEFAULT_TARGET_VERSION
 from readiness._errors import InputError, ReadinessError
 from readiness._state import Progress
 from readiness.config import find_config
@@ -69,10 +70,7 @@ from readiness.selection_options import add_selection_options, selection_from
 from readiness.sources.discovery import SOURCE_PRIORITY, find_source
 from readiness.sources.interface import DependencySource, IndexOptions, Target
 
-DEFAULT_PYTHON = "3.14t"
-"""What ``readiness python install`` provisions when no version is given."""
-
-PROVISION_ORDER = (DEFAULT_PYTHON, "3.13t")
+PROVISION_ORDER = (DEFAULT_TARGET_VERSION, "3.13t")
 """What ``scan --install-python`` tries in turn when no version is asked for: 3.14t is the
 supported free-threaded build, 3.13t the experimental one that still shows what re-enables
 the GIL where 3.14t cannot be had (no uv downloads and no 3.14 source)."""
@@ -265,7 +263,7 @@ def _parser() -> argparse.ArgumentParser:
         "--target",
         metavar="VERSION",
         help="with --static and no --python: the free-threaded CPython to judge for "
-        f"(default {DEFAULT_PYTHON}, this platform)",
+        f"(default {DEFAULT_TARGET_VERSION}, this platform)",
     )
     evidence.add_argument(
         "--index-url",
@@ -296,7 +294,8 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         metavar="SECONDS",
-        help="time one import may take before it counts as a timeout (default: 60)",
+        help="time one import may take before it counts as a timeout "
+        f"(default: {DEFAULT_IMPORT_TIMEOUT:g})",
     )
     install.add_argument(
         "--no-cache",
@@ -343,8 +342,8 @@ def _parser() -> argparse.ArgumentParser:
     install_cmd.add_argument(
         "version",
         nargs="?",
-        default=DEFAULT_PYTHON,
-        help=f"3.14t, 3.13t or 3.15t (default: {DEFAULT_PYTHON})",
+        default=DEFAULT_TARGET_VERSION,
+        help=f"3.14t, 3.13t or 3.15t (default: {DEFAULT_TARGET_VERSION})",
     )
     install_cmd.add_argument(
         "--source", type=Path, help="a CPython source tarball to build from (offline)"
@@ -627,7 +626,7 @@ def _static_target(args: argparse.Namespace, cache_dir: Path) -> tuple[Interpret
     if args.python is not None and not is_version_request(args.python):
         interpreter = find_interpreter(args.python, cache_dir=cache_dir)
         return interpreter, interpreter.target()
-    version = args.target or args.python or DEFAULT_PYTHON
+    version = args.target or args.python or DEFAULT_TARGET_VERSION
     try:
         # uv resolves for a synthesized target only when a free-threaded interpreter runs it.
         helper: Path | None = find_interpreter(None, cache_dir=cache_dir).executable

@@ -18,14 +18,12 @@ from typing import Any
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidName, canonicalize_name
 
+from readiness._defaults import DEFAULT_IMPORT_TIMEOUT
 from readiness._documents import read_toml
 from readiness._errors import InputError
 from readiness.interpreter.discover import is_version_request
 from readiness.policy import Allowance
 from readiness.report import Verdict
-
-DEFAULT_IMPORT_TIMEOUT = 60.0
-"""Seconds one import may take when neither the flag nor the file says."""
 
 PROJECT_FILE = "pyproject.toml"
 """The file whose ``[tool.readiness]`` table is read when no ``--config`` is given."""

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from readiness import __version__
+from readiness._defaults import DEFAULT_TARGET_VERSION
 from readiness._errors import InputError
 from readiness._state import Progress
 from readiness.destination import Destination
@@ -49,9 +50,6 @@ removes or renames a field (adding one does not)."""
 
 # The command line's own parser class: argparse's _SubParsersAction is invariant in it.
 _P = TypeVar("_P", bound=argparse.ArgumentParser)
-
-DEFAULT_TARGET = "3.14t"
-"""What ``deps`` selects for when neither ``--python`` nor ``--target`` is given."""
 
 
 class DepsFormatChoice(enum.StrEnum):
@@ -180,7 +178,7 @@ def target_for(
                 hint="give either --python, or --target (with --platform)",
             )
         return find_interpreter(python, cache_dir=cache_dir).target()
-    return synthesize_target(version or DEFAULT_TARGET, platform=platform)
+    return synthesize_target(version or DEFAULT_TARGET_VERSION, platform=platform)
 
 
 # The table.
@@ -350,7 +348,7 @@ def add_deps_parser(
         "--target",
         metavar="VERSION",
         help=f"select for this CPython version without running it: 3.14t, 3.13t, 3.10, ... "
-        f"(default: {DEFAULT_TARGET})",
+        f"(default: {DEFAULT_TARGET_VERSION})",
     )
     target.add_argument(
         "--platform",

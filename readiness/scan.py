@@ -16,6 +16,7 @@ from pathlib import Path
 from packaging.utils import NormalizedName
 
 from readiness import __version__
+from readiness._defaults import DEFAULT_IMPORT_TIMEOUT
 from readiness._state import Progress
 from readiness.environment.interface import Installer, InstallResult, ProbeEnvironment
 from readiness.environment.venv import (
@@ -57,7 +58,7 @@ class ScanOptions:
     no_build: bool = False
     """Forbid source builds: a distribution with no usable wheel is ``not-installable``."""
 
-    import_timeout: float = 60.0
+    import_timeout: float = DEFAULT_IMPORT_TIMEOUT
     """Seconds one import may take before it is recorded as ``timeout``."""
 
     warnings: tuple[str, ...] = field(default=())

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from packaging.specifiers import SpecifierSet
 
-from readiness.config import DEFAULT_IMPORT_TIMEOUT, Config, ConfigError, find_config, load_config
+from readiness._defaults import DEFAULT_IMPORT_TIMEOUT
+from readiness.config import Config, ConfigError, find_config, load_config
 from readiness.report import Verdict
 
 FULL = """\
