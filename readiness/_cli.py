@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import enum
 import logging
-import shutil
 import signal
 import sys
 import traceback
@@ -25,7 +24,14 @@ from readiness._errors import InputError, ReadinessError
 from readiness._state import Progress
 from readiness.config import find_config
 from readiness.deps import add_deps_parser, deps_command
-from readiness.destination import Destination, OutputError, detach
+from readiness.destination import (
+    Destination,
+    Layout,
+    OutputError,
+    Rendered,
+    detach,
+    write_report,
+)
 from readiness.environment.venv import existing_environment
 from readiness.evidence.gather import EvidenceSources
 from readiness.evidence.index import IndexService
@@ -566,13 +572,15 @@ def _scan_command(
     # stderr; it is raised (exit 2) once everything else is said.
     unwritten: OutputError | None = None
     for choice, destination in destinations:
-        terminal = destination.is_terminal()
-        width = shutil.get_terminal_size().columns if terminal else None
-        report_format = choice.to_format(
-            color=terminal, width=width, gate=outcome, encoding=destination.encoding
-        )
+
+        def render(layout: Layout, choice: FormatChoice = choice) -> Rendered:
+            report_format = choice.to_format(
+                color=layout.color, width=layout.width, gate=outcome, encoding=layout.encoding
+            )
+            return Rendered(report_format.render(report), report_format.charset)
+
         try:
-            destination.write(report_format.render(report), encoding=report_format.charset)
+            write_report(destination, render)
         except OutputError as error:
             unwritten = unwritten or error
     for warning in report.warnings[len(warnings) :]:
@@ -584,7 +592,8 @@ def _scan_command(
     if unwritten is not None:
         raise unwritten
     if baseline_destination is not None:
-        baseline_destination.write(Baseline.from_report(report, policy.fail_on).to_json())
+        blockers = Baseline.from_report(report, policy.fail_on)
+        write_report(baseline_destination, lambda _: Rendered(blockers.to_json()))
         stderr.print(
             f"readiness: wrote {len(outcome.blockers)} blockers to the baseline "
             f"{_escape(str(args.write_baseline))}"
@@ -718,7 +727,7 @@ def _python_command(args: argparse.Namespace, cache_dir: Path, progress: Progres
         interpreter = find_interpreter(str(executable), cache_dir=cache_dir)
     else:
         interpreter = find_interpreter(args.python, cache_dir=cache_dir)
-    stdout.write(f"{interpreter.executable}\n")
+    write_report(stdout, lambda _: Rendered(f"{interpreter.executable}\n"))
     return 0
 
 

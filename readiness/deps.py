@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import enum
 import json
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,7 +24,7 @@ from readiness import __version__
 from readiness._defaults import DEFAULT_TARGET_VERSION
 from readiness._errors import InputError
 from readiness._state import Progress
-from readiness.destination import Destination
+from readiness.destination import Destination, Layout, Rendered, write_report
 from readiness.formats.control_chars import escape_controls
 from readiness.formats.table import cell, render_text
 from readiness.installer_choice import InstallerChoice
@@ -58,27 +57,26 @@ class DepsFormatChoice(enum.StrEnum):
     TABLE = "table"
     JSON = "json"
 
-    def render(
-        self,
-        listing: DependencyListing,
-        *,
-        color: bool,
-        width: int | None,
-        encoding: str = "utf-8",
-    ) -> str:
-        """Return ``listing`` in the format this choice names, the table fit for ``encoding``."""
+    def render(self, listing: DependencyListing, layout: Layout) -> Rendered:
+        """Return ``listing`` in the format this choice names, fit for ``layout``.
+
+        The table is drawn for the destination's encoding and written in it; the JSON
+        document is UTF-8.
+        """
         match self:
             case DepsFormatChoice.TABLE:
-                return render_table(listing, color=color, width=width, encoding=encoding)
+                return Rendered(
+                    render_table(
+                        listing,
+                        color=layout.color,
+                        width=layout.width,
+                        encoding=layout.encoding,
+                    )
+                )
             case DepsFormatChoice.JSON:
-                return render_json(listing)
+                return Rendered(render_json(listing), charset="utf-8")
             case _:
                 assert_never(self)
-
-    @property
-    def charset(self) -> str | None:
-        """The encoding the listing is written in; None: the destination's (the table)."""
-        return None if self is DepsFormatChoice.TABLE else "utf-8"
 
 
 @dataclass(frozen=True)
@@ -401,10 +399,7 @@ def deps_command(
         listing = list_dependencies(source, target)
     finally:
         progress.finish()
-    terminal = destination.is_terminal()
-    width = shutil.get_terminal_size().columns if terminal else None
-    text = args.format.render(listing, color=terminal, width=width, encoding=destination.encoding)
-    destination.write(text, encoding=args.format.charset)
+    write_report(destination, lambda layout: args.format.render(listing, layout))
     direct = sum(1 for dependency in listing.resolved if dependency.direct)
     stderr.print(
         f"readiness: {len(listing.resolved)} distributions ({direct} direct, "
