@@ -4,54 +4,46 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import enum
 import logging
-import shutil
 import signal
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn, assert_never
+from typing import NoReturn
 
 import httpx
 from rich.console import Console
 
 from readiness import __version__
 from readiness._cache import default_cache_dir
+from readiness._defaults import DEFAULT_IMPORT_TIMEOUT, DEFAULT_TARGET_VERSION
 from readiness._errors import InputError, ReadinessError
 from readiness._state import Progress
 from readiness.config import find_config
-from readiness.deps import add_deps_parser, deps_command
-from readiness.destination import Destination, OutputError, detach
-from readiness.environment.venv import existing_environment
-from readiness.evidence.gather import EvidenceSources
-from readiness.evidence.index import IndexService
-from readiness.evidence.indexconfig import configured_index_url
-from readiness.evidence.interface import ServiceError
+from readiness.deps import DepsCommandOptions, add_deps_parser, deps_command
+from readiness.destination import (
+    Destination,
+    Layout,
+    OutputError,
+    Rendered,
+    detach,
+    write_report,
+)
 from readiness.evidence.tracker import (
     DEFAULT_URL as TRACKER_URL,
 )
-from readiness.evidence.tracker import (
-    TrackerService,
-    load_snapshot,
-    tracker_update_command,
-)
-from readiness.formats.control_chars import escape_controls
-from readiness.formats.html import HtmlFormat
-from readiness.formats.interface import ReportFormat
-from readiness.formats.json import JsonFormat
-from readiness.formats.junit import JunitFormat
-from readiness.formats.markdown import MarkdownFormat
-from readiness.formats.sarif import SarifFormat
-from readiness.formats.table import TableFormat
-from readiness.installer_choice import InstallerChoice
-from readiness.interpreter.discover import find_interpreter, is_version_request
-from readiness.interpreter.inspect import inspect_interpreter, require_free_threaded
-from readiness.interpreter.interface import Interpreter, InterpreterError
+from readiness.evidence.tracker import tracker_update_command
+from readiness.interpreter.discover import find_interpreter
 from readiness.interpreter.provision import install_python
-from readiness.interpreter.target import synthesize_target, synthetic_interpreter
+from readiness.options import FormatChoice as FormatChoice  # re-exported: tests name it here
+from readiness.options import (
+    ScanCommandOptions,
+    add_installer_option,
+    add_selection_options,
+    add_source_argument,
+)
 from readiness.policy import (
     EXIT_INTERRUPTED,
     EXIT_READY,
@@ -64,57 +56,9 @@ from readiness.policy import (
 )
 from readiness.report import Report, Verdict
 from readiness.results import clear_cache
-from readiness.scan import Scanner, ScanOptions, hidden_gil_warnings
-from readiness.selection_options import add_selection_options, selection_from
-from readiness.sources.discovery import SOURCE_PRIORITY, find_source
-from readiness.sources.interface import DependencySource, IndexOptions, Target
-
-DEFAULT_PYTHON = "3.14t"
-"""What ``readiness python install`` provisions when no version is given."""
-
-PROVISION_ORDER = (DEFAULT_PYTHON, "3.13t")
-"""What ``scan --install-python`` tries in turn when no version is asked for: 3.14t is the
-supported free-threaded build, 3.13t the experimental one that still shows what re-enables
-the GIL where 3.14t cannot be had (no uv downloads and no 3.14 source)."""
-
-
-class FormatChoice(enum.StrEnum):
-    """The ``--format`` choices."""
-
-    TABLE = "table"
-    JSON = "json"
-    HTML = "html"
-    MARKDOWN = "markdown"
-    SARIF = "sarif"
-    JUNIT = "junit"
-
-    def to_format(
-        self,
-        *,
-        color: bool,
-        width: int | None = None,
-        gate: PolicyOutcome | None = None,
-        encoding: str = "utf-8",
-    ) -> ReportFormat:
-        """Return the format object this choice names; ``gate`` marks what the policy allowed.
-
-        ``encoding`` is the destination's: the table is drawn in characters it has.
-        """
-        match self:
-            case FormatChoice.TABLE:
-                return TableFormat(color=color, width=width, gate=gate, encoding=encoding)
-            case FormatChoice.JSON:
-                return JsonFormat(gate=gate)
-            case FormatChoice.HTML:
-                return HtmlFormat(gate=gate)
-            case FormatChoice.MARKDOWN:
-                return MarkdownFormat(gate=gate)
-            case FormatChoice.SARIF:
-                return SarifFormat(gate=gate)
-            case FormatChoice.JUNIT:
-                return JunitFormat(gate=gate)
-            case _:
-                assert_never(self)
+from readiness.scan import hidden_gil_warnings
+from readiness.session import ScanSession
+from readiness.session import escape_message as _escape
 
 
 class _Parser(argparse.ArgumentParser):
@@ -137,34 +81,6 @@ def _format_destination(value: str) -> tuple[FormatChoice, Path | None]:
     return choice, Path(path) if equals else None
 
 
-def _report_destinations(args: argparse.Namespace) -> list[tuple[FormatChoice, Destination]]:
-    """Return each report format and where it goes, or raise on a usage error.
-
-    At most one format has no destination: it goes to ``--output``, else to stdout. Every
-    destination is checked here, before the scan: a bad one is known before any work is done.
-    """
-    asked: list[tuple[FormatChoice, Path | None]] = args.format or [(FormatChoice.TABLE, None)]
-    bare = [choice.value for choice, path in asked if path is None]
-    if len(bare) > 1:
-        raise InputError(
-            f"{' and '.join(bare)} have no destination: only one report can go to stdout",
-            hint="give the others a file: --format NAME=PATH",
-        )
-    if args.output is not None and not bare:
-        raise InputError(
-            "--output is where the format without a destination goes, and every --format has one",
-            hint="drop --output, or give one --format without =PATH",
-        )
-    destinations = [(choice, Destination(path or args.output)) for choice, path in asked]
-    files = [where.path.resolve() for _, where in destinations if where.path is not None]
-    for path in files:
-        if files.count(path) > 1:
-            raise InputError(f"two reports would be written to {path}")
-    for _, where in destinations:
-        where.check()
-    return destinations
-
-
 def _fail_on(value: str) -> frozenset[Verdict]:
     names = [part.strip() for part in value.split(",") if part.strip()]
     try:
@@ -183,127 +99,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"readiness {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    scan = commands.add_parser(
-        "scan",
-        help="install and import every dependency on a free-threaded interpreter",
-        description="Install every dependency into a fresh environment of a free-threaded "
-        "CPython, import each module in a child interpreter and report which ones re-enable "
-        "the GIL.",
+    _add_scan_parser(
+        commands.add_parser(
+            "scan",
+            help="install and import every dependency on a free-threaded interpreter",
+            description="Install every dependency into a fresh environment of a free-threaded "
+            "CPython, import each module in a child interpreter and report which ones re-enable "
+            "the GIL.",
+        )
     )
-    scan.add_argument(
-        "path",
-        nargs="?",
-        type=Path,
-        help="a dependency file or a project folder (default: the current folder; in a folder "
-        f"the first of {', '.join(SOURCE_PRIORITY)} is read)",
-    )
-    _add_python_option(scan)
-    scan.add_argument(
-        "--env",
-        type=Path,
-        metavar="PATH",
-        help="scan what is installed in this virtual environment of a free-threaded "
-        "interpreter, installing nothing (instead of a dependency file)",
-    )
-    scan.add_argument(
-        "--install-python",
-        action="store_true",
-        help="provision a free-threaded CPython when none is found, without asking",
-    )
-    output = scan.add_argument_group("output")
-    output.add_argument(
-        "--format",
-        type=_format_destination,
-        action="append",
-        metavar="NAME[=PATH]",
-        help=f"a report format ({', '.join(FormatChoice)}; default: table), written to PATH, "
-        "else to stdout; repeat it for several reports, at most one without =PATH",
-    )
-    output.add_argument(
-        "-o", "--output", type=Path, help="write the report without =PATH here, not to stdout"
-    )
-    gate = scan.add_argument_group("gate")
-    gate.add_argument(
-        "--fail-on",
-        type=_fail_on,
-        metavar="VERDICTS",
-        help="comma-separated verdicts that fail the scan (default: "
-        "gil-enabled,not-installable,crashed,timeout)",
-    )
-    gate.add_argument(
-        "--strict", action="store_true", help="also fail on import-error (inconclusive)"
-    )
-    gate.add_argument(
-        "--config",
-        type=Path,
-        metavar="FILE",
-        help="read the policy and defaults from this TOML file (default: [tool.readiness] in "
-        "the scanned folder's pyproject.toml, else the current folder's)",
-    )
-    gate.add_argument(
-        "--baseline",
-        type=Path,
-        metavar="FILE",
-        help="only blockers not recorded in this baseline fail the gate",
-    )
-    gate.add_argument(
-        "--write-baseline",
-        type=Path,
-        metavar="FILE",
-        help="record the current blockers in FILE and exit 0",
-    )
-    add_selection_options(scan)
-    evidence = scan.add_argument_group("evidence")
-    evidence.add_argument(
-        "--static",
-        action="store_true",
-        help="judge from the index's files alone (free-threaded wheel, pure, sdist only, none): "
-        "no interpreter, nothing installed; fails only on what is certain",
-    )
-    evidence.add_argument(
-        "--target",
-        metavar="VERSION",
-        help="with --static and no --python: the free-threaded CPython to judge for "
-        f"(default {DEFAULT_PYTHON}, this platform)",
-    )
-    evidence.add_argument(
-        "--index-url",
-        metavar="URL",
-        help="the simple API index to ask for evidence (default: the file's -i, else your "
-        "pip/uv configuration, else pip's default)",
-    )
-    evidence.add_argument(
-        "--offline",
-        action="store_true",
-        help="do not ask the package index; the tracker snapshot is still used",
-    )
-    install = scan.add_argument_group("installing and probing")
-    install.add_argument(
-        "--installer",
-        type=InstallerChoice,
-        choices=list(InstallerChoice),
-        default=InstallerChoice.AUTO,
-        help="installer for the probe environment (default: uv where installed, else pip)",
-    )
-    install.add_argument(
-        "--no-build",
-        action="store_true",
-        help="never build from source: a distribution without a usable wheel is not-installable",
-    )
-    install.add_argument(
-        "--import-timeout",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help="time one import may take before it counts as a timeout (default: 60)",
-    )
-    install.add_argument(
-        "--no-cache",
-        action="store_true",
-        help="probe every distribution again, even those whose results are cached",
-    )
-    _add_common_options(scan)
     add_deps_parser(commands, _add_common_options)
 
     cache = commands.add_parser("cache", help="the cache of results, index pages and environments")
@@ -343,8 +147,8 @@ def _parser() -> argparse.ArgumentParser:
     install_cmd.add_argument(
         "version",
         nargs="?",
-        default=DEFAULT_PYTHON,
-        help=f"3.14t, 3.13t or 3.15t (default: {DEFAULT_PYTHON})",
+        default=DEFAULT_TARGET_VERSION,
+        help=f"3.14t, 3.13t or 3.15t (default: {DEFAULT_TARGET_VERSION})",
     )
     install_cmd.add_argument(
         "--source", type=Path, help="a CPython source tarball to build from (offline)"
@@ -356,6 +160,113 @@ def _parser() -> argparse.ArgumentParser:
     _add_python_option(find_cmd)
     _add_common_options(find_cmd)
     return parser
+
+
+def _add_scan_parser(scan: argparse.ArgumentParser) -> None:
+    add_source_argument(scan)
+    _add_python_option(scan)
+    scan.add_argument(
+        "--env",
+        type=Path,
+        metavar="PATH",
+        help="scan what is installed in this virtual environment of a free-threaded "
+        "interpreter, installing nothing (instead of a dependency file)",
+    )
+    _add_switches(
+        scan,
+        {
+            "--install-python": (
+                "provision a free-threaded CPython when none is found, without asking"
+            )
+        },
+    )
+    output = scan.add_argument_group("output")
+    output.add_argument(
+        "--format",
+        type=_format_destination,
+        action="append",
+        metavar="NAME[=PATH]",
+        help=f"a report format ({', '.join(FormatChoice)}; default: table), written to PATH, "
+        "else to stdout; repeat it for several reports, at most one without =PATH",
+    )
+    output.add_argument(
+        "-o", "--output", type=Path, help="write the report without =PATH here, not to stdout"
+    )
+    gate = scan.add_argument_group("gate")
+    gate.add_argument(
+        "--fail-on",
+        type=_fail_on,
+        metavar="VERDICTS",
+        help="comma-separated verdicts that fail the scan (default: "
+        "gil-enabled,not-installable,crashed,timeout)",
+    )
+    _add_switches(gate, {"--strict": "also fail on import-error (inconclusive)"})
+    for flag, help_text in (
+        (
+            "--config",
+            "read the policy and defaults from this TOML file (default: [tool.readiness] in "
+            "the scanned folder's pyproject.toml, else the current folder's)",
+        ),
+        ("--baseline", "only blockers not recorded in this baseline fail the gate"),
+        ("--write-baseline", "record the current blockers in FILE and exit 0"),
+    ):
+        gate.add_argument(flag, type=Path, metavar="FILE", help=help_text)
+    add_selection_options(scan)
+    evidence = scan.add_argument_group("evidence")
+    _add_switches(
+        evidence,
+        {
+            "--static": "judge from the index's files alone (free-threaded wheel, pure, sdist "
+            "only, none): no interpreter, nothing installed; fails only on what is certain"
+        },
+    )
+    evidence.add_argument(
+        "--target",
+        metavar="VERSION",
+        help="with --static and no --python: the free-threaded CPython to judge for "
+        f"(default {DEFAULT_TARGET_VERSION}, this platform)",
+    )
+    evidence.add_argument(
+        "--index-url",
+        metavar="URL",
+        help="the simple API index to ask for evidence (default: the file's -i, else your "
+        "pip/uv configuration, else pip's default)",
+    )
+    _add_switches(
+        evidence,
+        {"--offline": "do not ask the package index; the tracker snapshot is still used"},
+    )
+    install = scan.add_argument_group("installing and probing")
+    add_installer_option(
+        install,
+        help_text="installer for the probe environment (default: uv where installed, else pip)",
+    )
+    _add_switches(
+        install,
+        {
+            "--no-build": "never build from source: a distribution without a usable wheel is "
+            "not-installable"
+        },
+    )
+    install.add_argument(
+        "--import-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="time one import may take before it counts as a timeout "
+        f"(default: {DEFAULT_IMPORT_TIMEOUT:g})",
+    )
+    _add_switches(
+        install,
+        {"--no-cache": "probe every distribution again, even those whose results are cached"},
+    )
+    _add_common_options(scan)
+
+
+def _add_switches(group: argparse._ActionsContainer, switches: dict[str, str]) -> None:
+    """Add each ``--flag`` that switches something on, with its help."""
+    for flag, help_text in switches.items():
+        group.add_argument(flag, action="store_true", help=help_text)
 
 
 def _add_python_option(parser: argparse.ArgumentParser) -> None:
@@ -451,23 +362,7 @@ def _run(argv: Sequence[str] | None, stderr: Console) -> int:
             logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
         progress = _progress_for(stderr)
         cache_dir = args.cache_dir or default_cache_dir()
-        if args.command == "python":
-            return _python_command(args, cache_dir, progress)
-        if args.command == "deps":
-            return deps_command(args, cache_dir, progress, stderr)
-        if args.command == "tracker":
-            with httpx.Client(follow_redirects=True) as client:
-                for line in tracker_update_command(client, url=args.url, cache_dir=cache_dir):
-                    stderr.print(_escape(line))
-            return 0
-        if args.command == "cache":
-            removed = clear_cache(cache_dir)
-            for folder in removed:
-                stderr.print(f"removed {_escape(str(folder))}")
-            if not removed:
-                stderr.print(f"nothing to remove in {_escape(str(cache_dir))}")
-            return 0
-        return _scan_command(args, cache_dir, progress, stderr)
+        return _COMMANDS[args.command](args, cache_dir, progress, stderr)
     except Terminated:
         stderr.print("readiness: terminated")
         return EXIT_TERMINATED
@@ -495,103 +390,82 @@ def _run(argv: Sequence[str] | None, stderr: Console) -> int:
 def _scan_command(
     args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console
 ) -> int:
-    destinations = _report_destinations(args)
     config = find_config(args.config, args.path)
     if config.path is not None:
         stderr.print(f"[dim]configuration: {_escape(str(config.path))}[/]")
-    args = config.apply_to(args)
-    # Read before the scan: a missing baseline should not cost a whole scan to find out.
-    baseline = None
-    if args.baseline is not None and args.write_baseline is None:
-        baseline = Baseline.read(args.baseline)
-    baseline_destination = None
-    if args.write_baseline is not None:
-        baseline_destination = Destination(args.write_baseline)
-        baseline_destination.check()
-    selection = selection_from(args)
-    if args.import_timeout <= 0:
-        raise InputError("--import-timeout must be a positive number of seconds")
-    if args.env is not None and (args.path is not None or args.python is not None or args.static):
-        raise InputError(
-            "--env scans an environment as it is: give no dependency file, --python or --static",
-            hint="its own interpreter is the one probed",
-        )
-    if args.target is not None and not args.static:
-        raise InputError("--target goes with --static", hint="a probe runs a real interpreter")
+    options = ScanCommandOptions.from_namespace(args, config, cache_dir=cache_dir)
+    baseline = options.read_baseline()
     warnings = hidden_gil_warnings()
     for warning in warnings:
         stderr.print(f"[bold yellow]warning:[/] {_escape(warning)}")
-    options = ScanOptions(
-        cache_dir=cache_dir,
-        no_build=args.no_build,
-        import_timeout=args.import_timeout,
-        warnings=warnings,
-        use_results=not args.no_cache,
-    )
-    with httpx.Client(follow_redirects=True) as client:
-        if args.env is not None:
-            environment = existing_environment(args.env)
-            interpreter = require_free_threaded(inspect_interpreter(environment.python))
-            evidence = _evidence_sources(
-                args, client, cache_dir, interpreter.target(), interpreter.abi_tag, None, stderr
-            )
-            report = Scanner(options, progress, evidence).scan_environment(environment, interpreter)
-        else:
-            source = find_source(args.path or Path(), selection, args.installer.to_resolver())
-            found = (
-                None if args.static else _interpreter_for_scan(args, cache_dir, progress, stderr)
-            )
-            if found is None:
-                interpreter, target = _static_target(args, cache_dir)
-            else:
-                interpreter, target = found, found.target()
-            evidence = _evidence_sources(
-                args, client, cache_dir, target, interpreter.abi_tag, source, stderr
-            )
-            scanner = Scanner(options, progress, evidence)
-            if found is None:
-                report = scanner.scan_static(source, interpreter, target)
-            else:
-                report = scanner.scan(source, interpreter, args.installer.to_installer())
+    session = ScanSession(cache_dir=cache_dir, progress=progress, console=stderr)
+    report = session.scan(options, warnings)
     progress.finish()
 
     policy = Policy.from_options(
-        args.fail_on,
-        strict=args.strict,
+        options.fail_on,
+        strict=options.strict,
         static=report.static,
-        allow=config.allow,
+        allow=options.allow,
         baseline=baseline,
     )
     outcome = policy.evaluate(report)
     # A report that cannot be written does not stop the others, nor the gate's verdict on
     # stderr; it is raised (exit 2) once everything else is said.
+    unwritten = _write_reports(options, report, outcome)
+    _print_after_scan(stderr, report, policy, outcome, options, own_notes=len(warnings))
+    if unwritten is not None:
+        raise unwritten
+    if options.write_baseline is None:
+        return outcome.exit_code
+    blockers = Baseline.from_report(report, policy.fail_on)
+    write_report(options.write_baseline, lambda _: Rendered(blockers.to_json()))
+    stderr.print(
+        f"readiness: wrote {len(outcome.blockers)} blockers to the baseline "
+        f"{_escape(str(options.write_baseline.path))}"
+    )
+    return EXIT_READY
+
+
+def _write_reports(
+    options: ScanCommandOptions, report: Report, outcome: PolicyOutcome
+) -> OutputError | None:
+    """Write every report the scan was asked for; return the first that could not be."""
     unwritten: OutputError | None = None
-    for choice, destination in destinations:
-        terminal = destination.is_terminal()
-        width = shutil.get_terminal_size().columns if terminal else None
-        report_format = choice.to_format(
-            color=terminal, width=width, gate=outcome, encoding=destination.encoding
-        )
+    for choice, destination in options.reports:
+
+        def render(layout: Layout, choice: FormatChoice = choice) -> Rendered:
+            report_format = choice.to_format(
+                color=layout.color, width=layout.width, gate=outcome, encoding=layout.encoding
+            )
+            return Rendered(report_format.render(report), report_format.charset)
+
         try:
-            destination.write(report_format.render(report), encoding=report_format.charset)
+            write_report(destination, render)
         except OutputError as error:
             unwritten = unwritten or error
-    for warning in report.warnings[len(warnings) :]:
+    return unwritten
+
+
+def _print_after_scan(
+    stderr: Console,
+    report: Report,
+    policy: Policy,
+    outcome: PolicyOutcome,
+    options: ScanCommandOptions,
+    *,
+    own_notes: int,
+) -> None:
+    """Print what follows a scan on stderr: notes, install logs, the summary, the gate.
+
+    The report's first ``own_notes`` warnings were printed before the scan.
+    """
+    for warning in report.warnings[own_notes:]:
         stderr.print(f"[yellow]note:[/] {_escape(warning)}")
-    _print_install_logs(stderr, report, debug=args.debug)
+    _print_install_logs(stderr, report, debug=options.shared.debug)
     stderr.print(summary_line(report, policy))
     for message in outcome.messages():
         stderr.print(f"{_GATE_LEVELS[message.level]} {_escape(message.text)}")
-    if unwritten is not None:
-        raise unwritten
-    if baseline_destination is not None:
-        baseline_destination.write(Baseline.from_report(report, policy.fail_on).to_json())
-        stderr.print(
-            f"readiness: wrote {len(outcome.blockers)} blockers to the baseline "
-            f"{_escape(str(args.write_baseline))}"
-        )
-        return EXIT_READY
-    return outcome.exit_code
 
 
 def _print_install_logs(stderr: Console, report: Report, *, debug: bool) -> None:
@@ -622,93 +496,17 @@ _GATE_LEVELS = {
 """How each kind of gate message is introduced on stderr."""
 
 
-def _static_target(args: argparse.Namespace, cache_dir: Path) -> tuple[Interpreter, Target]:
-    """Return the target of a static scan: a real interpreter's, else one synthesized."""
-    if args.python is not None and not is_version_request(args.python):
-        interpreter = find_interpreter(args.python, cache_dir=cache_dir)
-        return interpreter, interpreter.target()
-    version = args.target or args.python or DEFAULT_PYTHON
-    try:
-        # uv resolves for a synthesized target only when a free-threaded interpreter runs it.
-        helper: Path | None = find_interpreter(None, cache_dir=cache_dir).executable
-    except InterpreterError:
-        helper = None
-    target = synthesize_target(version, python=helper)
-    return synthetic_interpreter(target), target
-
-
-def _evidence_sources(
-    args: argparse.Namespace,
-    client: httpx.Client,
-    cache_dir: Path,
-    target: Target,
-    abi: str,
-    source: DependencySource | None,
-    stderr: Console,
-) -> EvidenceSources:
-    """Return the tracker, and the index unless --offline or the file says --no-index."""
-    tracker = TrackerService(load_snapshot(cache_dir=cache_dir))
-    options = source.index_options() if source is not None else IndexOptions()
-    index = None
-    if not (args.offline or options.no_index):
-        project = source.path.parent if source is not None else None
-        try:
-            url = args.index_url or options.index_url or configured_index_url(project_dir=project)
-            index = IndexService(
-                client, index_url=url, target_tags=target.tags, abi=abi, cache_dir=cache_dir
-            )
-        except ServiceError as error:
-            stderr.print(f"[yellow]note:[/] the index is not asked: {_escape(str(error))}")
-    return EvidenceSources(tracker=tracker, index=index, abi=abi)
-
-
-def _interpreter_for_scan(
+def _deps_command(
     args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console
-) -> Interpreter | None:
-    """Find (or provision) the interpreter to probe; None means: fall back to a static scan."""
-    try:
-        return find_interpreter(args.python, cache_dir=cache_dir)
-    except InterpreterError as error:
-        # Only "none found" is worth offering to provision; a refused GIL build is not.
-        if args.python is not None and not is_version_request(args.python):
-            raise
-        versions = (args.python,) if args.python else PROVISION_ORDER
-        if not (args.install_python or _confirm(stderr, error, versions[0])):
-            _static_fallback(stderr, error)
-            return None
-    failures: list[InterpreterError] = []
-    for version in versions:
-        try:
-            executable = install_python(version, cache_dir=cache_dir, progress=progress)
-        except InterpreterError as failure:
-            progress.finish()
-            failures.append(failure)
-            if version != versions[-1]:
-                stderr.print(f"[yellow]could not provision CPython {version}[/]; trying the next")
-            continue
-        progress.finish()
-        return find_interpreter(str(executable), cache_dir=cache_dir)
-    _static_fallback(stderr, failures[0])
-    return None
+) -> int:
+    options = DepsCommandOptions.from_namespace(args, cache_dir=cache_dir)
+    session = ScanSession(cache_dir=cache_dir, progress=progress, console=stderr)
+    return deps_command(options, session, stderr)
 
 
-def _static_fallback(stderr: Console, error: InterpreterError) -> None:
-    stderr.print(f"[bold yellow]warning:[/] {_escape(str(error))}")
-    stderr.print(
-        "[bold yellow]warning:[/] falling back to a STATIC scan: verdicts from the index's "
-        "files alone, nothing imported; `readiness python install` provisions an interpreter"
-    )
-
-
-def _confirm(stderr: Console, error: InterpreterError, version: str) -> bool:
-    if not (sys.stdin.isatty() and sys.stderr.isatty()):
-        return False
-    stderr.print(f"{_escape(str(error))}")
-    answer = stderr.input(f"Provision CPython {version} into the readiness cache now? [Y/n] ")
-    return answer.strip().lower() in ("", "y", "yes")
-
-
-def _python_command(args: argparse.Namespace, cache_dir: Path, progress: Progress) -> int:
+def _python_command(
+    args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console
+) -> int:
     stdout = Destination(None)
     stdout.check()
     if args.python_command == "install":
@@ -719,8 +517,40 @@ def _python_command(args: argparse.Namespace, cache_dir: Path, progress: Progres
         interpreter = find_interpreter(str(executable), cache_dir=cache_dir)
     else:
         interpreter = find_interpreter(args.python, cache_dir=cache_dir)
-    stdout.write(f"{interpreter.executable}\n")
+    write_report(stdout, lambda _: Rendered(f"{interpreter.executable}\n"))
     return 0
+
+
+def _tracker_command(
+    args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console
+) -> int:
+    with httpx.Client(follow_redirects=True) as client:
+        for line in tracker_update_command(client, url=args.url, cache_dir=cache_dir):
+            stderr.print(_escape(line))
+    return 0
+
+
+def _cache_command(
+    args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console
+) -> int:
+    removed = clear_cache(cache_dir)
+    for folder in removed:
+        stderr.print(f"removed {_escape(str(folder))}")
+    if not removed:
+        stderr.print(f"nothing to remove in {_escape(str(cache_dir))}")
+    return 0
+
+
+_Command = Callable[[argparse.Namespace, Path, Progress, Console], int]
+
+_COMMANDS: dict[str, _Command] = {
+    "scan": _scan_command,
+    "deps": _deps_command,
+    "python": _python_command,
+    "tracker": _tracker_command,
+    "cache": _cache_command,
+}
+"""Each subcommand and what runs it, given its arguments, the cache, progress and stderr."""
 
 
 def summary_line(report: Report, policy: Policy) -> str:
@@ -763,10 +593,3 @@ def _progress_for(stderr: Console) -> Progress:
 
         return RichProgress(stderr)
     return Progress()
-
-
-def _escape(text: str) -> str:
-    """Return ``text`` for a console message: no markup read in it, controls shown escaped."""
-    from rich.markup import escape
-
-    return escape(escape_controls(text))

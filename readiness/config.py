@@ -1,12 +1,12 @@
 """The project's configuration: ``[tool.readiness]`` in pyproject.toml, or ``--config FILE``.
 
 It holds the gate's policy (``fail-on``, ``strict``, the allowlist, the baseline) and defaults
-for the scan's options; a flag given on the command line wins over the file.
+for the scan's options; a flag given on the command line wins over the file (the merge is
+:meth:`readiness.options.ScanCommandOptions.from_namespace`).
 """
 
 from __future__ import annotations
 
-import argparse
 import difflib
 import re
 from collections.abc import Callable, Mapping
@@ -23,9 +23,6 @@ from readiness._errors import InputError
 from readiness.interpreter.discover import is_version_request
 from readiness.policy import Allowance
 from readiness.report import Verdict
-
-DEFAULT_IMPORT_TIMEOUT = 60.0
-"""Seconds one import may take when neither the flag nor the file says."""
 
 PROJECT_FILE = "pyproject.toml"
 """The file whose ``[tool.readiness]`` table is read when no ``--config`` is given."""
@@ -77,30 +74,6 @@ class Config:
 
     baseline: Path | None = None
     """``baseline``: the baseline file, relative to the file."""
-
-    def apply_to(self, args: argparse.Namespace) -> argparse.Namespace:
-        """Return a copy of the ``scan`` options, what the command line left unset from the file.
-
-        A boolean key can only switch an option on: a flag left off does not say "off".
-        """
-        merged = argparse.Namespace(**vars(args))
-        if merged.fail_on is None:
-            merged.fail_on = self.fail_on
-        merged.strict = bool(merged.strict or self.strict)
-        # --env names what to scan and its interpreter: the file's must not clash with it.
-        if getattr(merged, "env", None) is None:
-            merged.python = merged.python or self.python
-            merged.path = merged.path or self.inputs
-        merged.extra = merged.extra or list(self.extras or ())
-        merged.group = merged.group or list(self.groups or ())
-        merged.all_extras = bool(merged.all_extras or self.all_extras)
-        merged.all_groups = bool(merged.all_groups or self.all_groups)
-        merged.no_dev = bool(merged.no_dev or self.no_dev)
-        if merged.import_timeout is None:
-            merged.import_timeout = self.import_timeout or DEFAULT_IMPORT_TIMEOUT
-        if getattr(merged, "baseline", None) is None:
-            merged.baseline = self.baseline
-        return merged
 
 
 def find_config(explicit: Path | None, scanned: Path | None, *, cwd: Path | None = None) -> Config:

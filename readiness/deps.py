@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import enum
 import json
-import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,17 +21,20 @@ from rich.console import Console
 from rich.table import Table
 
 from readiness import __version__
+from readiness._defaults import DEFAULT_TARGET_VERSION
 from readiness._errors import InputError
-from readiness._state import Progress
-from readiness.destination import Destination
+from readiness.destination import Destination, Layout, Rendered, write_report
 from readiness.formats.control_chars import escape_controls
 from readiness.formats.table import cell, render_text
-from readiness.installer_choice import InstallerChoice
-from readiness.interpreter.discover import find_interpreter
-from readiness.interpreter.interface import InterpreterError
-from readiness.interpreter.target import host_platform, synthesize_target
-from readiness.selection_options import add_selection_options, selection_from
-from readiness.sources.discovery import SOURCE_PRIORITY, find_source
+from readiness.interpreter.target import host_platform
+from readiness.options import (
+    SharedOptions,
+    add_installer_option,
+    add_selection_options,
+    add_source_argument,
+)
+from readiness.session import ScanSession
+from readiness.sources.discovery import find_source
 from readiness.sources.interface import (
     DependencySource,
     IndexOptions,
@@ -50,9 +52,6 @@ removes or renames a field (adding one does not)."""
 # The command line's own parser class: argparse's _SubParsersAction is invariant in it.
 _P = TypeVar("_P", bound=argparse.ArgumentParser)
 
-DEFAULT_TARGET = "3.14t"
-"""What ``deps`` selects for when neither ``--python`` nor ``--target`` is given."""
-
 
 class DepsFormatChoice(enum.StrEnum):
     """The ``deps --format`` choices."""
@@ -60,27 +59,65 @@ class DepsFormatChoice(enum.StrEnum):
     TABLE = "table"
     JSON = "json"
 
-    def render(
-        self,
-        listing: DependencyListing,
-        *,
-        color: bool,
-        width: int | None,
-        encoding: str = "utf-8",
-    ) -> str:
-        """Return ``listing`` in the format this choice names, the table fit for ``encoding``."""
+    def render(self, listing: DependencyListing, layout: Layout) -> Rendered:
+        """Return ``listing`` in the format this choice names, fit for ``layout``.
+
+        The table is drawn for the destination's encoding and written in it; the JSON
+        document is UTF-8.
+        """
         match self:
             case DepsFormatChoice.TABLE:
-                return render_table(listing, color=color, width=width, encoding=encoding)
+                return Rendered(
+                    render_table(
+                        listing,
+                        color=layout.color,
+                        width=layout.width,
+                        encoding=layout.encoding,
+                    )
+                )
             case DepsFormatChoice.JSON:
-                return render_json(listing)
+                return Rendered(render_json(listing), charset="utf-8")
             case _:
                 assert_never(self)
 
-    @property
-    def charset(self) -> str | None:
-        """The encoding the listing is written in; None: the destination's (the table)."""
-        return None if self is DepsFormatChoice.TABLE else "utf-8"
+
+@dataclass(frozen=True)
+class DepsCommandOptions:
+    """Everything ``readiness deps`` was asked, checked."""
+
+    shared: SharedOptions
+    """What ``scan`` takes too."""
+
+    platform: str | None
+    """``--platform``: the platform a synthesized target is for; None: this one."""
+
+    format: DepsFormatChoice
+    """``--format``: the listing's format."""
+
+    output: Destination
+    """Where the listing goes (``-o``, else stdout), checked."""
+
+    @classmethod
+    def from_namespace(cls, args: argparse.Namespace, *, cache_dir: Path) -> DepsCommandOptions:
+        """Return the options ``deps`` was given, or raise :class:`InputError`.
+
+        A bad ``-o`` is refused, and so is an interpreter asked for beside a target that
+        describes one instead of it.
+        """
+        output = Destination(args.output)
+        output.check()
+        if args.python is not None and (args.target is not None or args.platform is not None):
+            raise InputError(
+                "--python reads the dependencies for that interpreter; --target and "
+                "--platform describe an interpreter instead of it",
+                hint="give either --python, or --target (with --platform)",
+            )
+        return cls(
+            shared=SharedOptions.from_namespace(args, cache_dir=cache_dir),
+            platform=args.platform,
+            format=args.format,
+            output=output,
+        )
 
 
 @dataclass(frozen=True)
@@ -150,37 +187,6 @@ class LendingResolver(Resolver):
             if python is not None:
                 target = replace(target, python=python)
         return self.resolver.resolve(requirements, target, index_options)
-
-
-def free_threaded_at_hand(cache_dir: Path) -> Path | None:
-    """Return a free-threaded CPython that discovery finds, or None when there is none."""
-    try:
-        return find_interpreter(None, cache_dir=cache_dir).executable
-    except InterpreterError:
-        return None
-
-
-def target_for(
-    *,
-    python: str | None,
-    version: str | None,
-    platform: str | None,
-    cache_dir: Path,
-) -> Target:
-    """Return the target ``deps`` selects for: ``python``'s own, else a synthesized one.
-
-    Raises :class:`InputError` when both an interpreter and a synthesized target are asked
-    for, and what :func:`find_interpreter` and :func:`synthesize_target` raise.
-    """
-    if python is not None:
-        if version is not None or platform is not None:
-            raise InputError(
-                "--python reads the dependencies for that interpreter; --target and "
-                "--platform describe an interpreter instead of it",
-                hint="give either --python, or --target (with --platform)",
-            )
-        return find_interpreter(python, cache_dir=cache_dir).target()
-    return synthesize_target(version or DEFAULT_TARGET, platform=platform)
 
 
 # The table.
@@ -332,13 +338,7 @@ def add_deps_parser(
         "and where it was declared; then the ones skipped for the target, with the reason. "
         "Nothing is installed, and no free-threaded interpreter is needed.",
     )
-    deps.add_argument(
-        "path",
-        nargs="?",
-        type=Path,
-        help="a dependency file or a project folder (default: the current folder; in a folder "
-        f"the first of {', '.join(SOURCE_PRIORITY)} is read)",
-    )
+    add_source_argument(deps)
     target = deps.add_argument_group("target")
     target.add_argument(
         "--python",
@@ -350,7 +350,7 @@ def add_deps_parser(
         "--target",
         metavar="VERSION",
         help=f"select for this CPython version without running it: 3.14t, 3.13t, 3.10, ... "
-        f"(default: {DEFAULT_TARGET})",
+        f"(default: {DEFAULT_TARGET_VERSION})",
     )
     target.add_argument(
         "--platform",
@@ -368,45 +368,33 @@ def add_deps_parser(
     )
     output.add_argument("-o", "--output", type=Path, help="write the listing here, not to stdout")
     add_selection_options(deps)
-    deps.add_argument(
-        "--installer",
-        type=InstallerChoice,
-        choices=list(InstallerChoice),
-        default=InstallerChoice.AUTO,
-        help="whose resolver answers what a requirements file or pyproject.toml leaves open "
-        "(default: uv where installed, else pip)",
+    add_installer_option(
+        deps,
+        help_text="whose resolver answers what a requirements file or pyproject.toml leaves "
+        "open (default: uv where installed, else pip)",
     )
     add_common_options(deps)
     return deps
 
 
-def deps_command(
-    args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console
-) -> int:
-    """Run ``readiness deps`` for parsed ``args``: write the listing and return 0.
+def deps_command(options: DepsCommandOptions, session: ScanSession, stderr: Console) -> int:
+    """Run ``readiness deps``: write the listing and return 0.
 
     Raises :class:`readiness._errors.ReadinessError` for bad input, for which the command
     line's error boundary exits 2.
     """
-    destination = Destination(args.output)
-    destination.check()
-    selection = selection_from(args)
-    target = target_for(
-        python=args.python, version=args.target, platform=args.platform, cache_dir=cache_dir
-    )
-    resolver = args.installer.to_resolver()
+    shared = options.shared
+    target = session.listing_target(shared.python, shared.target, options.platform)
+    resolver = shared.installer.to_resolver()
     if isinstance(resolver, UvResolver):
-        resolver = LendingResolver(resolver, lambda: free_threaded_at_hand(cache_dir))
-    source = find_source(args.path or Path(), selection, resolver)
-    progress.start("reading dependencies")
+        resolver = LendingResolver(resolver, session.free_threaded_at_hand)
+    source = find_source(shared.path or Path(), shared.selection, resolver)
+    session.progress.start("reading dependencies")
     try:
         listing = list_dependencies(source, target)
     finally:
-        progress.finish()
-    terminal = destination.is_terminal()
-    width = shutil.get_terminal_size().columns if terminal else None
-    text = args.format.render(listing, color=terminal, width=width, encoding=destination.encoding)
-    destination.write(text, encoding=args.format.charset)
+        session.progress.finish()
+    write_report(options.output, lambda layout: options.format.render(listing, layout))
     direct = sum(1 for dependency in listing.resolved if dependency.direct)
     stderr.print(
         f"readiness: {len(listing.resolved)} distributions ({direct} direct, "

@@ -1,8 +1,8 @@
 """Where a report goes: stdout or a file, checked before a scan and written after it.
 
-``scan`` and ``deps`` both write through :class:`Destination`, so both refuse the same bad
-destinations with the same message, before any work is done: a scan of several minutes must
-not end in "cannot write" after two of its three reports were written.
+``scan``, ``deps`` and ``--write-baseline`` all write through :func:`write_report`, so all
+refuse the same bad destinations with the same message, before any work is done: a scan of
+several minutes must not end in "cannot write" after two of its three reports were written.
 
 A regular file, or a new one, is written atomically (a temporary file beside it, then
 ``os.replace``), so a reader sees the old report or the new one. Anything else the user names
@@ -15,8 +15,10 @@ than a wish.
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, TextIO, cast
@@ -95,6 +97,43 @@ class Destination:
             _write_file(path, data)
         except (OSError, ValueError) as error:
             raise _output_error(error, path) from error
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a report's text is fit for at its destination."""
+
+    color: bool
+    """Draw in colour: the destination is a terminal."""
+
+    width: int | None
+    """The terminal's width; None: not a terminal, no width to fit."""
+
+    encoding: str
+    """The destination's encoding: text for the terminal is drawn in characters it has."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A report's text, and the encoding its format declares."""
+
+    text: str
+    """The whole report."""
+
+    charset: str | None = None
+    """The encoding the format declares (UTF-8 for a document); None: the destination's."""
+
+
+def write_report(destination: Destination, render: Callable[[Layout], Rendered]) -> None:
+    """Render a report for ``destination`` and write it there; raise :class:`OutputError`.
+
+    The one writer of every command's reports (``scan``'s formats, ``deps``'s listing, the
+    baseline), so that each is fit to its destination and refused alike.
+    """
+    terminal = destination.is_terminal()
+    width = shutil.get_terminal_size().columns if terminal else None
+    rendered = render(Layout(color=terminal, width=width, encoding=destination.encoding))
+    destination.write(rendered.text, encoding=rendered.charset)
 
 
 def _check_new_file(path: Path) -> None:

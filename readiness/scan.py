@@ -16,6 +16,7 @@ from pathlib import Path
 from packaging.utils import NormalizedName
 
 from readiness import __version__
+from readiness._defaults import DEFAULT_IMPORT_TIMEOUT
 from readiness._state import Progress
 from readiness.environment.interface import Installer, InstallResult, ProbeEnvironment
 from readiness.environment.venv import (
@@ -57,7 +58,7 @@ class ScanOptions:
     no_build: bool = False
     """Forbid source builds: a distribution with no usable wheel is ``not-installable``."""
 
-    import_timeout: float = 60.0
+    import_timeout: float = DEFAULT_IMPORT_TIMEOUT
     """Seconds one import may take before it is recorded as ``timeout``."""
 
     warnings: tuple[str, ...] = field(default=())
@@ -66,6 +67,20 @@ class ScanOptions:
     use_results: bool = True
     """Reuse a distribution's observations from the result cache when nothing that decides
     its verdict has changed (``--no-cache`` turns this off)."""
+
+
+@dataclass(frozen=True)
+class _Subject:
+    """What a probe scan read and installed with, as its report names them."""
+
+    inputs: tuple[Path, ...]
+    """The dependency file, or the environment, scanned."""
+
+    source_kind: str
+    """The kind of that input (``uv.lock``, ``environment``)."""
+
+    installer: str
+    """The installer that filled the environment; ``none`` for one scanned as it is."""
 
 
 class Scanner:
@@ -116,15 +131,9 @@ class Scanner:
                 plan = plan_probe(
                     environment.site_packages, [dist.name for dist in installed.installed]
                 )
+            subject = _Subject((source.path,), source.kind, installer.name)
             return self._probe_and_judge(
-                environment,
-                interpreter,
-                dependencies,
-                installed,
-                plan,
-                inputs=(source.path,),
-                source_kind=source.kind,
-                installer=installer.name,
+                environment, interpreter, dependencies, installed, plan, subject
             )
 
     def scan_environment(self, environment: ProbeEnvironment, interpreter: Interpreter) -> Report:
@@ -153,15 +162,9 @@ class Scanner:
             )
             for dist in installed.installed
         ]
+        subject = _Subject((environment.root,), "environment", installer="none")
         return self._probe_and_judge(
-            environment,
-            interpreter,
-            dependencies,
-            installed,
-            plan,
-            inputs=(environment.root,),
-            source_kind="environment",
-            installer="none",
+            environment, interpreter, dependencies, installed, plan, subject
         )
 
     def _probe_and_judge(
@@ -171,10 +174,7 @@ class Scanner:
         dependencies: Sequence[Dependency],
         installed: InstallResult,
         plan: ProbePlan,
-        *,
-        inputs: tuple[Path, ...],
-        source_kind: str,
-        installer: str,
+        subject: _Subject,
     ) -> Report:
         with self._timed("probe"):
             results = (
@@ -215,10 +215,10 @@ class Scanner:
             distributions = self._with_evidence(distributions, blocking=PROBE_BLOCKERS)
         return Report(
             interpreter=interpreter,
-            inputs=inputs,
-            source_kind=source_kind,
+            inputs=subject.inputs,
+            source_kind=subject.source_kind,
             distributions=tuple(distributions),
-            installer=installer,
+            installer=subject.installer,
             warnings=(*self.options.warnings, *self._evidence_warnings()),
             timings=dict(self.timings),
             processes=max((observation.process for observation in fresh), default=0),
@@ -236,29 +236,22 @@ class Scanner:
             dependencies = list(source.collect(target))
         reports = []
         for dep in dependencies:
-            direct = isinstance(dep, ResolvedDependency) and dep.direct
             if isinstance(dep, SkippedDependency):
-                reports.append(
-                    DistributionReport(
-                        name=dep.name,
-                        version=dep.version,
-                        verdict=Verdict.SKIPPED,
-                        direct=True,
-                        origin=dep.origin,
-                        reason=dep.reason,
-                    )
-                )
+                verdict, direct, reason = Verdict.SKIPPED, True, dep.reason
             elif isinstance(dep, ResolvedDependency):
-                reports.append(
-                    DistributionReport(
-                        name=dep.name,
-                        version=dep.version,
-                        verdict=Verdict.UNKNOWN,
-                        direct=direct,
-                        origin=dep.origin,
-                        reason="the index was not asked",
-                    )
+                verdict, direct, reason = Verdict.UNKNOWN, dep.direct, "the index was not asked"
+            else:
+                continue
+            reports.append(
+                DistributionReport(
+                    name=dep.name,
+                    version=dep.version,
+                    verdict=verdict,
+                    direct=direct,
+                    origin=dep.origin,
+                    reason=reason,
                 )
+            )
         with self._timed("evidence"):
             reports = [
                 _static_verdict(dist, interpreter.abi_tag)

@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 from packaging.specifiers import SpecifierSet
 
-from readiness.config import DEFAULT_IMPORT_TIMEOUT, Config, ConfigError, find_config, load_config
+from readiness._defaults import DEFAULT_IMPORT_TIMEOUT
+from readiness.config import Config, ConfigError, find_config, load_config
+from readiness.installer_choice import InstallerChoice
+from readiness.options import ScanCommandOptions
 from readiness.report import Verdict
 
 FULL = """\
@@ -228,22 +231,40 @@ def scan_args(**given: object) -> argparse.Namespace:
         "no_dev": False,
         "import_timeout": None,
         "baseline": None,
+        "write_baseline": None,
+        "format": None,
+        "output": None,
+        "install_python": False,
+        "static": False,
+        "target": None,
+        "index_url": None,
+        "offline": False,
+        "installer": InstallerChoice.AUTO,
+        "no_build": False,
+        "no_cache": False,
+        "debug": False,
     }
     return argparse.Namespace(**(defaults | given))
+
+
+def merge(config: Config, args: argparse.Namespace) -> ScanCommandOptions:
+    """The scan's options from ``args`` with ``config`` merged in."""
+    return ScanCommandOptions.from_namespace(args, config, cache_dir=Path("cache"))
 
 
 def test_the_file_fills_what_the_command_line_left_unset(tmp_path: Path) -> None:
     config = find_config(None, write(tmp_path, FULL))
 
-    merged = config.apply_to(scan_args())
+    merged = merge(config, scan_args())
 
     assert merged.fail_on == config.fail_on
     assert merged.strict is True
-    assert merged.python == "3.14t"
-    assert merged.path == tmp_path / "requirements" / "prod.txt"
-    assert merged.extra == ["fast"]
-    assert merged.group == ["test"]
-    assert (merged.all_extras, merged.all_groups, merged.no_dev) == (False, True, True)
+    assert merged.shared.python == "3.14t"
+    assert merged.shared.path == tmp_path / "requirements" / "prod.txt"
+    selection = merged.shared.selection
+    assert selection.extras == frozenset({"fast"})
+    assert selection.groups == frozenset({"test"})
+    assert (selection.all_extras, selection.all_groups, selection.no_dev) == (False, True, True)
     assert merged.import_timeout == 30.0
     assert merged.baseline == tmp_path / "ci" / "readiness-baseline.json"
 
@@ -259,12 +280,12 @@ def test_flags_win_over_the_file(tmp_path: Path) -> None:
         baseline=Path("mine.json"),
     )
 
-    merged = config.apply_to(given)
+    merged = merge(config, given)
 
     assert merged.fail_on == frozenset({Verdict.TIMEOUT})
-    assert merged.python == "/opt/py/bin/python3.14t"
-    assert merged.path == Path("other.txt")
-    assert merged.extra == ["slow"]
+    assert merged.shared.python == "/opt/py/bin/python3.14t"
+    assert merged.shared.path == Path("other.txt")
+    assert merged.shared.selection.extras == frozenset({"slow"})
     assert merged.import_timeout == 5.0
     assert merged.baseline == Path("mine.json")
     assert given.import_timeout == 5.0  # the namespace given is left as it was
@@ -273,14 +294,14 @@ def test_flags_win_over_the_file(tmp_path: Path) -> None:
 def test_env_scans_take_neither_the_files_inputs_nor_its_python(tmp_path: Path) -> None:
     config = find_config(None, write(tmp_path, FULL))
 
-    merged = config.apply_to(scan_args(env=tmp_path / "venv"))
+    merged = merge(config, scan_args(env=tmp_path / "venv"))
 
-    assert merged.path is None
-    assert merged.python is None
+    assert merged.shared.path is None
+    assert merged.shared.python is None
 
 
 def test_without_a_file_the_import_timeout_has_its_default() -> None:
-    assert Config().apply_to(scan_args()).import_timeout == DEFAULT_IMPORT_TIMEOUT
+    assert merge(Config(), scan_args()).import_timeout == DEFAULT_IMPORT_TIMEOUT
 
 
 def test_the_documented_example_is_a_valid_configuration(tmp_path: Path) -> None:

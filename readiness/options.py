@@ -1,0 +1,316 @@
+"""The typed options of ``scan`` and ``deps``, built from argparse's namespace in one place.
+
+argparse leaves an untyped namespace; each command turns it into one frozen options object
+here (``ScanCommandOptions.from_namespace``, ``DepsCommandOptions.from_namespace`` in
+:mod:`readiness.deps`), merging the configuration file and refusing what does not go
+together, so that nothing past that point sees a namespace. The flags both commands take
+(the dependency file, the selection, ``--installer``) are declared here once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+from typing import assert_never
+
+from readiness._defaults import DEFAULT_IMPORT_TIMEOUT
+from readiness._errors import InputError
+from readiness.config import Config
+from readiness.destination import Destination
+from readiness.formats.html import HtmlFormat
+from readiness.formats.interface import ReportFormat
+from readiness.formats.json import JsonFormat
+from readiness.formats.junit import JunitFormat
+from readiness.formats.markdown import MarkdownFormat
+from readiness.formats.sarif import SarifFormat
+from readiness.formats.table import TableFormat
+from readiness.installer_choice import InstallerChoice
+from readiness.policy import Allowance, Baseline, PolicyOutcome
+from readiness.report import Verdict
+from readiness.sources.discovery import SOURCE_PRIORITY
+from readiness.sources.interface import Selection
+
+
+class FormatChoice(enum.StrEnum):
+    """The ``--format`` choices."""
+
+    TABLE = "table"
+    JSON = "json"
+    HTML = "html"
+    MARKDOWN = "markdown"
+    SARIF = "sarif"
+    JUNIT = "junit"
+
+    def to_format(
+        self,
+        *,
+        color: bool,
+        width: int | None = None,
+        gate: PolicyOutcome | None = None,
+        encoding: str = "utf-8",
+    ) -> ReportFormat:
+        """Return the format object this choice names; ``gate`` marks what the policy allowed.
+
+        ``encoding`` is the destination's: the table is drawn in characters it has.
+        """
+        match self:
+            case FormatChoice.TABLE:
+                return TableFormat(color=color, width=width, gate=gate, encoding=encoding)
+            case FormatChoice.JSON:
+                return JsonFormat(gate=gate)
+            case FormatChoice.HTML:
+                return HtmlFormat(gate=gate)
+            case FormatChoice.MARKDOWN:
+                return MarkdownFormat(gate=gate)
+            case FormatChoice.SARIF:
+                return SarifFormat(gate=gate)
+            case FormatChoice.JUNIT:
+                return JunitFormat(gate=gate)
+            case _:
+                assert_never(self)
+
+
+# The flags both commands take.
+
+
+def add_source_argument(parser: argparse.ArgumentParser) -> None:
+    """Add the positional dependency file or project folder."""
+    parser.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        help="a dependency file or a project folder (default: the current folder; in a folder "
+        f"the first of {', '.join(SOURCE_PRIORITY)} is read)",
+    )
+
+
+def add_installer_option(group: argparse._ActionsContainer, *, help_text: str) -> None:
+    """Add ``--installer``; ``help_text`` says what the command uses it for."""
+    group.add_argument(
+        "--installer",
+        type=InstallerChoice,
+        choices=list(InstallerChoice),
+        default=InstallerChoice.AUTO,
+        help=help_text,
+    )
+
+
+def add_selection_options(parser: argparse.ArgumentParser) -> None:
+    """Add the flags that choose a project's optional parts, as uv spells them."""
+    select = parser.add_argument_group("selection")
+    select.add_argument("--extra", action="append", default=[], help="include this extra")
+    select.add_argument("--group", action="append", default=[], help="include this group")
+    select.add_argument("--all-extras", action="store_true", help="include every extra")
+    select.add_argument("--all-groups", action="store_true", help="include every group")
+    select.add_argument("--no-dev", action="store_true", help="leave out the dev group")
+
+
+@dataclass(frozen=True)
+class SharedOptions:
+    """What ``scan`` and ``deps`` both take: what to read, for what, resolved by whom."""
+
+    path: Path | None
+    """The dependency file or project folder; None: the current folder."""
+
+    selection: Selection
+    """The project's optional parts to include."""
+
+    python: str | None
+    """``--python``: an interpreter's path or a version (``3.14t``); None: discover one."""
+
+    target: str | None
+    """``--target``: a CPython version to synthesize a target for, nothing run."""
+
+    installer: InstallerChoice
+    """``--installer``: whose installer (and resolver) to use."""
+
+    cache_dir: Path
+    """Where interpreters, environments, results and index pages are kept."""
+
+    debug: bool = False
+    """``--debug``: tracebacks, child output and whole installer logs."""
+
+    @classmethod
+    def from_namespace(
+        cls, args: argparse.Namespace, *, cache_dir: Path, config: Config | None = None
+    ) -> SharedOptions:
+        """Return the shared options; where a flag is not given, ``config`` may fill it.
+
+        A boolean key can only switch an option on: a flag left off does not say "off".
+        """
+        config = config or Config()
+        return cls(
+            path=args.path or config.inputs,
+            selection=Selection(
+                extras=frozenset(args.extra or config.extras or ()),
+                groups=frozenset(args.group or config.groups or ()),
+                all_extras=bool(args.all_extras or config.all_extras),
+                all_groups=bool(args.all_groups or config.all_groups),
+                no_dev=bool(args.no_dev or config.no_dev),
+            ),
+            python=args.python or config.python,
+            target=args.target,
+            installer=args.installer,
+            cache_dir=cache_dir,
+            debug=args.debug,
+        )
+
+
+# The scan command.
+
+ReportRequest = tuple[FormatChoice, Destination]
+"""One report the scan writes: its format and where it goes."""
+
+
+@dataclass(frozen=True)
+class ScanCommandOptions:
+    """Everything ``readiness scan`` was asked, the configuration file merged in and checked."""
+
+    shared: SharedOptions
+    """What ``deps`` takes too."""
+
+    reports: tuple[ReportRequest, ...]
+    """Each report format and its destination, every destination checked."""
+
+    env: Path | None = None
+    """``--env``: scan this environment as it is, instead of a dependency file."""
+
+    install_python: bool = False
+    """``--install-python``: provision an interpreter when none is found, without asking."""
+
+    static: bool = False
+    """``--static``: judge from the index's files alone."""
+
+    index_url: str | None = None
+    """``--index-url``: the index to ask for evidence."""
+
+    offline: bool = False
+    """``--offline``: do not ask the index."""
+
+    no_build: bool = False
+    """``--no-build``: a distribution without a usable wheel is not-installable."""
+
+    import_timeout: float = DEFAULT_IMPORT_TIMEOUT
+    """Seconds one import may take."""
+
+    use_results: bool = True
+    """Reuse cached observations (``--no-cache`` turns this off)."""
+
+    fail_on: frozenset[Verdict] | None = None
+    """The verdicts that fail the gate; None: the default set."""
+
+    strict: bool = False
+    """Inconclusive results fail too."""
+
+    allow: tuple[Allowance, ...] = ()
+    """The configuration's allowlist."""
+
+    baseline: Path | None = None
+    """``--baseline``: only blockers not recorded in this file fail the gate."""
+
+    write_baseline: Destination | None = None
+    """``--write-baseline``: where the current blockers are recorded, checked."""
+
+    @classmethod
+    def from_namespace(
+        cls, args: argparse.Namespace, config: Config, *, cache_dir: Path
+    ) -> ScanCommandOptions:
+        """Return the scan's options: flags first, then ``config``; raise :class:`InputError`.
+
+        Every destination is checked here, before the scan: a bad one should not cost a whole
+        scan to find out.
+        """
+        reports = report_destinations(args.format, args.output)
+        write_baseline = None
+        if args.write_baseline is not None:
+            write_baseline = Destination(args.write_baseline)
+            write_baseline.check()
+        # --env names what to scan and its interpreter: the file's must not clash with it.
+        own = config if args.env is None else dataclasses.replace(config, python=None, inputs=None)
+        options = cls(
+            shared=SharedOptions.from_namespace(args, cache_dir=cache_dir, config=own),
+            reports=reports,
+            env=args.env,
+            install_python=args.install_python,
+            static=args.static,
+            index_url=args.index_url,
+            offline=args.offline,
+            no_build=args.no_build,
+            import_timeout=_first_given(
+                args.import_timeout, config.import_timeout, DEFAULT_IMPORT_TIMEOUT
+            ),
+            use_results=not args.no_cache,
+            fail_on=args.fail_on if args.fail_on is not None else config.fail_on,
+            strict=bool(args.strict or config.strict),
+            allow=config.allow,
+            baseline=args.baseline or config.baseline,
+            write_baseline=write_baseline,
+        )
+        options.check()
+        return options
+
+    def read_baseline(self) -> Baseline | None:
+        """Read the baseline the gate compares with; None without one, or when writing one.
+
+        Called before the scan: a missing baseline should not cost a whole scan to find out.
+        """
+        if self.baseline is None or self.write_baseline is not None:
+            return None
+        return Baseline.read(self.baseline)
+
+    def check(self) -> None:
+        """Raise :class:`InputError` for options that do not go together."""
+        if self.import_timeout <= 0:
+            raise InputError("--import-timeout must be a positive number of seconds")
+        shared = self.shared
+        if self.env is not None and (
+            shared.path is not None or shared.python is not None or self.static
+        ):
+            raise InputError(
+                "--env scans an environment as it is: give no dependency file, --python or "
+                "--static",
+                hint="its own interpreter is the one probed",
+            )
+        if shared.target is not None and not self.static:
+            raise InputError("--target goes with --static", hint="a probe runs a real interpreter")
+
+
+def _first_given(flag: float | None, configured: float | None, default: float) -> float:
+    """Return the flag's value, else the file's, else ``default``."""
+    if flag is not None:
+        return flag
+    return configured or default
+
+
+def report_destinations(
+    asked: list[tuple[FormatChoice, Path | None]] | None, output: Path | None
+) -> tuple[ReportRequest, ...]:
+    """Return each report format and where it goes, or raise on a usage error.
+
+    ``asked`` is every ``--format NAME[=PATH]`` (None: the table), ``output`` is ``--output``.
+    At most one format has no destination: it goes to ``--output``, else to stdout. Every
+    destination is checked here, before the scan: a bad one is known before any work is done.
+    """
+    asked = asked or [(FormatChoice.TABLE, None)]
+    bare = [choice.value for choice, path in asked if path is None]
+    if len(bare) > 1:
+        raise InputError(
+            f"{' and '.join(bare)} have no destination: only one report can go to stdout",
+            hint="give the others a file: --format NAME=PATH",
+        )
+    if output is not None and not bare:
+        raise InputError(
+            "--output is where the format without a destination goes, and every --format has one",
+            hint="drop --output, or give one --format without =PATH",
+        )
+    destinations = tuple((choice, Destination(path or output)) for choice, path in asked)
+    files = [where.path.resolve() for _, where in destinations if where.path is not None]
+    for path in files:
+        if files.count(path) > 1:
+            raise InputError(f"two reports would be written to {path}")
+    for _, where in destinations:
+        where.check()
+    return destinations
