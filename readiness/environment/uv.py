@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -17,24 +16,6 @@ from readiness.environment.interface import (
 from readiness.environment.pip import INSTALL_TIMEOUT, index_arguments, run_install
 from readiness.installer_requirements import requirements_arguments
 from readiness.sources.interface import IndexOptions
-
-
-def find_uv() -> Path | None:
-    """Return the uv executable: ``uv`` on PATH, else the one the ``uv`` Python package ships."""
-    found = shutil.which("uv")
-    if found is not None:
-        return Path(found)
-    try:
-        # The uv wheel puts its binary in the scripts folder of the environment it is
-        # installed in, which need not be on PATH (a venv not activated, pipx).
-        from uv import find_uv_bin
-    except ImportError:
-        return None
-    try:
-        return Path(find_uv_bin())
-    except FileNotFoundError:
-        return None
-
 
 # uv prints "Built name==1.0" (or "Built name @ file:///...") on stderr for each wheel it
 # builds from source (observed with uv 0.13.9, after "Building name==1.0").

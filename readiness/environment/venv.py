@@ -6,9 +6,8 @@ import contextlib
 import json
 import logging
 import shutil
-import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Literal
@@ -18,7 +17,10 @@ from packaging.version import InvalidVersion, Version
 
 from readiness._cache import atomic_write
 from readiness._errors import InputError
+from readiness._lock import held
+from readiness._process import run_captured
 from readiness._state import Progress
+from readiness._uv import find_uv
 from readiness.environment.interface import (
     InstalledDistribution,
     Installer,
@@ -29,7 +31,7 @@ from readiness.environment.interface import (
     ProbeEnvironment,
 )
 from readiness.environment.pip import PipInstaller, installer_environment
-from readiness.environment.uv import UvInstaller, find_uv
+from readiness.environment.uv import UvInstaller
 from readiness.installer_requirements import checked_line
 from readiness.interpreter.interface import Interpreter
 from readiness.sources.interface import IndexOptions, ResolvedDependency
@@ -129,19 +131,10 @@ def existing_environment(root: Path) -> ProbeEnvironment:
 
 
 def _run(argv: Sequence[str], *, what: str, timeout: float) -> str:
-    try:
-        completed = subprocess.run(
-            argv,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=timeout,
-            env=installer_environment(),
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise InstallerError(f"{what} failed: {e}") from e
+    def failed(message: str) -> InstallerError:
+        return InstallerError(f"{what} failed: {message}")
+
+    completed = run_captured(argv, timeout=timeout, error=failed, env=installer_environment())
     if completed.returncode != 0:
         output = (completed.stderr or completed.stdout).strip().splitlines()
         raise InstallerError(
@@ -265,25 +258,13 @@ def _remove_unrequested(
         installer.uninstall(env, extra, on_line=progress.message)
 
 
-@contextlib.contextmanager
-def environment_lock(root: Path) -> Iterator[None]:
+def environment_lock(root: Path) -> contextlib.AbstractContextManager[None]:
     """Hold the probe environment ``root`` for one run: another run on it waits.
 
     Two scans sharing the cache may want the same environment; one installs while the
     other would probe it half-changed. Without fcntl (Windows) there is no lock.
     """
-    root.parent.mkdir(parents=True, exist_ok=True)
-    with (root.parent / f"{root.name}.lock").open("a") as handle:
-        try:
-            import fcntl
-        except ImportError:
-            yield
-            return
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return held(root.parent / f"{root.name}.lock")
 
 
 def installed_distributions(

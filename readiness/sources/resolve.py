@@ -33,9 +33,10 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from readiness._process import run_captured
 from readiness._stream import error_tail
+from readiness._uv import find_uv
 from readiness.environment.pip import index_arguments, installer_environment
-from readiness.environment.uv import find_uv
 from readiness.installer_requirements import checked_line, write_requirements_file
 from readiness.sources._tomlfile import read_toml
 from readiness.sources.interface import (
@@ -397,21 +398,14 @@ def _write_inputs(folder: Path, requirements: Sequence[RequirementLine]) -> _Inp
 
 
 def _run(argv: Sequence[str], *, what: str, timeout: float) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(
-            argv,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=timeout,
-            env=installer_environment(),
-            check=False,
-        )
-    except OSError as e:
-        raise ResolutionError(f"{what} could not be run: {e}") from e
-    except subprocess.TimeoutExpired as e:
-        raise ResolutionError(f"{what} did not finish resolving within {timeout:.0f} s") from e
+    return run_captured(
+        argv,
+        timeout=timeout,
+        error=ResolutionError,
+        what=what,
+        task="finish resolving",
+        env=installer_environment(),
+    )
 
 
 def _first_path(requirements: Sequence[RequirementLine]) -> Path | None:

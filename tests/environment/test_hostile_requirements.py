@@ -17,9 +17,10 @@ import pytest
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
+from readiness._uv import find_uv
 from readiness.environment.interface import Installer
 from readiness.environment.pip import PipInstaller
-from readiness.environment.uv import UvInstaller, find_uv
+from readiness.environment.uv import UvInstaller
 from readiness.environment.venv import (
     create_environment,
     install_dependencies,

@@ -11,7 +11,7 @@ from packaging.markers import Marker
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from readiness.environment.uv import find_uv
+from readiness._uv import find_uv
 from readiness.interpreter.inspect import inspect_interpreter
 from readiness.interpreter.interface import Interpreter
 from readiness.interpreter.target import synthesize_target
