@@ -25,6 +25,7 @@ from readiness import __version__
 from readiness._errors import InputError
 from readiness._state import Progress
 from readiness.destination import Destination
+from readiness.environment.uv import UvResolver
 from readiness.formats.control_chars import escape_controls
 from readiness.formats.table import cell, render_text
 from readiness.installer_choice import InstallerChoice
@@ -41,7 +42,7 @@ from readiness.sources.interface import (
     SkippedDependency,
     Target,
 )
-from readiness.sources.resolve import RequirementLine, Resolver, UvResolver
+from readiness.sources.resolve import RequirementLine, Resolver
 
 DEPS_SCHEMA_VERSION = 1
 """The version of the ``readiness deps --format json`` document; raised on any change that

@@ -10,7 +10,6 @@ import sys
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Literal
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -20,7 +19,7 @@ from readiness._errors import InputError
 from readiness._lock import held
 from readiness._process import run_captured
 from readiness._state import Progress
-from readiness._uv import find_uv
+from readiness.environment.command import installer_environment
 from readiness.environment.interface import (
     InstalledDistribution,
     Installer,
@@ -30,7 +29,6 @@ from readiness.environment.interface import (
     InstallResult,
     ProbeEnvironment,
 )
-from readiness.environment.pip import PipInstaller, installer_environment
 from readiness.environment.uv import UvInstaller
 from readiness.installer_requirements import checked_line
 from readiness.interpreter.interface import Interpreter
@@ -57,22 +55,6 @@ _SITE_PACKAGES_QUERY = (
 
 KEPT_IN_ENVIRONMENT = NormalizedName("pip")
 """What ``python -m venv`` puts in an environment for its own use: never removed."""
-
-
-def pick_installer(prefer: Literal["uv", "pip"] | None = None) -> Installer:
-    """Return the installer to use: ``prefer`` if given, else uv where installed, else pip.
-
-    Raises :class:`InstallerError` when uv is asked for and is not installed.
-    """
-    uv = find_uv() if prefer != "pip" else None
-    if uv is not None:
-        return UvInstaller(uv)
-    if prefer == "uv":
-        raise InstallerError(
-            "uv is not installed: it is neither on PATH nor installed as a Python package",
-            hint="install uv (`pip install uv`), or pass --installer pip",
-        )
-    return PipInstaller()
 
 
 def _venv_python(root: Path) -> Path:
