@@ -7,9 +7,11 @@ import json
 import logging
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import fields
 from importlib import metadata
 from pathlib import Path
+from typing import Any, TypeVar
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -275,11 +277,8 @@ def installed_distributions(
 
 def _result_to_json(result: InstallResult) -> dict[str, object]:
     return {
-        "installed": [
-            {"name": d.name, "version": str(d.version), "built_from_source": d.built_from_source}
-            for d in result.installed
-        ],
-        "failures": [{"name": f.name, "reason": f.reason, "log": f.log} for f in result.failures],
+        "installed": [_to_json(dist) for dist in result.installed],
+        "failures": [_to_json(failure) for failure in result.failures],
     }
 
 
@@ -290,22 +289,30 @@ def _recorded_result(env: ProbeEnvironment, request: dict[str, object]) -> Insta
             return None
         result = data["result"]
         return InstallResult(
-            installed=tuple(
-                InstalledDistribution(
-                    name=canonicalize_name(item["name"]),
-                    version=Version(item["version"]),
-                    built_from_source=bool(item["built_from_source"]),
-                )
-                for item in result["installed"]
-            ),
-            failures=tuple(
-                InstallFailure(
-                    name=canonicalize_name(item["name"]),
-                    reason=str(item["reason"]),
-                    log=str(item["log"]),
-                )
-                for item in result["failures"]
-            ),
+            installed=tuple(_from_json(InstalledDistribution, one) for one in result["installed"]),
+            failures=tuple(_from_json(InstallFailure, one) for one in result["failures"]),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+_Recorded = TypeVar("_Recorded", InstalledDistribution, InstallFailure)
+
+# How each field of a recorded value reads back from JSON, by its annotation (a string:
+# `from __future__ import annotations`); a version is written as its string, the rest as is.
+_FIELD_FROM_JSON: dict[str, Callable[[Any], Any]] = {
+    "NormalizedName": canonicalize_name,
+    "Version": Version,
+    "bool": bool,
+    "str": str,
+}
+
+
+def _to_json(value: InstalledDistribution | InstallFailure) -> dict[str, object]:
+    items = {field.name: getattr(value, field.name) for field in fields(value)}
+    return {key: str(item) if isinstance(item, Version) else item for key, item in items.items()}
+
+
+def _from_json(kind: type[_Recorded], data: dict[str, Any]) -> _Recorded:
+    decode = _FIELD_FROM_JSON
+    return kind(**{field.name: decode[str(field.type)](data[field.name]) for field in fields(kind)})
