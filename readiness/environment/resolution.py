@@ -10,8 +10,7 @@ import re
 import subprocess
 import tempfile
 from abc import abstractmethod
-from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -29,6 +28,7 @@ from readiness._process import run_captured
 from readiness._stream import error_tail
 from readiness.environment.command import index_arguments, installer_environment
 from readiness.installer_requirements import checked_line, write_requirements_file
+from readiness.sources._chains import shortest_chains
 from readiness.sources.interface import IndexOptions, Provenance, ResolvedDependency, Target
 from readiness.sources.resolve import (
     UNKNOWN_VERSION,
@@ -247,7 +247,7 @@ def trace(
     for entry in found:
         for parent in entry.parents:
             children.setdefault(parent, set()).add(entry.name)
-    chains = _chains(list(direct_lines), children)
+    chains = shortest_chains(list(direct_lines), children)
     fallback = asked[0].origin if asked else requirements[0].origin
     results = []
     for entry in found:
@@ -300,25 +300,6 @@ def _comparable_location(url: str) -> str:
     parts = urlsplit(url)
     path = parts.path.rsplit("@", 1)[0] if "@" in parts.path else parts.path
     return f"{parts.scheme}://{parts.netloc}{unquote(path).rstrip('/')}"
-
-
-def _chains(
-    direct: Iterable[NormalizedName], children: Mapping[NormalizedName, set[NormalizedName]]
-) -> dict[NormalizedName, tuple[NormalizedName, ...]]:
-    """Return, for each reachable distribution, the shortest chain from a direct one to it."""
-    chains: dict[NormalizedName, tuple[NormalizedName, ...]] = {}
-    queue: deque[tuple[NormalizedName, tuple[NormalizedName, ...]]] = deque(
-        (name, ()) for name in direct
-    )
-    seen = set(direct)
-    while queue:
-        name, chain = queue.popleft()
-        for child in sorted(children.get(name, ())):
-            if child not in seen:
-                seen.add(child)
-                chains[child] = (*chain, name)
-                queue.append((child, (*chain, name)))
-    return chains
 
 
 def _provenance(url: str | None) -> Provenance:
