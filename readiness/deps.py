@@ -24,6 +24,7 @@ from readiness import __version__
 from readiness._defaults import DEFAULT_TARGET_VERSION
 from readiness._errors import InputError
 from readiness.destination import Destination, Layout, Rendered, write_report
+from readiness.environment.uv import UvResolver
 from readiness.formats.control_chars import escape_controls
 from readiness.formats.table import cell, render_text
 from readiness.interpreter.target import host_platform
@@ -43,7 +44,7 @@ from readiness.sources.interface import (
     SkippedDependency,
     Target,
 )
-from readiness.sources.resolve import RequirementLine, Resolver, UvResolver
+from readiness.sources.resolve import RequirementLine, Resolver
 
 DEPS_SCHEMA_VERSION = 1
 """The version of the ``readiness deps --format json`` document; raised on any change that
@@ -162,7 +163,7 @@ class LendingResolver(Resolver):
     """A resolver that lends a free-threaded interpreter to a synthesized target without one.
 
     uv resolves for a free-threaded version it does not run only while running some
-    free-threaded interpreter (see :class:`readiness.sources.resolve.UvResolver`). The
+    free-threaded interpreter (see :class:`readiness.environment.uv.UvResolver`). The
     interpreter is looked for only when a file needs resolving, and at most once; when none is
     found, the target goes as it is and the resolver's own error and hint stand.
     """

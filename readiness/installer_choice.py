@@ -5,9 +5,9 @@ from __future__ import annotations
 import enum
 from typing import Literal, assert_never
 
+from readiness.environment.installers import pick_pair
 from readiness.environment.interface import Installer
-from readiness.environment.venv import pick_installer
-from readiness.sources.resolve import Resolver, pick_resolver
+from readiness.sources.resolve import Resolver
 
 
 class InstallerChoice(enum.StrEnum):
@@ -32,8 +32,8 @@ class InstallerChoice(enum.StrEnum):
 
     def to_resolver(self) -> Resolver:
         """Return the resolver of the installer this choice names."""
-        return pick_resolver(prefer=self.preference)
+        return pick_pair(self.preference).resolver
 
     def to_installer(self) -> Installer:
         """Return the installer this choice names."""
-        return pick_installer(prefer=self.preference)
+        return pick_pair(self.preference).installer

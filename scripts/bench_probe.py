@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from readiness._cache import default_cache_dir
-from readiness.environment.uv import find_uv
+from readiness._uv import find_uv
 from readiness.probe.plan import plan_probe
 from readiness.probe.runner import run_probe
 

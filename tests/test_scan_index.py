@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from readiness.interpreter.inspect import clean_environment
+from readiness._process import clean_environment
 from tests.test_scan_cli import readiness, verdicts
 
 pytestmark = [pytest.mark.network, pytest.mark.freethreaded]

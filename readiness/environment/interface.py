@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import subprocess
+import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from readiness._errors import ReadinessError
+from readiness._stream import plain_output, run_streaming
+from readiness.environment.cause import install_cause
+from readiness.environment.command import index_arguments, installer_environment
+from readiness.installer_requirements import requirements_arguments
 from readiness.sources.interface import IndexOptions
+
+INSTALL_TIMEOUT = 1800.0
+"""Seconds one installation command may take: source builds of large projects take minutes."""
 
 
 class InstallerError(ReadinessError):
@@ -87,13 +97,43 @@ class ProbeEnvironment:
     """Its purelib and platlib directories (one path when they coincide)."""
 
 
+Action = Literal["install", "uninstall"]
+"""What an installer command does to an environment."""
+
+
 class Installer(ABC):
-    """An installer (uv or pip) that installs requirements into an environment."""
+    """An installer (uv or pip) that installs requirements into an environment.
+
+    Both commands are built and run here; an installer supplies only its own words:
+    :meth:`command`, :attr:`no_build_options` and :meth:`built_from_source`.
+    """
 
     name: str
     """``uv`` or ``pip``, for messages."""
 
+    spelled: str
+    """How its commands start, for messages: ``pip`` or ``uv pip``."""
+
+    no_build_options: tuple[str, ...]
+    """Its options for "never build": only wheels, for every distribution."""
+
+    timeout: float = INSTALL_TIMEOUT
+    """Seconds one of its commands may take."""
+
     @abstractmethod
+    def command(self, environment: ProbeEnvironment, action: Action, scratch: Path) -> list[str]:
+        """Return the start of the command that does ``action`` in ``environment``.
+
+        That is the program, ``action`` and this installer's own options for it; ``scratch``
+        is an empty folder for the files the command writes, kept until it has been read.
+        """
+
+    @abstractmethod
+    def built_from_source(
+        self, environment: ProbeEnvironment, scratch: Path, lines: Sequence[str]
+    ) -> set[NormalizedName]:
+        """Return the names the install that printed ``lines`` built from source."""
+
     def install(
         self,
         environment: ProbeEnvironment,
@@ -114,8 +154,19 @@ class Installer(ABC):
         :class:`readiness.installer_requirements.UnsafeRequirement` for a requirement that
         would reach it as anything but itself (an option, a comment, more than one line).
         """
+        with tempfile.TemporaryDirectory(prefix=f"readiness-{self.name}-") as folder:
+            scratch = Path(folder)
+            argv = [
+                *self.command(environment, "install", scratch),
+                *index_arguments(index_options),
+                *(["--no-deps"] if no_deps else []),
+                *(self.no_build_options if no_build else ()),
+                # Never bare arguments: a "name" that starts with "-" would be an option.
+                *requirements_arguments(scratch, requirements),
+            ]
+            lines = self._run(argv, "install", on_line)
+            return self.built_from_source(environment, scratch, lines)
 
-    @abstractmethod
     def uninstall(
         self,
         environment: ProbeEnvironment,
@@ -128,3 +179,38 @@ class Installer(ABC):
         Raises :class:`InstallFailed` with the tail of the installer's output when it fails,
         and :class:`readiness.installer_requirements.UnsafeRequirement` for a name that is not.
         """
+        with tempfile.TemporaryDirectory(prefix=f"readiness-{self.name}-") as folder:
+            scratch = Path(folder)
+            argv = self.command(environment, "uninstall", scratch)
+            self._run([*argv, *requirements_arguments(scratch, names)], "uninstall", on_line)
+
+    def _run(
+        self, argv: Sequence[str], action: Action, on_line: Callable[[str], None]
+    ) -> tuple[str, ...]:
+        """Run one command, passing on each line it prints; return them all.
+
+        Raises :class:`InstallerError` when it cannot be run at all, and :class:`InstallFailed`
+        with the line that says why (:func:`install_cause`) and the whole output when it
+        fails, or its tail when it outlives :attr:`timeout`.
+        """
+        what = f"{self.spelled} {action}"
+        try:
+            run = run_streaming(
+                argv, timeout=self.timeout, on_line=on_line, env=installer_environment()
+            )
+        except OSError as e:
+            raise InstallerError(f"{self.name} ({argv[0]}) could not be run: {e}") from e
+        except subprocess.TimeoutExpired as e:
+            output = str(e.output or "")
+            raise InstallFailed(
+                f"{what} did not finish within {self.timeout:.0f} s",
+                reason=f"killed after {self.timeout:.0f} s\n{output}".strip(),
+                log=plain_output(output.splitlines()),
+            ) from e
+        if run.returncode != 0:
+            raise InstallFailed(
+                f"{what} exited with status {run.returncode}",
+                reason=install_cause(run.lines),
+                log=plain_output(run.lines),
+            )
+        return run.lines

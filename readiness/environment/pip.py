@@ -1,133 +1,62 @@
-"""Install with pip: the probe environment's own pip, as the user has configured it."""
+"""pip: the probe environment's own pip installs, readiness's (or the target's) pip resolves.
+
+Both as the user has configured pip: their index, certificates and proxies.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import tempfile
-from collections.abc import Callable, Iterable, Sequence
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from packaging.markers import Marker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
 
-from readiness._stream import StreamedRun, plain_output, run_streaming
-from readiness.environment.cause import install_cause
-from readiness.environment.interface import (
-    Installer,
-    InstallerError,
-    InstallFailed,
-    ProbeEnvironment,
+from readiness.environment.interface import Action, Installer, ProbeEnvironment
+from readiness.environment.resolution import (
+    Inputs,
+    InstallerResolver,
+    Resolved,
+    first_path,
+    no_python,
 )
-from readiness.installer_requirements import requirements_arguments
-from readiness.sources.interface import IndexOptions
+from readiness.sources.interface import Target
+from readiness.sources.resolve import ResolutionError
 
-INSTALL_TIMEOUT = 1800.0
-"""Seconds one installation command may take: source builds of large projects take minutes."""
-
-
-def index_arguments(options: IndexOptions | None) -> list[str]:
-    """Return pip's flags for ``options``; ``uv pip install`` accepts the same ones."""
-    if options is None:
-        return []
-    arguments: list[str] = []
-    if options.index_url is not None:
-        arguments += ["--index-url", options.index_url]
-    for url in options.extra_index_urls:
-        arguments += ["--extra-index-url", url]
-    for location in options.find_links:
-        arguments += ["--find-links", location]
-    if options.no_index:
-        arguments.append("--no-index")
-    return arguments
-
-
-def installer_environment() -> dict[str, str]:
-    """Return our environment for an installer, minus what would change the probed Python.
-
-    The user's pip and uv settings (``PIP_*``, ``UV_*``, configuration files) are kept on
-    purpose: their index, certificates and proxies are what reaches their distributions.
-    """
-    environ = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
-    # Not a question for the user of readiness, and noise in every reason.
-    environ["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
-    return environ
+REPORT = "report.json"
+"""The installation report pip writes into the scratch folder (``--report``): a file, not
+``--report -``, so that pip's own messages never mix into the JSON."""
 
 
 class PipInstaller(Installer):
     """Install with ``ENV/bin/python -m pip install``, the pip inside the probe environment."""
 
     name = "pip"
+    spelled = "pip"
+    # pip's spelling of "never build": only wheels, for every distribution.
+    no_build_options = ("--only-binary", ":all:")
 
-    def __init__(self, *, timeout: float = INSTALL_TIMEOUT) -> None:
-        self.timeout = timeout
+    def command(self, environment: ProbeEnvironment, action: Action, scratch: Path) -> list[str]:
+        """Return ``ENV/bin/python -m pip ACTION`` and pip's own options for it."""
+        start = [str(environment.python), "-m", "pip", action]
+        if action == "uninstall":
+            return [*start, "--yes"]
+        # The report says where each distribution came from: an sdist means a build.
+        return [*start, "--no-input", "--progress-bar", "off", "--report", str(scratch / REPORT)]
 
-    def install(
-        self,
-        environment: ProbeEnvironment,
-        requirements: Sequence[str],
-        *,
-        no_deps: bool,
-        no_build: bool,
-        on_line: Callable[[str], None],
-        index_options: IndexOptions | None = None,
+    def built_from_source(
+        self, environment: ProbeEnvironment, scratch: Path, lines: Sequence[str]
     ) -> set[NormalizedName]:
-        """Install ``requirements`` with pip; return the names pip built from source."""
-        with tempfile.TemporaryDirectory(prefix="readiness-pip-") as scratch:
-            report = Path(scratch) / "report.json"
-            argv = [
-                str(environment.python),
-                "-m",
-                "pip",
-                "install",
-                "--no-input",
-                "--progress-bar",
-                "off",
-                # The report says where each distribution came from: an sdist means a build.
-                "--report",
-                str(report),
-                *index_arguments(index_options),
-                *(["--no-deps"] if no_deps else []),
-                # pip's spelling of "never build": only wheels, for every distribution.
-                *(["--only-binary", ":all:"] if no_build else []),
-                # Never bare arguments: a "name" that starts with "-" would be an option.
-                *requirements_arguments(Path(scratch), requirements),
-            ]
-            run = run_install(
-                argv,
-                what="pip install",
-                runner=f"pip with {environment.python}",
-                timeout=self.timeout,
-                on_line=on_line,
-            )
-            built = built_in_report(report)
-        return built if built is not None else built_in_output(run.lines)
-
-    def uninstall(
-        self,
-        environment: ProbeEnvironment,
-        names: Sequence[NormalizedName],
-        *,
-        on_line: Callable[[str], None],
-    ) -> None:
-        """Remove ``names`` with the environment's own ``pip uninstall --yes``."""
-        with tempfile.TemporaryDirectory(prefix="readiness-pip-") as scratch:
-            argv = [
-                str(environment.python),
-                "-m",
-                "pip",
-                "uninstall",
-                "--yes",
-                *requirements_arguments(Path(scratch), names),
-            ]
-            run_install(
-                argv,
-                what="pip uninstall",
-                runner=f"pip with {environment.python}",
-                timeout=self.timeout,
-                on_line=on_line,
-            )
+        """Return the names pip's report shows built, else its ``Successfully built`` line."""
+        built = built_in_report(scratch / REPORT)
+        return built if built is not None else built_in_output(lines)
 
 
 def built_in_report(report: Path) -> set[NormalizedName] | None:
@@ -176,35 +105,174 @@ def built_in_output(lines: Iterable[str]) -> set[NormalizedName]:
     return built
 
 
-def run_install(
-    argv: Sequence[str],
-    *,
-    what: str,
-    runner: str,
-    timeout: float,
-    on_line: Callable[[str], None],
-) -> StreamedRun:
-    """Run an installer command (``what``, by ``runner``), passing on each line it prints.
+class PipResolver(InstallerResolver):
+    """Resolve with ``pip install --dry-run --ignore-installed --report``."""
 
-    Raises :class:`InstallerError` when it cannot be run at all, and :class:`InstallFailed`
-    with the line that says why (:func:`install_cause`) and the whole output when it fails,
-    or its tail when it outlives ``timeout``.
-    """
-    try:
-        run = run_streaming(argv, timeout=timeout, on_line=on_line, env=installer_environment())
-    except OSError as e:
-        raise InstallerError(f"{runner} could not be run: {e}") from e
-    except subprocess.TimeoutExpired as e:
-        output = str(e.output or "")
-        raise InstallFailed(
-            f"{what} did not finish within {timeout:.0f} s",
-            reason=f"killed after {timeout:.0f} s\n{output}".strip(),
-            log=plain_output(output.splitlines()),
-        ) from e
-    if run.returncode != 0:
-        raise InstallFailed(
-            f"{what} exited with status {run.returncode}",
-            reason=install_cause(run.lines),
-            log=plain_output(run.lines),
+    name = "pip"
+
+    def command(self, inputs: Inputs, target: Target) -> list[str]:
+        """Return pip's dry run for ``target``, with the target's interpreter where it has one."""
+        if not target.synthetic and target.python is None:
+            raise no_python("pip", inputs.lines)
+        return [
+            str(_resolving_python(target)),
+            "-I",
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--no-input",
+            "--progress-bar",
+            "off",
+            "--report",
+            str(inputs.folder / REPORT),
+            "-r",
+            str(inputs.requirements),
+            *(["-c", str(inputs.constraints)] if inputs.constraints else []),
+            *_pip_target_arguments(target, inputs.folder / "target"),
+        ]
+
+    def what(self, target: Target) -> str:
+        """Name pip and the interpreter it runs with."""
+        return f"pip (with {_resolving_python(target)})"
+
+    def answer(
+        self, completed: subprocess.CompletedProcess[str], inputs: Inputs, target: Target
+    ) -> list[Resolved]:
+        """Read pip's installation report."""
+        try:
+            data = json.loads((inputs.folder / REPORT).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise ResolutionError(
+                f"pip wrote no readable report: {e}", path=first_path(inputs.lines)
+            ) from e
+        return _parse_pip_report(data, target)
+
+    def why_not(
+        self, completed: subprocess.CompletedProcess[str], target: Target
+    ) -> tuple[str, str] | None:
+        """Say why pip cannot resolve for a synthesized target, where its output tells."""
+        return _why_pip_cannot(completed, target, _resolving_python(target))
+
+
+def _resolving_python(target: Target) -> Path:
+    # A synthesized target without an interpreter: readiness's own pip, told the target.
+    return target.python or Path(sys.executable)
+
+
+def _pip_target_arguments(target: Target, scratch: Path) -> list[str]:
+    if not target.synthetic:
+        return []
+    # pip selects for another interpreter only among wheels (pip's docs, `pip download`:
+    # --platform, --python-version, --implementation and --abi need --only-binary=:all:),
+    # and before pip 24 only with --target, even on a dry run (nothing is written there).
+    arguments = ["--only-binary", ":all:", "--implementation", "cp", "--target", str(scratch)]
+    if target.python_version is not None:
+        version = target.python_version.removesuffix("t")
+        arguments += ["--python-version", version]
+        arguments += ["--abi", f"cp{version.replace('.', '')}"]
+        if target.python_version.endswith("t"):
+            arguments[-1] += "t"
+    platforms = dict.fromkeys(tag.platform for tag in target.tags if tag.platform != "any")
+    for platform in platforms:
+        arguments += ["--platform", platform]
+    return arguments
+
+
+# pip's words when a distribution's Requires-Python excludes the Python it checks against
+# (pip 23.2: "Package 'x' requires a different Python: 3.11.7 not in '>=3.12'").
+_OTHER_PYTHON = re.compile(r"requires a different Python\W+(?P<checked>\d+(?:\.\d+)+) not in")
+
+# pip's words when no file of a distribution suits the target.
+_NO_FILE = re.compile(r"no matching distribution|from versions: none", flags=re.IGNORECASE)
+
+
+def _why_pip_cannot(
+    completed: subprocess.CompletedProcess[str], target: Target, python: Path
+) -> tuple[str, str] | None:
+    """Say why pip cannot resolve for ``target``, a Python it does not run; None if it could."""
+    if not target.synthetic:
+        return None
+    output = f"{completed.stdout or ''}\n{completed.stderr or ''}"
+    wanted = (target.python_version or "").removesuffix("t")
+    checked = _OTHER_PYTHON.search(output)
+    if checked is not None and wanted and not checked["checked"].startswith(f"{wanted}."):
+        # NOTE: pip 23.2's `install` passes --python-version to the choice of files but not to
+        # the resolver's Requires-Python check (pip/_internal/commands/install.py gives
+        # make_resolver no py_version_info; `pip download` does); pip 25.1 passes it.
+        return (
+            f"\npip checked Requires-Python against the Python it runs on ({python}, "
+            f"{checked['checked']}), not against the target {target.python_version}: this pip "
+            "applies --python-version to the files it picks but not to that check, so it "
+            "cannot resolve for another Python version",
+            f"resolve with uv (--installer uv), give --python a {target.python_version} "
+            "interpreter, or pin every line (name==version) so that nothing needs resolving",
         )
-    return run
+    if _NO_FILE.search(output):
+        return (
+            f"\npip resolved for a Python it does not run ({target.python_version}), where it "
+            "considers wheels only (--only-binary :all:, as pip requires with --python-version "
+            "and --platform): an sdist that would build for the target is not considered",
+            f"resolve with uv (--installer uv), give --python a {target.python_version} "
+            "interpreter, or pin every line (name==version) so that nothing needs resolving",
+        )
+    return None
+
+
+def _parse_pip_report(data: Any, target: Target) -> list[Resolved]:
+    """Read pip's installation report (https://pip.pypa.io/en/stable/reference/installation-report/)."""
+    try:
+        items = [item for item in data["install"] if isinstance(item, dict)]
+    except (KeyError, TypeError) as e:
+        raise ResolutionError("pip's report has no `install` list") from e
+    entries: list[tuple[Resolved, list[Requirement], list[str]]] = []
+    for item in items:
+        try:
+            metadata = item["metadata"]
+            name = canonicalize_name(str(metadata["name"]))
+            version = Version(str(metadata["version"]))
+        except (KeyError, TypeError, InvalidVersion) as e:
+            raise ResolutionError(f"pip's report has an entry readiness cannot read: {e}") from e
+        url, editable = _pip_location(item)
+        requires: list[Requirement] = []
+        for text in metadata.get("requires_dist") or ():
+            try:
+                requires.append(Requirement(str(text)))
+            except InvalidRequirement:
+                continue
+        entry = Resolved(name=name, version=version, url=url, editable=editable)
+        entries.append((entry, requires, [str(e) for e in item.get("requested_extras") or ()]))
+    names = {entry.name for entry, _, _ in entries}
+    parents: dict[NormalizedName, set[NormalizedName]] = {name: set() for name in names}
+    environment = dict(target.marker_environment)
+    for entry, requires, extras in entries:
+        for requirement in requires:
+            child = canonicalize_name(requirement.name)
+            if child in names and _requires_here(requirement.marker, environment, extras):
+                parents[child].add(entry.name)
+    return [replace(entry, parents=frozenset(parents[entry.name])) for entry, _, _ in entries]
+
+
+def _requires_here(marker: Marker | None, environment: dict[str, str], extras: list[str]) -> bool:
+    if marker is None:
+        return True
+    try:
+        return any(marker.evaluate(environment | {"extra": extra}) for extra in ["", *extras])
+    except (UndefinedComparison, UndefinedEnvironmentName):
+        return True
+
+
+def _pip_location(item: Mapping[str, Any]) -> tuple[str | None, bool]:
+    """Return the URL of a direct reference (None from an index) and whether it is editable."""
+    if not item.get("is_direct"):
+        return None, False
+    info = item.get("download_info") or {}
+    url = str(info.get("url", ""))
+    vcs = info.get("vcs_info")
+    if isinstance(vcs, dict):
+        # PEP 610 (direct_url.json): the URL without the scheme prefix, the commit beside it.
+        return f"{vcs.get('vcs', 'git')}+{url}@{vcs.get('commit_id', '')}".rstrip("@"), False
+    directory = info.get("dir_info")
+    editable = isinstance(directory, dict) and bool(directory.get("editable"))
+    return url or None, editable

@@ -6,19 +6,22 @@ import contextlib
 import json
 import logging
 import shutil
-import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import fields
 from importlib import metadata
 from pathlib import Path
-from typing import Literal
+from typing import Any, TypeVar
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from readiness._cache import atomic_write
 from readiness._errors import InputError
+from readiness._lock import held
+from readiness._process import run_captured
 from readiness._state import Progress
+from readiness.environment.command import installer_environment
 from readiness.environment.interface import (
     InstalledDistribution,
     Installer,
@@ -28,8 +31,7 @@ from readiness.environment.interface import (
     InstallResult,
     ProbeEnvironment,
 )
-from readiness.environment.pip import PipInstaller, installer_environment
-from readiness.environment.uv import UvInstaller, find_uv
+from readiness.environment.uv import UvInstaller
 from readiness.installer_requirements import checked_line
 from readiness.interpreter.interface import Interpreter
 from readiness.sources.interface import IndexOptions, ResolvedDependency
@@ -55,22 +57,6 @@ _SITE_PACKAGES_QUERY = (
 
 KEPT_IN_ENVIRONMENT = NormalizedName("pip")
 """What ``python -m venv`` puts in an environment for its own use: never removed."""
-
-
-def pick_installer(prefer: Literal["uv", "pip"] | None = None) -> Installer:
-    """Return the installer to use: ``prefer`` if given, else uv where installed, else pip.
-
-    Raises :class:`InstallerError` when uv is asked for and is not installed.
-    """
-    uv = find_uv() if prefer != "pip" else None
-    if uv is not None:
-        return UvInstaller(uv)
-    if prefer == "uv":
-        raise InstallerError(
-            "uv is not installed: it is neither on PATH nor installed as a Python package",
-            hint="install uv (`pip install uv`), or pass --installer pip",
-        )
-    return PipInstaller()
 
 
 def _venv_python(root: Path) -> Path:
@@ -129,19 +115,10 @@ def existing_environment(root: Path) -> ProbeEnvironment:
 
 
 def _run(argv: Sequence[str], *, what: str, timeout: float) -> str:
-    try:
-        completed = subprocess.run(
-            argv,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=timeout,
-            env=installer_environment(),
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as e:
-        raise InstallerError(f"{what} failed: {e}") from e
+    def failed(message: str) -> InstallerError:
+        return InstallerError(f"{what} failed: {message}")
+
+    completed = run_captured(argv, timeout=timeout, error=failed, env=installer_environment())
     if completed.returncode != 0:
         output = (completed.stderr or completed.stdout).strip().splitlines()
         raise InstallerError(
@@ -265,25 +242,13 @@ def _remove_unrequested(
         installer.uninstall(env, extra, on_line=progress.message)
 
 
-@contextlib.contextmanager
-def environment_lock(root: Path) -> Iterator[None]:
+def environment_lock(root: Path) -> contextlib.AbstractContextManager[None]:
     """Hold the probe environment ``root`` for one run: another run on it waits.
 
     Two scans sharing the cache may want the same environment; one installs while the
     other would probe it half-changed. Without fcntl (Windows) there is no lock.
     """
-    root.parent.mkdir(parents=True, exist_ok=True)
-    with (root.parent / f"{root.name}.lock").open("a") as handle:
-        try:
-            import fcntl
-        except ImportError:
-            yield
-            return
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return held(root.parent / f"{root.name}.lock")
 
 
 def installed_distributions(
@@ -312,11 +277,8 @@ def installed_distributions(
 
 def _result_to_json(result: InstallResult) -> dict[str, object]:
     return {
-        "installed": [
-            {"name": d.name, "version": str(d.version), "built_from_source": d.built_from_source}
-            for d in result.installed
-        ],
-        "failures": [{"name": f.name, "reason": f.reason, "log": f.log} for f in result.failures],
+        "installed": [_to_json(dist) for dist in result.installed],
+        "failures": [_to_json(failure) for failure in result.failures],
     }
 
 
@@ -327,22 +289,30 @@ def _recorded_result(env: ProbeEnvironment, request: dict[str, object]) -> Insta
             return None
         result = data["result"]
         return InstallResult(
-            installed=tuple(
-                InstalledDistribution(
-                    name=canonicalize_name(item["name"]),
-                    version=Version(item["version"]),
-                    built_from_source=bool(item["built_from_source"]),
-                )
-                for item in result["installed"]
-            ),
-            failures=tuple(
-                InstallFailure(
-                    name=canonicalize_name(item["name"]),
-                    reason=str(item["reason"]),
-                    log=str(item["log"]),
-                )
-                for item in result["failures"]
-            ),
+            installed=tuple(_from_json(InstalledDistribution, one) for one in result["installed"]),
+            failures=tuple(_from_json(InstallFailure, one) for one in result["failures"]),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+_Recorded = TypeVar("_Recorded", InstalledDistribution, InstallFailure)
+
+# How each field of a recorded value reads back from JSON, by its annotation (a string:
+# `from __future__ import annotations`); a version is written as its string, the rest as is.
+_FIELD_FROM_JSON: dict[str, Callable[[Any], Any]] = {
+    "NormalizedName": canonicalize_name,
+    "Version": Version,
+    "bool": bool,
+    "str": str,
+}
+
+
+def _to_json(value: InstalledDistribution | InstallFailure) -> dict[str, object]:
+    items = {field.name: getattr(value, field.name) for field in fields(value)}
+    return {key: str(item) if isinstance(item, Version) else item for key, item in items.items()}
+
+
+def _from_json(kind: type[_Recorded], data: dict[str, Any]) -> _Recorded:
+    decode = _FIELD_FROM_JSON
+    return kind(**{field.name: decode[str(field.type)](data[field.name]) for field in fields(kind)})

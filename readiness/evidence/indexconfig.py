@@ -11,7 +11,6 @@ import ast
 import importlib.util
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -19,7 +18,8 @@ from typing import Any
 
 from readiness._documents import read_toml
 from readiness._errors import InputError
-from readiness.environment.uv import find_uv
+from readiness._process import run_captured
+from readiness._uv import find_uv
 from readiness.evidence.interface import ServiceError
 
 CONFIG_TIMEOUT = 30.0
@@ -202,14 +202,7 @@ def uv_help_default_index(environ: Mapping[str, str]) -> str | None:
 
 def _run(arguments: list[str], environ: Mapping[str, str]) -> str | None:
     try:
-        completed = subprocess.run(
-            arguments,
-            env=dict(environ),
-            capture_output=True,
-            text=True,
-            timeout=CONFIG_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        completed = run_captured(arguments, timeout=CONFIG_TIMEOUT, error=ServiceError, env=environ)
+    except ServiceError:
         return None
     return completed.stdout if completed.returncode == 0 else None

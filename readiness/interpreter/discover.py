@@ -7,13 +7,13 @@ import logging
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from readiness._errors import InputError
-from readiness.environment.uv import find_uv
+from readiness._process import run_captured
+from readiness._uv import find_uv
 from readiness.interpreter.inspect import inspect_interpreter, require_free_threaded
 from readiness.interpreter.interface import Interpreter, InterpreterError
 
@@ -170,24 +170,29 @@ def managed_by_uv(minors: Sequence[int]) -> Iterator[Path]:
     if uv is None:
         return
     for minor in minors:
-        # --no-project: a project's .python-version or requires-python must not narrow it.
-        argv = [str(uv), "python", "find", "--no-project", f"3.{minor}t"]
-        try:
-            completed = subprocess.run(
-                argv,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=UV_FIND_TIMEOUT,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as error:
-            logger.debug("uv python find 3.%dt failed: %s", minor, error)
-            continue
-        lines = completed.stdout.strip().splitlines()
-        if completed.returncode == 0 and lines:
-            yield Path(lines[-1].strip())
+        found = uv_python_find(uv, f"3.{minor}t")
+        if found is not None:
+            yield found
+
+
+def uv_python_find(uv: Path, request: str) -> Path | None:
+    """Return the interpreter ``uv python find REQUEST`` names; None when it names none.
+
+    uv failing (nothing found, broken, too slow) is logged, not raised.
+    """
+    # --no-project: a project's .python-version or requires-python must not narrow it.
+    try:
+        completed = run_captured(
+            [uv, "python", "find", "--no-project", request],
+            timeout=UV_FIND_TIMEOUT,
+            error=InterpreterError,
+            what=f"uv python find {request}",
+        )
+    except InterpreterError as error:
+        logger.debug("%s", error)
+        return None
+    lines = completed.stdout.strip().splitlines()
+    return Path(lines[-1].strip()) if completed.returncode == 0 and lines else None
 
 
 def pyenv_root() -> Path:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-from collections.abc import Mapping
 from pathlib import Path
 
+from readiness._process import clean_environment, run_captured
 from readiness.interpreter.interface import Interpreter, InterpreterError
 
 INSPECT_TIMEOUT = 30.0
@@ -19,16 +18,6 @@ FREE_THREADED_SINCE = (3, 13)
 """The first CPython with a free-threaded build (PEP 703, "What's New In Python 3.13")."""
 
 
-def clean_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Return ``environ`` (default: ours) without any ``PYTHON*`` variable.
-
-    ``PYTHON_GIL=0`` would hide a re-enabled GIL and ``PYTHONPATH`` would change what
-    start-up imports; a child that must report the interpreter as it is gets neither.
-    """
-    source = os.environ if environ is None else environ
-    return {key: value for key, value in source.items() if not key.startswith("PYTHON")}
-
-
 def inspect_interpreter(executable: Path) -> Interpreter:
     """Run ``executable`` on the inspection script and return what it reports.
 
@@ -36,23 +25,14 @@ def inspect_interpreter(executable: Path) -> Interpreter:
     can describe itself: not a program, a crash, a time-out, or output that is not the
     expected JSON.
     """
-    try:
-        completed = subprocess.run(
-            [str(executable), "-I", str(_CHILD)],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=INSPECT_TIMEOUT,
-            env=clean_environment(),
-            check=False,
-        )
-    except subprocess.TimeoutExpired as e:
-        raise InterpreterError(
-            f"{executable} did not describe itself within {INSPECT_TIMEOUT:.0f} s"
-        ) from e
-    except OSError as e:
-        raise InterpreterError(f"{executable} cannot be run: {e.strerror or e}") from e
+    completed = run_captured(
+        [executable, "-I", _CHILD],
+        timeout=INSPECT_TIMEOUT,
+        error=InterpreterError,
+        what=str(executable),
+        task="describe itself",
+        env=clean_environment(),
+    )
     if completed.returncode != 0:
         raise InterpreterError(_failure_message(executable, completed))
     try:

@@ -12,39 +12,31 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tarfile
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from readiness._cache import atomic_write
+from readiness._lock import held
+from readiness._process import clean_environment
 from readiness._state import Progress
 from readiness._stream import error_tail, run_streaming
-from readiness.environment.uv import find_uv
+from readiness._uv import find_uv
 from readiness.interpreter.discover import (
     COMPLETION_MARKER,
     parse_version_request,
     provisioned,
+    uv_python_find,
 )
-from readiness.interpreter.inspect import (
-    clean_environment,
-    inspect_interpreter,
-    require_free_threaded,
-)
+from readiness.interpreter.inspect import inspect_interpreter, require_free_threaded
 from readiness.interpreter.interface import InterpreterError
-
-if sys.platform != "win32":
-    import fcntl
 
 UV_INSTALL_TIMEOUT = 900.0
 """Seconds ``uv python install`` may take (a ~30 MB download; it retries a dead network)."""
-
-UV_FIND_TIMEOUT = 15.0
-"""Seconds ``uv python find`` may take."""
 
 APT_TIMEOUT = 600.0
 """Seconds ``apt-get update`` or ``apt-get source`` may take (a ~25 MB tarball)."""
@@ -310,24 +302,13 @@ def _source_hint(minor: int) -> str:
     )
 
 
-@contextmanager
-def provisioning_lock(python_root: Path, progress: Progress) -> Iterator[None]:
+def provisioning_lock(python_root: Path, progress: Progress) -> AbstractContextManager[None]:
     """Hold ``python_root/.lock`` so that two readiness runs never provision at once."""
-    python_root.mkdir(parents=True, exist_ok=True)
-    if sys.platform == "win32":
-        # No build from source on Windows (uv only): nothing long to serialise.
-        yield
-        return
-    with (python_root / ".lock").open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            progress.message("waiting for another readiness run to finish provisioning")
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def waiting() -> None:
+        progress.message("waiting for another readiness run to finish provisioning")
+
+    return held(python_root / ".lock", on_wait=waiting)
 
 
 def install_python(
@@ -376,22 +357,11 @@ def install_with_uv(minor: int, progress: Progress) -> Path | None:
             timeout=UV_INSTALL_TIMEOUT,
             on_line=progress.message,
         )
-        if run.returncode != 0:
-            return None
-        found = subprocess.run(
-            [str(uv), "python", "find", "--no-project", request],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=UV_FIND_TIMEOUT,
-            check=False,
-        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     finally:
         progress.finish()
-    lines = found.stdout.strip().splitlines()
-    return Path(lines[-1].strip()) if found.returncode == 0 and lines else None
+    return uv_python_find(uv, request) if run.returncode == 0 else None
 
 
 _PY_VERSION = re.compile(r'^#define\s+PY_VERSION\s+"(?P<version>[^"]+)"', re.MULTILINE)

@@ -17,9 +17,10 @@ import pytest
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
+from readiness._uv import find_uv
 from readiness.environment.interface import Installer
-from readiness.environment.pip import PipInstaller
-from readiness.environment.uv import UvInstaller, find_uv
+from readiness.environment.pip import PipInstaller, PipResolver
+from readiness.environment.uv import UvInstaller, UvResolver
 from readiness.environment.venv import (
     create_environment,
     install_dependencies,
@@ -28,7 +29,7 @@ from readiness.environment.venv import (
 from readiness.installer_requirements import UnsafeRequirement
 from readiness.interpreter.interface import Interpreter
 from readiness.sources.interface import IndexOptions, Origin, ResolvedDependency
-from readiness.sources.resolve import PipResolver, RequirementLine, Resolver, UvResolver
+from readiness.sources.resolve import RequirementLine, Resolver
 from tests.environment.conftest import make_wheel
 from tests.wheelindex import serve_index
 

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from readiness._uv import find_uv
 from readiness.environment.interface import Installer, InstallResult
 from readiness.environment.pip import PipInstaller
-from readiness.environment.uv import UvInstaller, find_uv
+from readiness.environment.uv import UvInstaller
 from readiness.environment.venv import create_environment, install_dependencies
 from readiness.interpreter.interface import Interpreter
 from readiness.sources.interface import IndexOptions

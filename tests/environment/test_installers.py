@@ -3,12 +3,13 @@ from __future__ import annotations
 import pytest
 
 from readiness._stream import error_tail
-from readiness.environment import venv as venv_module
+from readiness.environment import installers as installers_module
+from readiness.environment.command import index_arguments
+from readiness.environment.installers import pick_installer
 from readiness.environment.interface import InstallerError
-from readiness.environment.pip import PipInstaller, built_in_output, index_arguments
+from readiness.environment.pip import PipInstaller, built_in_output
 from readiness.environment.uv import UvInstaller
 from readiness.environment.uv import built_in_output as uv_built_in_output
-from readiness.environment.venv import pick_installer
 from readiness.sources.interface import IndexOptions
 
 
@@ -16,7 +17,7 @@ def test_pick_installer(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(pick_installer(), UvInstaller)
     assert isinstance(pick_installer(prefer="uv"), UvInstaller)
     assert isinstance(pick_installer(prefer="pip"), PipInstaller)
-    monkeypatch.setattr(venv_module, "find_uv", lambda: None)
+    monkeypatch.setattr(installers_module, "find_uv", lambda: None)
     assert isinstance(pick_installer(), PipInstaller)
     with pytest.raises(InstallerError, match="uv is not installed") as caught:
         pick_installer(prefer="uv")

@@ -7,13 +7,14 @@ import pytest
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from readiness._uv import find_uv
 from readiness.environment import venv as venv_module
 from readiness.environment.interface import (
     InstalledDistribution,
     InstallResult,
 )
 from readiness.environment.pip import PipInstaller
-from readiness.environment.uv import UvInstaller, find_uv
+from readiness.environment.uv import UvInstaller
 from readiness.environment.venv import (
     create_environment,
     install_dependencies,

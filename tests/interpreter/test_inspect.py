@@ -7,12 +7,9 @@ from pathlib import Path
 import pytest
 from packaging.markers import default_environment
 
+from readiness._process import clean_environment
 from readiness.interpreter import inspect as inspect_module
-from readiness.interpreter.inspect import (
-    clean_environment,
-    inspect_interpreter,
-    require_free_threaded,
-)
+from readiness.interpreter.inspect import inspect_interpreter, require_free_threaded
 from readiness.interpreter.interface import Interpreter, InterpreterError
 from tests.interpreter.conftest import GIL_PYTHON, script
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from readiness.environment.pip import PipResolver
 from readiness.sources.discovery import SOURCE_PRIORITY, find_source
 from readiness.sources.interface import DependencySource, Selection, SourceError
 from readiness.sources.pdmlock import PdmLockSource
@@ -12,7 +13,6 @@ from readiness.sources.poetrylock import PoetryLockSource
 from readiness.sources.pylock import PylockSource
 from readiness.sources.pyproject import PyprojectSource
 from readiness.sources.requirements import RequirementsSource
-from readiness.sources.resolve import PipResolver
 from readiness.sources.uvlock import UvLockSource
 from tests.sources.outcomes import LOCKDEMO, WORKSPACE
 

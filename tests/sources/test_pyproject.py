@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from readiness.environment.installers import pick_resolver
+from readiness.environment.uv import UvResolver
 from readiness.interpreter.inspect import inspect_interpreter
 from readiness.sources.interface import (
     Dependency,
@@ -16,7 +18,6 @@ from readiness.sources.interface import (
     Target,
 )
 from readiness.sources.pyproject import PyprojectSource, poetry_constraint
-from readiness.sources.resolve import UvResolver, pick_resolver
 from tests.sources.conftest import RecordingResolver
 from tests.sources.outcomes import ASSETS, skipped
 

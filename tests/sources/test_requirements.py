@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
+from readiness.environment.installers import pick_resolver
+from readiness.environment.pip import PipResolver
 from readiness.interpreter.inspect import inspect_interpreter
 from readiness.sources.interface import (
     Dependency,
@@ -20,7 +22,6 @@ from readiness.sources.interface import (
     Target,
 )
 from readiness.sources.requirements import RequirementsSource
-from readiness.sources.resolve import PipResolver, pick_resolver
 from tests.sources.conftest import RecordingResolver
 from tests.sources.hostile import linux_313t
 from tests.sources.outcomes import (

@@ -11,7 +11,10 @@ from packaging.markers import Marker
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from readiness.environment.uv import find_uv
+from readiness._uv import find_uv
+from readiness.environment.installers import pick_resolver
+from readiness.environment.pip import PipResolver, _why_pip_cannot
+from readiness.environment.uv import UvResolver
 from readiness.interpreter.inspect import inspect_interpreter
 from readiness.interpreter.interface import Interpreter
 from readiness.interpreter.target import synthesize_target
@@ -24,15 +27,7 @@ from readiness.sources.interface import (
     SourceError,
     Target,
 )
-from readiness.sources.resolve import (
-    PipResolver,
-    RequirementLine,
-    Resolver,
-    UvResolver,
-    _why_pip_cannot,
-    collect_resolved,
-    pick_resolver,
-)
+from readiness.sources.resolve import RequirementLine, Resolver, collect_resolved
 from tests.sources.index import make_project
 
 pytestmark = [pytest.mark.freethreaded, pytest.mark.usefixtures("quiet_installers")]
