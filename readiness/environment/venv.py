@@ -7,11 +7,9 @@ import json
 import logging
 import shutil
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import fields
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any, TypeVar
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -20,6 +18,7 @@ from readiness._cache import atomic_write
 from readiness._errors import InputError
 from readiness._lock import held
 from readiness._process import run_captured
+from readiness._records import from_record, to_record
 from readiness._state import Progress
 from readiness.environment.command import installer_environment
 from readiness.environment.interface import (
@@ -218,7 +217,7 @@ def install_dependencies(
     result = InstallResult(installed=installed_distributions(env, built), failures=tuple(failures))
     atomic_write(
         env.root / COMPLETION_MARKER,
-        json.dumps({"request": request, "result": _result_to_json(result)}, indent=1),
+        json.dumps({"request": request, "result": to_record(result)}, indent=1),
     )
     return result
 
@@ -275,44 +274,11 @@ def installed_distributions(
     return tuple(found[name] for name in sorted(found))
 
 
-def _result_to_json(result: InstallResult) -> dict[str, object]:
-    return {
-        "installed": [_to_json(dist) for dist in result.installed],
-        "failures": [_to_json(failure) for failure in result.failures],
-    }
-
-
 def _recorded_result(env: ProbeEnvironment, request: dict[str, object]) -> InstallResult | None:
     try:
         data = json.loads((env.root / COMPLETION_MARKER).read_text(encoding="utf-8"))
         if data["request"] != request:
             return None
-        result = data["result"]
-        return InstallResult(
-            installed=tuple(_from_json(InstalledDistribution, one) for one in result["installed"]),
-            failures=tuple(_from_json(InstallFailure, one) for one in result["failures"]),
-        )
+        return from_record(InstallResult, data["result"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-
-
-_Recorded = TypeVar("_Recorded", InstalledDistribution, InstallFailure)
-
-# How each field of a recorded value reads back from JSON, by its annotation (a string:
-# `from __future__ import annotations`); a version is written as its string, the rest as is.
-_FIELD_FROM_JSON: dict[str, Callable[[Any], Any]] = {
-    "NormalizedName": canonicalize_name,
-    "Version": Version,
-    "bool": bool,
-    "str": str,
-}
-
-
-def _to_json(value: InstalledDistribution | InstallFailure) -> dict[str, object]:
-    items = {field.name: getattr(value, field.name) for field in fields(value)}
-    return {key: str(item) if isinstance(item, Version) else item for key, item in items.items()}
-
-
-def _from_json(kind: type[_Recorded], data: dict[str, Any]) -> _Recorded:
-    decode = _FIELD_FROM_JSON
-    return kind(**{field.name: decode[str(field.type)](data[field.name]) for field in fields(kind)})
