@@ -112,6 +112,27 @@ def _absolute(page_url: str, url: str) -> str:
     return urldefrag(urljoin(page_url, url)).url
 
 
+def _index_file(item: object, page_url: str) -> IndexFile:
+    """Read one file entry of a PEP 691 page (an HTML anchor is said in its words first)."""
+    if not isinstance(item, dict):
+        raise BodyInvalid("a file entry is not an object")
+    filename, url = item.get("filename"), item.get("url")
+    if not isinstance(filename, str) or not isinstance(url, str):
+        raise BodyInvalid("a file entry without filename or url")
+    yanked, reason = _yanked(item.get("yanked", False))
+    requires_python = item.get("requires-python")
+    # PEP 714 renamed "dist-info-metadata" to "core-metadata"; older indexes send the former.
+    metadata = item.get("core-metadata", item.get("dist-info-metadata", False))
+    return IndexFile(
+        filename=filename,
+        url=_absolute(page_url, url),
+        yanked=yanked,
+        yanked_reason=reason,
+        requires_python=requires_python if isinstance(requires_python, str) else None,
+        core_metadata=bool(metadata),
+    )
+
+
 def parse_project_json(text: str, page_url: str) -> ProjectPage:
     """Read a PEP 691 JSON project page; raises :class:`BodyInvalid` for anything else."""
     try:
@@ -120,32 +141,12 @@ def parse_project_json(text: str, page_url: str) -> ProjectPage:
         raise BodyInvalid(f"not JSON: {e}") from e
     if not isinstance(data, dict) or not isinstance(data.get("files"), list):
         raise BodyInvalid("JSON without a 'files' list")
-    files = []
-    for item in data["files"]:
-        if not isinstance(item, dict):
-            raise BodyInvalid("a file entry is not an object")
-        filename, url = item.get("filename"), item.get("url")
-        if not isinstance(filename, str) or not isinstance(url, str):
-            raise BodyInvalid("a file entry without filename or url")
-        yanked, reason = _yanked(item.get("yanked", False))
-        requires_python = item.get("requires-python")
-        # PEP 714 renamed "dist-info-metadata" to "core-metadata"; older indexes send the former.
-        metadata = item.get("core-metadata", item.get("dist-info-metadata", False))
-        files.append(
-            IndexFile(
-                filename=filename,
-                url=_absolute(page_url, url),
-                yanked=yanked,
-                yanked_reason=reason,
-                requires_python=requires_python if isinstance(requires_python, str) else None,
-                core_metadata=bool(metadata),
-            )
-        )
+    files = tuple(_index_file(item, page_url) for item in data["files"])
     versions = data.get("versions")
     meta = data.get("meta")
     api_version = meta.get("api-version") if isinstance(meta, dict) else None
     return ProjectPage(
-        files=tuple(files),
+        files=files,
         versions=tuple(str(v) for v in versions) if isinstance(versions, list) else None,
         api_version=api_version if isinstance(api_version, str) else None,
     )
@@ -187,20 +188,17 @@ def parse_project_html(text: str, page_url: str) -> ProjectPage:
         if not href or not filename:
             continue
         # PEP 592: data-yanked present (with or without a value) means yanked; its value,
-        # when not empty, is the reason.
-        yanked = "data-yanked" in attributes
-        reason = attributes.get("data-yanked") or None
+        # when not empty, is the reason, as PEP 691's "yanked" string is.
+        yanked = (attributes["data-yanked"] or True) if "data-yanked" in attributes else False
         metadata = attributes.get("data-core-metadata", attributes.get("data-dist-info-metadata"))
-        files.append(
-            IndexFile(
-                filename=filename,
-                url=_absolute(page_url, href),
-                yanked=yanked,
-                yanked_reason=reason,
-                requires_python=attributes.get("data-requires-python"),
-                core_metadata=metadata is not None and metadata != "false",
-            )
-        )
+        item = {
+            "filename": filename,
+            "url": href,
+            "yanked": yanked,
+            "requires-python": attributes.get("data-requires-python"),
+            "core-metadata": metadata is not None and metadata != "false",
+        }
+        files.append(_index_file(item, page_url))
     return ProjectPage(files=tuple(files), versions=None, api_version=collector.api_version)
 
 
