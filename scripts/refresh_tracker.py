@@ -25,7 +25,7 @@ from readiness.evidence.tracker import (
     DEFAULT_URL,
     NAMES_FILE,
     SNAPSHOT_FILE,
-    UPDATE_TIMEOUT,
+    UPDATE_POLICY,
     UPSTREAM_PERMALINK,
     load_names,
     parse_tracking_markdown,
@@ -79,7 +79,7 @@ def _read_input(path: Path) -> tuple[str, str | None, date]:
 def _fetch(url: str) -> str:
     """Return the tracker's Markdown from ``url``."""
     try:
-        with httpx.Client(timeout=UPDATE_TIMEOUT, follow_redirects=True) as client:
+        with httpx.Client(timeout=UPDATE_POLICY.timeout(), follow_redirects=True) as client:
             response = client.get(url)
             response.raise_for_status()
             return response.content.decode("utf-8")

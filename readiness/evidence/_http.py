@@ -10,29 +10,32 @@ the deadline) is retried with exponential backoff; after the last try the caller
 
 from __future__ import annotations
 
-import hashlib
-import json
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Generic, TypeVar
 
 import httpx
 
-from readiness._cache import atomic_write
+from readiness._cache import RecordStore
 from readiness.evidence.interface import ServiceError
 
 ParsedT = TypeVar("ParsedT")
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 """Bumped when the layout of a cache entry changes; older entries are then ignored."""
 
 
 class FetchFailed(ServiceError):
     """Raised when a URL could not be fetched after every retry (the message says why)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.reason = reason
+        """Why, without the URL."""
 
 
 class BodyInvalid(ValueError):
@@ -80,42 +83,16 @@ class _Entry:
     last_modified: str | None
     fresh_until: float
 
-    def dump(self) -> str:
-        return json.dumps(
-            {
-                "format": CACHE_FORMAT,
-                "body": self.body,
-                "media_type": self.media_type,
-                "etag": self.etag,
-                "last_modified": self.last_modified,
-                "fresh_until": self.fresh_until,
-            }
-        )
 
-    @classmethod
-    def load(cls, text: str) -> _Entry | None:
-        try:
-            data: Any = json.loads(text)
-        except json.JSONDecodeError:
-            return None
-        if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
-            return None
-        body, media_type, etag, modified, fresh = (
-            data.get("body"),
-            data.get("media_type"),
-            data.get("etag"),
-            data.get("last_modified"),
-            data.get("fresh_until"),
-        )
-        if (
-            not isinstance(body, str)
-            or not isinstance(media_type, str)
-            or not isinstance(etag, str | None)
-            or not isinstance(modified, str | None)
-            or not isinstance(fresh, int | float)
-        ):
-            return None
-        return cls(body, media_type, etag, modified, float(fresh))
+@dataclass(frozen=True)
+class Fetched(Generic[ParsedT]):
+    """What :meth:`CachedFetcher.fetch` found."""
+
+    value: ParsedT
+    """The parsed body."""
+
+    not_modified: bool
+    """True when the body is the cached one: fresh, or confirmed by a 304."""
 
 
 class _Retry(Exception):
@@ -164,6 +141,7 @@ class CachedFetcher:
         self.cache_dir = cache_dir
         self.policy = policy
         self._clock = clock
+        self._store = None if cache_dir is None else RecordStore(cache_dir, _Entry, CACHE_FORMAT)
 
     def get(self, url: str, *, accept: str, parse: Callable[[str, str], ParsedT]) -> ParsedT | None:
         """Return ``parse(body, media_type)`` of ``url``; None when the server says 404 or 410.
@@ -171,11 +149,27 @@ class CachedFetcher:
         ``parse`` raises :class:`BodyInvalid` for a body it cannot read; that try is then
         retried, and the body is never cached. Raises :class:`FetchFailed` after the last try.
         """
-        cache_file = self._cache_file(url, accept)
-        cached = self._read_cache(cache_file)
-        if cached is not None and cached.fresh_until > self._clock():
+        fetched = self.fetch(url, accept=accept, parse=parse)
+        return None if fetched is None else fetched.value
+
+    def fetch(
+        self,
+        url: str,
+        *,
+        accept: str,
+        parse: Callable[[str, str], ParsedT],
+        revalidate: bool = False,
+    ) -> Fetched[ParsedT] | None:
+        """Return what :meth:`get` does, and whether it is the cached body.
+
+        ``revalidate`` asks the server even while the cached answer is fresh (a conditional
+        request, when there is a cached answer to validate).
+        """
+        key = self._store.key(accept, url) if self._store is not None else ""
+        cached = self._store.load(key) if self._store is not None else None
+        if cached is not None and not revalidate and cached.fresh_until > self._clock():
             try:
-                return parse(cached.body, cached.media_type)
+                return Fetched(parse(cached.body, cached.media_type), not_modified=True)
             except BodyInvalid:
                 cached = None
         reason = "no try made"
@@ -184,10 +178,10 @@ class CachedFetcher:
                 pause = self.policy.backoff * 2 ** (attempt - 1)
                 time.sleep(pause * (1 + random.random() / 10))  # noqa: S311 (jitter, not crypto)
             try:
-                return self._try(url, accept, parse, cached, cache_file)
+                return self._try(url, accept, parse, cached, key)
             except _Retry as e:
                 reason = str(e)
-        raise FetchFailed(f"{url}: {reason} (after {self.policy.attempts} tries)")
+        raise FetchFailed(url, f"{reason} (after {self.policy.attempts} tries)")
 
     def _try(
         self,
@@ -195,8 +189,8 @@ class CachedFetcher:
         accept: str,
         parse: Callable[[str, str], ParsedT],
         cached: _Entry | None,
-        cache_file: Path | None,
-    ) -> ParsedT | None:
+        key: str,
+    ) -> Fetched[ParsedT] | None:
         headers = {"Accept": accept}
         if cached is not None and cached.etag:
             headers["If-None-Match"] = cached.etag
@@ -212,13 +206,11 @@ class CachedFetcher:
                 if response.status_code == 429 or response.status_code >= 500:
                     raise _Retry(f"HTTP {response.status_code}")
                 if response.status_code == 304 and cached is not None:
-                    self._store(
-                        cache_file, cached.body, cached.media_type, response.headers, cached
-                    )
-                    return parse(cached.body, cached.media_type)
+                    self._keep(key, cached.body, cached.media_type, response.headers, cached)
+                    return Fetched(parse(cached.body, cached.media_type), not_modified=True)
                 if response.status_code != 200:
                     # 401, 403 and the like: asking again will not change the answer.
-                    raise FetchFailed(f"{url}: HTTP {response.status_code}")
+                    raise FetchFailed(url, f"HTTP {response.status_code}")
                 chunks: list[bytes] = []
                 for chunk in response.iter_bytes():
                     chunks.append(chunk)
@@ -227,8 +219,8 @@ class CachedFetcher:
                 text = b"".join(chunks).decode(response.encoding or "utf-8")
                 media_type = response.headers.get("content-type", "").partition(";")[0].strip()
                 parsed = parse(text, media_type)
-                self._store(cache_file, text, media_type, response.headers, None)
-                return parsed
+                self._keep(key, text, media_type, response.headers, None)
+                return Fetched(parsed, not_modified=False)
         except httpx.TimeoutException as e:
             raise _Retry(f"timed out ({type(e).__name__})") from e
         except httpx.TransportError as e:
@@ -241,29 +233,15 @@ class CachedFetcher:
         except (BodyInvalid, UnicodeDecodeError) as e:
             raise _Retry(f"invalid body: {e}") from e
 
-    def _cache_file(self, url: str, accept: str) -> Path | None:
-        if self.cache_dir is None:
-            return None
-        key = hashlib.sha256(f"{accept}\n{url}".encode()).hexdigest()
-        return self.cache_dir / key[:2] / f"{key}.json"
-
-    def _read_cache(self, cache_file: Path | None) -> _Entry | None:
-        if cache_file is None:
-            return None
-        try:
-            return _Entry.load(cache_file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
-            return None
-
-    def _store(
+    def _keep(
         self,
-        cache_file: Path | None,
+        key: str,
         body: str,
         media_type: str,
         headers: httpx.Headers,
         previous: _Entry | None,
     ) -> None:
-        if cache_file is None:
+        if self._store is None:
             return
         lifetime = freshness_lifetime(headers)
         if lifetime is None:
@@ -275,7 +253,7 @@ class CachedFetcher:
             modified = None
         entry = _Entry(body, media_type, etag, modified, self._clock() + lifetime)
         try:
-            atomic_write(cache_file, entry.dump())
+            self._store.store(key, entry)
         except OSError:
             # A cache that cannot be written costs a request next time, not the scan.
             return

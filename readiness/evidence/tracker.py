@@ -12,6 +12,7 @@ page's introduction), so a distribution it does not list is *not tracked*, never
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import re
@@ -28,6 +29,7 @@ import httpx
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 
 from readiness._cache import atomic_write, default_cache_dir
+from readiness.evidence._http import CachedFetcher, FetchFailed, RetryPolicy
 from readiness.evidence.interface import (
     EvidenceService,
     Query,
@@ -52,10 +54,9 @@ STALE_AFTER_DAYS = 30
 
 SNAPSHOT_FILE = "tracker.json"
 NAMES_FILE = "tracker-names.toml"
-_VALIDATORS_FILE = "tracker.http.json"
 
-UPDATE_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-"""One GET of the tracker (about 55 kB): generous, but never unbounded."""
+UPDATE_POLICY = RetryPolicy(connect_timeout=10.0, read_timeout=30.0, deadline=60.0)
+"""One update of the tracker (about 55 kB): generous, but never unbounded."""
 
 COLUMNS = (
     "Project",
@@ -533,36 +534,6 @@ class UpdateResult:
         return lines
 
 
-@dataclass(frozen=True)
-class _Validators:
-    """The HTTP validators of the cached copy, kept beside it (RFC 9110 section 13.1)."""
-
-    url: str
-    """The URL they belong to; another URL's validators are never sent."""
-
-    etag: str | None
-    """The ``ETag`` of the answer the cached copy came from."""
-
-    last_modified: str | None
-    """Its ``Last-Modified``."""
-
-    @classmethod
-    def read(cls, path: Path) -> _Validators | None:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(
-                url=_typed(data["url"], str),
-                etag=_optional_str(data.get("etag")),
-                last_modified=_optional_str(data.get("last_modified")),
-            )
-        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
-            return None
-
-    def write(self, path: Path) -> None:
-        record = {"url": self.url, "etag": self.etag, "last_modified": self.last_modified}
-        atomic_write(path, json.dumps(record, indent=2) + "\n")
-
-
 def update_tracker(
     client: httpx.Client,
     *,
@@ -573,73 +544,61 @@ def update_tracker(
 ) -> UpdateResult:
     """Refresh the user's cached tracker with one conditional GET; never raises for the network.
 
-    A 304 keeps the cached copy; a 200 is parsed and written atomically; any failure (no
-    network, an HTTP error, a truncated or unreadable table) keeps what was there, and the
-    result says so: the cached copy, else the snapshot shipped with readiness, stays in use.
+    The GET is the evidence services' (:class:`CachedFetcher`, with its retries and an HTTP
+    cache beside the snapshot). A 304 keeps the cached copy; a 200 is parsed and written
+    atomically; any failure (no network, an HTTP error, a truncated or unreadable table)
+    keeps what was there, and the result says so: the cached copy, else the snapshot shipped
+    with readiness, stays in use.
     """
     today = today if today is not None else datetime.now(UTC).date()
     snapshot_file = cached_snapshot_path(cache_dir)
-    validators_file = snapshot_file.with_name(_VALIDATORS_FILE)
-    previous = _Validators.read(validators_file) if snapshot_file.is_file() else None
-    headers: dict[str, str] = {}
-    if previous is not None and previous.url == url:
-        if previous.etag:
-            headers["If-None-Match"] = previous.etag
-        if previous.last_modified:
-            headers["If-Modified-Since"] = previous.last_modified
 
-    def kept(reason: str) -> UpdateResult:
-        in_use, from_cache = _freshest_snapshot(cache_dir)
-        which = "the cached copy" if from_cache else "the snapshot shipped with readiness"
-        return UpdateResult(
-            outcome=UpdateOutcome.FAILED,
-            message=f"could not update the tracker from {url}: {reason}; "
-            f"using {which}, taken {in_use.taken}",
-            snapshot=in_use,
-            age_days=snapshot_age_days(in_use, today),
-        )
+    def read(text: str, media_type: str) -> TrackerSnapshot:
+        table = names if names is not None else load_names()
+        return parse_tracking_markdown(text, source=url, taken=today, names=table)
 
+    fetcher = CachedFetcher(client, cache_dir=snapshot_file.parent / "http", policy=UPDATE_POLICY)
     try:
-        response = client.get(url, headers=headers, timeout=UPDATE_TIMEOUT, follow_redirects=True)
-    except httpx.HTTPError as e:
-        # Refused or dropped connections, timeouts, and bodies cut short of their
-        # Content-Length (httpx raises RemoteProtocolError for those).
-        return kept(f"{type(e).__name__}: {e}")
-    if response.status_code == 304 and headers:
-        try:
-            in_use = load_snapshot(snapshot_file)
-        except ServiceError as e:
-            return kept(f"the server says the cached copy is current, but it is unreadable: {e}")
-        return UpdateResult(
-            outcome=UpdateOutcome.NOT_MODIFIED,
-            message=f"the tracker has not changed upstream; the cached copy (taken "
-            f"{in_use.taken}) is current",
-            snapshot=in_use,
-            age_days=snapshot_age_days(in_use, today),
-        )
-    if response.status_code != 200:
-        return kept(f"HTTP {response.status_code}")
-    try:
-        text = response.content.decode("utf-8")
-        snapshot = parse_tracking_markdown(
-            text, source=url, taken=today, names=names if names is not None else load_names()
-        )
-    except UnicodeDecodeError as e:
-        return kept(f"the answer is not UTF-8 text: {e}")
+        # The user asked for an update: ask upstream even while the stored answer is fresh.
+        fetched = fetcher.fetch(url, accept="*/*", parse=read, revalidate=True)
+    except FetchFailed as e:
+        return _kept(url, e.reason, cache_dir, today)
     except ServiceError as e:
-        return kept(str(e))
+        return _kept(url, str(e), cache_dir, today)
+    if fetched is None:
+        return _kept(url, "not found upstream (HTTP 404 or 410)", cache_dir, today)
+    if fetched.not_modified:
+        with contextlib.suppress(ServiceError):
+            in_use = load_snapshot(snapshot_file)
+            return UpdateResult(
+                outcome=UpdateOutcome.NOT_MODIFIED,
+                message=f"the tracker has not changed upstream; the cached copy (taken "
+                f"{in_use.taken}) is current",
+                snapshot=in_use,
+                age_days=snapshot_age_days(in_use, today),
+            )
+        # The snapshot has gone or is unreadable: the HTTP cache still holds the table.
+    snapshot = fetched.value
     write_snapshot(snapshot, snapshot_file)
-    _Validators(
-        url=url,
-        etag=response.headers.get("ETag"),
-        last_modified=response.headers.get("Last-Modified"),
-    ).write(validators_file)
     return UpdateResult(
         outcome=UpdateOutcome.UPDATED,
         message=f"updated the tracker from {url}: {len(snapshot.records)} projects, "
         f"written to {snapshot_file}",
         snapshot=snapshot,
         age_days=0,
+    )
+
+
+def _kept(url: str, reason: str, cache_dir: Path | None, today: date) -> UpdateResult:
+    """Return the outcome of an update that failed: what was there before stays in use."""
+    in_use, from_cache = _freshest_snapshot(cache_dir)
+    which = "the cached copy" if from_cache else "the snapshot shipped with readiness"
+    return UpdateResult(
+        outcome=UpdateOutcome.FAILED,
+        message=f"could not update the tracker from {url}: {reason}; "
+        f"using {which}, taken {in_use.taken}",
+        snapshot=in_use,
+        age_days=snapshot_age_days(in_use, today),
     )
 
 

@@ -447,6 +447,21 @@ def test_update_writes_on_200_and_keeps_on_304(
     assert "NumPy2" in {r.display_name for r in load_snapshot(cache_dir=tmp_path).records}
 
 
+def test_a_304_for_a_snapshot_that_has_gone_writes_it_again(
+    upstream: tuple[_Upstream, str], client: httpx.Client, tmp_path: Path
+) -> None:
+    state, url = upstream
+    first = update_tracker(client, url=url, cache_dir=tmp_path, today=TODAY)
+    cached_snapshot_path(tmp_path).unlink()
+
+    again = update_tracker(client, url=url, cache_dir=tmp_path, today=TODAY)
+
+    # One conditional GET answered 304: the table comes from the HTTP cache.
+    assert state.seen[1]["If-None-Match"] == '"v1"'
+    assert again.outcome is UpdateOutcome.UPDATED
+    assert load_snapshot(cache_dir=tmp_path) == first.snapshot
+
+
 @pytest.mark.parametrize("failure", ["error", "truncated", "refused", "broken table"])
 def test_a_failed_update_keeps_the_cached_copy_and_says_so(
     upstream: tuple[_Upstream, str],
