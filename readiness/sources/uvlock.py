@@ -8,35 +8,22 @@ the ``version`` and ``source`` of the entry they mean.
 
 from __future__ import annotations
 
-import dataclasses
 import urllib.parse
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from packaging.markers import InvalidMarker, Marker
+from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from readiness.sources._chains import shortest_chains
-from readiness.sources._fields import LockFields, marker_holds
-from readiness.sources._locks import one_per_name
+from readiness.sources._fields import marker_holds
+from readiness.sources._locks import LockSource, check_declared, false_markers_reason
 from readiness.sources._tomlfile import read_toml
-from readiness.sources.interface import (
-    Dependency,
-    DependencySource,
-    Origin,
-    Provenance,
-    ResolvedDependency,
-    Selection,
-    SkippedDependency,
-    SourceError,
-    Target,
-)
-from readiness.sources.resolve import UNKNOWN_VERSION
+from readiness.sources.interface import Dependency, Provenance, SourceError, Target
 
 SUPPORTED_LOCK_VERSION = 1
 """The ``version`` of uv.lock this module reads (uv bumps ``revision`` for compatible changes)."""
@@ -121,64 +108,49 @@ class _Reached:
     """The packages (not the project) whose followed edges reached it: the graph of chains."""
 
 
-class UvLockSource(DependencySource):
+class UvLockSource(LockSource):
     """A ``uv.lock``: what ``uv sync`` installs for the interpreter, at the locked versions."""
 
-    kind = "uv.lock"
-    complete = True
+    kind = label = "uv.lock"
+    nothing_selected_hint = "check the extras and groups asked for, and the lock's markers"
 
-    def __init__(self, path: Path, selection: Selection) -> None:
-        self.path = path
-        self.selection = selection
-        self.fields = LockFields(path, "uv.lock")
-
-    def collect(self, target: Target) -> Iterator[Dependency]:
-        """Yield what the project needs on ``target``, then the lock entries it does not need.
+    def select(self, target: Target) -> list[Dependency]:
+        """Return what the project needs on ``target``, then the lock entries it does not need.
 
         Raises :class:`SourceError` for a lock that is malformed, of an unknown version, for
-        another Python, that selects nothing, or that needs a package from git, a URL or a
-        path (not supported yet).
+        another Python, or that needs a package from a source readiness cannot install.
         """
-        document = read_toml(self.path)
+        document = self.read()
         self._check_version(document)
         self._check_python(document, target)
         entries = [
-            self._entry(table, position)
-            for position, table in enumerate(self.fields.array(document, "package", "the lock"))
+            self._entry(table, where) for where, table in self.fields.tables(document, "package")
         ]
         roots = self._roots(document, entries)
         reached, false_markers = self._walk(entries, roots, target)
-        yield from self._results(entries, reached, false_markers)
+        return self._results(entries, reached, false_markers)
 
     def _check_version(self, document: Mapping[str, Any]) -> None:
         version = document.get("version")
         if version != SUPPORTED_LOCK_VERSION:
-            raise SourceError(
-                f"uv.lock version {version!r} is not supported: readiness reads version "
-                f"{SUPPORTED_LOCK_VERSION}",
-                path=self.path,
-                hint="update readiness, or lock with a uv that writes version "
+            raise self.unsupported(
+                version,
+                f"version {SUPPORTED_LOCK_VERSION}",
+                hint=f"update readiness, or lock with a uv that writes version "
                 f"{SUPPORTED_LOCK_VERSION}",
             )
 
     def _check_python(self, document: Mapping[str, Any], target: Target) -> None:
         """Refuse a lock for other Pythons: ``uv sync`` refuses it too."""
         requires = document.get("requires-python")
-        running = target.marker_environment.get("python_full_version")
-        if requires is None or running is None:
+        if requires is None:
             return
         try:
             allowed = SpecifierSet(self.fields.string(requires, "requires-python"))
-            fits = allowed.contains(Version(running), prereleases=True)
         except ValueError as e:
-            # InvalidSpecifier, InvalidVersion, or a version past Python's digit limit.
-            raise SourceError(f"malformed uv.lock: requires-python: {e}", path=self.path) from e
-        if not fits:
-            raise SourceError(
-                f"the lock is for Python {allowed}, and the interpreter is Python {running}",
-                path=self.path,
-                hint="probe with an interpreter the project supports",
-            )
+            # InvalidSpecifier, or a version past Python's digit limit.
+            raise self.fields.error(f"requires-python: {e}") from e
+        self.check_python(target, lambda v: allowed.contains(v, prereleases=True), str(allowed))
 
     def _roots(self, document: Mapping[str, Any], entries: Sequence[_Entry]) -> list[_Entry]:
         """Return the entries ``uv sync`` starts from: the project at the lock's folder.
@@ -262,13 +234,7 @@ class UvLockSource(DependencySource):
             ("extra", asked_extras, declared_extras),
             ("dependency group", asked_groups, declared_groups),
         ):
-            unknown = sorted(asked - declared)
-            if unknown:
-                raise SourceError(
-                    f"the project declares no {kind} {', '.join(map(repr, unknown))}",
-                    path=self.path,
-                    hint=f"the lock's project declares: {', '.join(sorted(declared)) or 'none'}",
-                )
+            check_declared(asked, declared, kind, path=self.path, declarer="the lock's project")
         extras = declared_extras if selection.all_extras else frozenset(asked_extras)
         groups = set(declared_groups if selection.all_groups else self._default_groups(roots))
         groups |= asked_groups
@@ -283,7 +249,7 @@ class UvLockSource(DependencySource):
         ``[tool.uv] default-groups`` lives in pyproject.toml, not in the lock
         (docs.astral.sh/uv/reference/settings/#default-groups).
         """
-        pyproject = self.path.parent / "pyproject.toml"
+        pyproject = self.pyproject
         if not pyproject.is_file():
             return frozenset({_DEV_GROUP})
         tool = read_toml(pyproject).get("tool", {})
@@ -326,7 +292,7 @@ class UvLockSource(DependencySource):
         entries: Sequence[_Entry],
         reached: Mapping[int, _Reached],
         false_markers: Mapping[NormalizedName, list[str]],
-    ) -> Iterator[Dependency]:
+    ) -> list[Dependency]:
         results: list[Dependency] = []
         edges: dict[NormalizedName, set[NormalizedName]] = {}
         for position, reach in reached.items():
@@ -340,42 +306,22 @@ class UvLockSource(DependencySource):
             if entry.is_project:
                 continue
             state = reached.get(position)
-            origin = Origin(path=self.path, entry=entry.entry)
             if state is not None:
-                found = self._resolved(entry, state, origin)
-                results.append(dataclasses.replace(found, chain=chains.get(entry.name, ())))
+                results.append(
+                    self.resolved(
+                        entry.name,
+                        entry.entry,
+                        entry.version,
+                        self._install_url(entry),
+                        direct=state.direct,
+                        extras=state.extras,
+                        chain=chains.get(entry.name, ()),
+                    )
+                )
                 continue
-            markers = list(dict.fromkeys(false_markers.get(entry.name, ())))
-            if len(markers) == 1:
-                reason = f"marker `{markers[0]}` is false for this interpreter"
-            elif markers:
-                reason = (
-                    f"markers {', '.join(f'`{m}`' for m in markers)} are false for this interpreter"
-                )
-            else:
-                reason = "not needed on this interpreter with the selected extras and groups"
-            results.append(
-                SkippedDependency(
-                    name=entry.name, origin=origin, reason=reason, version=entry.version
-                )
-            )
-        yield from one_per_name(
-            results,
-            self.path,
-            hint="check the extras and groups asked for, and the lock's markers",
-        )
-
-    def _resolved(self, entry: _Entry, state: _Reached, origin: Origin) -> ResolvedDependency:
-        provenance, url = self._install_url(entry)
-        return ResolvedDependency(
-            name=entry.name,
-            origin=origin,
-            version=entry.version if entry.version is not None else UNKNOWN_VERSION,
-            direct=state.direct,
-            extras=frozenset(state.extras),
-            provenance=provenance,
-            url=url,
-        )
+            reason = false_markers_reason(false_markers.get(entry.name, ()))
+            results.append(self.skipped(entry.name, entry.entry, reason, entry.version))
+        return results
 
     def _install_url(self, entry: _Entry) -> tuple[Provenance, str | None]:
         """Return where ``entry`` comes from, and what to install for a non-index source.
@@ -412,10 +358,7 @@ class UvLockSource(DependencySource):
 
     # Reading the document, checking each value's type: a lock is input like any other.
 
-    def _entry(self, table: object, position: int) -> _Entry:
-        where = f"package[{position}]"
-        if not isinstance(table, dict):
-            raise SourceError(f"malformed uv.lock: {where} is not a table", path=self.path)
+    def _entry(self, table: Mapping[str, Any], where: str) -> _Entry:
         name = self.fields.name(table.get("name"), f"{where}.name")
         where = f'package "{name}"'
         version: Version | None = None
@@ -463,10 +406,7 @@ class UvLockSource(DependencySource):
             name = self.fields.name(edge.get("name"), f"{where}.{key}.name")
             marker = None
             if "marker" in edge:
-                try:
-                    marker = Marker(self.fields.string(edge["marker"], f"{where}.{key}.marker"))
-                except InvalidMarker as e:
-                    raise SourceError(f"malformed uv.lock: {where}: {e}", path=self.path) from e
+                marker = self.fields.marker(edge["marker"], f"{where}.{key}.marker")
             source = edge.get("source")
             version = edge.get("version")
             edges.append(
