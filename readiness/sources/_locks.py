@@ -52,6 +52,8 @@ class LockSource(DependencySource):
         """The lock's values, each read checked."""
         self.pyproject = path.parent / "pyproject.toml"
         """The project beside the lock, where a tool keeps what its lock does not say."""
+        self.project_fields = LockFields(self.pyproject, "pyproject.toml")
+        """The project's values, each read checked."""
 
     def collect(self, target: Target) -> Iterator[Dependency]:
         """Yield what the lock installs on ``target``, then the entries it leaves out.

@@ -21,7 +21,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from readiness.sources._chains import shortest_chains
-from readiness.sources._fields import LockFields, combine_markers, marker_holds, parse_marker
+from readiness.sources._fields import combine_markers, marker_holds, parse_marker
 from readiness.sources._groups import expand_group
 from readiness.sources._locks import LockSource
 from readiness.sources._tomlfile import read_toml
@@ -286,7 +286,7 @@ class PdmLockSource(LockSource):
         if not self.pyproject.is_file():
             return None
         document = read_toml(self.pyproject)
-        fields = LockFields(self.pyproject, "pyproject.toml")
+        fields = self.project_fields
         project = fields.table(document, "project", "pyproject.toml")
         pdm = fields.table(fields.table(document, "tool", "pyproject.toml"), "pdm", "[tool]")
         optional = fields.table(project, "optional-dependencies", "[project]")

@@ -180,11 +180,6 @@ class PoetryLockSource(LockSource):
         walk.run()
         return self._results(walk, extras, groups | {_MAIN_GROUP})
 
-    @property
-    def project_fields(self) -> LockFields:
-        """The values of the pyproject.toml beside the lock, each read checked."""
-        return LockFields(self.pyproject, "pyproject.toml")
-
     def _check_version(self, document: Mapping[str, Any]) -> None:
         metadata = document.get("metadata", {})
         version = metadata.get("lock-version") if isinstance(metadata, dict) else None

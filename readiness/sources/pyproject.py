@@ -151,12 +151,8 @@ class _ProjectReader:
         result = self._strings(project.get("dependencies", []), "[project] dependencies", start)
         optional = self.fields.table(project, "optional-dependencies", "[project]")
         extras = {canonicalize_name(extra): value for extra, value in optional.items()}
-        poetry_extras = self.poetry.get("extras", {})
-        known = set(extras) | (
-            {canonicalize_name(e) for e in poetry_extras}
-            if isinstance(poetry_extras, dict)
-            else set()
-        )
+        poetry_extras = self.fields.table(self.poetry, "extras", "[tool.poetry]")
+        known = set(extras) | {canonicalize_name(extra) for extra in poetry_extras}
         wanted = set(extras) if self.selection.all_extras else self._wanted_extras(known)
         if (
             wanted & set(extras)
@@ -266,16 +262,15 @@ class _ProjectReader:
     # [tool.poetry]
 
     def _poetry_group_names(self) -> set[NormalizedName]:
-        groups = self.poetry.get("group", {})
-        names = {canonicalize_name(g) for g in groups} if isinstance(groups, dict) else set()
+        groups = self.fields.table(self.poetry, "group", "[tool.poetry]")
+        names = {canonicalize_name(group) for group in groups}
         if "dev-dependencies" in self.poetry:
             names.add(_DEV_GROUP)
         return names
 
     def _poetry_lines(self) -> list[RequirementLine]:
         poetry = self.poetry
-        extras_table = poetry.get("extras", {})
-        extras = extras_table if isinstance(extras_table, dict) else {}
+        extras = self.fields.table(poetry, "extras", "[tool.poetry]")
         for extra, names in extras.items():
             if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
                 raise self.error(f"[tool.poetry.extras] {extra} is not a list of names")
@@ -294,18 +289,16 @@ class _ProjectReader:
             r"^\s*\[tool\.poetry\.dependencies\]",
             optional_wanted,
         )
-        groups = poetry.get("group", {})
+        groups = self.fields.table(poetry, "group", "[tool.poetry]")
         tables: dict[NormalizedName, tuple[Any, str, bool]] = {}
-        if isinstance(groups, dict):
-            for name, group in groups.items():
-                if not isinstance(group, dict):
-                    raise self.error(f"[tool.poetry.group.{name}] is not a table")
-                header = rf"^\s*\[tool\.poetry\.group\.{re.escape(name)}\.dependencies\]"
-                tables[canonicalize_name(name)] = (
-                    group.get("dependencies", {}),
-                    header,
-                    group.get("optional") is True,
-                )
+        for name in groups:
+            group = self.fields.table(groups, name, "[tool.poetry.group]")
+            header = rf"^\s*\[tool\.poetry\.group\.{re.escape(name)}\.dependencies\]"
+            tables[canonicalize_name(name)] = (
+                group.get("dependencies", {}),
+                header,
+                group.get("optional") is True,
+            )
         if "dev-dependencies" in poetry:
             header = r"^\s*\[tool\.poetry\.dev-dependencies\]"
             tables.setdefault(_DEV_GROUP, (poetry["dev-dependencies"], header, False))

@@ -249,12 +249,11 @@ class UvLockSource(LockSource):
         ``[tool.uv] default-groups`` lives in pyproject.toml, not in the lock
         (docs.astral.sh/uv/reference/settings/#default-groups).
         """
-        pyproject = self.pyproject
-        if not pyproject.is_file():
+        if not self.pyproject.is_file():
             return frozenset({_DEV_GROUP})
-        tool = read_toml(pyproject).get("tool", {})
-        uv = tool.get("uv", {}) if isinstance(tool, dict) else {}
-        configured = uv.get("default-groups") if isinstance(uv, dict) else None
+        fields = self.project_fields
+        tool = fields.table(read_toml(self.pyproject), "tool", "pyproject.toml")
+        configured = fields.table(tool, "uv", "[tool]").get("default-groups")
         if configured is None:
             return frozenset({_DEV_GROUP})
         if configured == "all":
@@ -262,7 +261,7 @@ class UvLockSource(LockSource):
         if not isinstance(configured, list) or not all(isinstance(g, str) for g in configured):
             raise SourceError(
                 '[tool.uv] default-groups must be a list of group names or "all"',
-                path=pyproject,
+                path=self.pyproject,
             )
         return frozenset(canonicalize_name(group) for group in configured)
 
