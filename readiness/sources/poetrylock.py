@@ -12,9 +12,8 @@ repository). Lock 2.1 adds each package's ``groups`` and ``markers``, honoured a
 from __future__ import annotations
 
 import re
-from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +23,11 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from readiness.sources._chains import shortest_chains
 from readiness.sources._fields import LockFields, marker_holds, parse_marker
 from readiness.sources._groups import expand_group
 from readiness.sources._locks import LockSource, check_declared, false_markers_reason
 from readiness.sources._tomlfile import read_toml
+from readiness.sources._walk import LockWalk, Reached
 from readiness.sources.interface import Dependency, Provenance, SourceError, Target
 
 SUPPORTED_LOCK_VERSIONS = ("1.1", "2.0", "2.1")
@@ -115,17 +114,6 @@ class _Entry:
     def entry(self) -> str:
         """How the lock names it: ``package "anyio" 4.6.0``."""
         return f'package "{self.name}" {self.version}'
-
-
-@dataclass
-class _Reached:
-    """What the walk learned about an entry it reached."""
-
-    direct: bool = False
-    """Whether the project depends on it itself."""
-
-    extras: set[NormalizedName] = field(default_factory=set)
-    """Extras asked for on the edges that reached it."""
 
 
 @dataclass(frozen=True)
@@ -234,7 +222,7 @@ class PoetryLockSource(LockSource):
         extras: frozenset[NormalizedName],
         groups: frozenset[NormalizedName],
     ) -> list[Dependency]:
-        chains = shortest_chains(walk.roots, walk.edges)
+        chains = walk.chains()
         results: list[Dependency] = []
         for position, entry in enumerate(walk.entries):
             state = walk.reached.get(position)
@@ -244,15 +232,17 @@ class PoetryLockSource(LockSource):
             if state is not None and false_marker is None:
                 results.append(self._resolved(entry, state, chains.get(entry.name, ())))
                 continue
-            markers = walk.false_markers.get(entry.name, [])
-            reason = false_markers_reason([str(false_marker)] if false_marker else markers)
+            if false_marker is not None:
+                reason = false_markers_reason([str(false_marker)])
+            else:
+                reason = walk.why_not(entry.name)
             results.append(self.skipped(entry.name, entry.entry, reason, entry.version))
         return results
 
     def _resolved(
         self,
         entry: _Entry,
-        state: _Reached,
+        state: Reached,
         chain: tuple[NormalizedName, ...],
     ) -> Dependency:
         provenance, url, editable = self._provenance(entry)
@@ -521,47 +511,27 @@ class PoetryLockSource(LockSource):
         return markers
 
 
-class _Walk:
+class _Walk(LockWalk):
     """The walk from the project's requirements along the lock's edges whose markers hold."""
 
     def __init__(self, source: PoetryLockSource, entries: Sequence[_Entry], target: Target) -> None:
+        super().__init__()
         self.source = source
         self.entries = entries
         self.environment = dict(target.marker_environment)
         self.python = Version(self.environment.get("python_full_version", "0"))
-        self.reached: dict[int, _Reached] = {}
-        """The entries reached, by position."""
-        self.false_markers: dict[NormalizedName, list[str]] = {}
-        """For names an edge did not follow because its marker is false: those markers."""
-        self.roots: set[NormalizedName] = set()
-        """The names the project depends on itself."""
-        self.edges: dict[NormalizedName, set[NormalizedName]] = {}
-        """The edges followed, from a name to the names it pulled in."""
-        self._queue: deque[tuple[int, NormalizedName | None]] = deque()
-        self._seen: set[tuple[int, NormalizedName | None]] = set()
 
     def follow(self, parent: _Entry | None, requirement: _Requirement, extra: str) -> None:
         """Follow one requirement of the project (``parent`` None) or of a lock entry."""
         if not self._holds(requirement, extra, parent):
             return
         position = self._resolve(requirement, parent)
-        entry = self.entries[position]
-        state = self.reached.setdefault(position, _Reached())
-        if parent is None:
-            state.direct = True
-            self.roots.add(entry.name)
-        else:
-            self.edges.setdefault(parent.name, set()).add(entry.name)
-        state.extras |= requirement.extras
-        for part in (None, *sorted(requirement.extras)):
-            if (position, part) not in self._seen:
-                self._seen.add((position, part))
-                self._queue.append((position, part))
+        parent_name = parent.name if parent is not None else None
+        self.reach(position, self.entries[position].name, parent_name, requirement.extras)
 
     def run(self) -> None:
         """Follow every edge from what :meth:`follow` reached, until nothing new is reached."""
-        while self._queue:
-            position, extra = self._queue.popleft()
+        for position, extra in self.pending():
             entry = self.entries[position]
             if extra is None:
                 for requirement in entry.dependencies:
@@ -607,7 +577,7 @@ class _Walk:
         ):
             reasons.append(str(requirement.marker))
         for reason in reasons:
-            self.false_markers.setdefault(requirement.name, []).append(reason)
+            self.skip(requirement.name, reason)
         return not reasons
 
     def _holds_with(self, marker: Marker, extra: str, where: _Entry | None) -> bool:

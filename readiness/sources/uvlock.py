@@ -9,9 +9,8 @@ the ``version`` and ``source`` of the entry they mean.
 from __future__ import annotations
 
 import urllib.parse
-from collections import deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from packaging.markers import Marker
@@ -19,10 +18,10 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from readiness.sources._chains import shortest_chains
 from readiness.sources._fields import marker_holds
-from readiness.sources._locks import LockSource, check_declared, false_markers_reason
+from readiness.sources._locks import LockSource, check_declared
 from readiness.sources._tomlfile import read_toml
+from readiness.sources._walk import LockWalk
 from readiness.sources.interface import Dependency, Provenance, SourceError, Target
 
 SUPPORTED_LOCK_VERSION = 1
@@ -94,20 +93,6 @@ class _Entry:
         return f'package "{self.name}"' + (f" {self.version}" if self.version else "")
 
 
-@dataclass
-class _Reached:
-    """What the walk learned about an entry it reached."""
-
-    direct: bool = False
-    """Whether the project (or a workspace member) depends on it itself."""
-
-    extras: set[NormalizedName] = field(default_factory=set)
-    """Extras asked for on the edges that reached it."""
-
-    parents: set[NormalizedName] = field(default_factory=set)
-    """The packages (not the project) whose followed edges reached it: the graph of chains."""
-
-
 class UvLockSource(LockSource):
     """A ``uv.lock``: what ``uv sync`` installs for the interpreter, at the locked versions."""
 
@@ -127,8 +112,7 @@ class UvLockSource(LockSource):
             self._entry(table, where) for where, table in self.fields.tables(document, "package")
         ]
         roots = self._roots(document, entries)
-        reached, false_markers = self._walk(entries, roots, target)
-        return self._results(entries, reached, false_markers)
+        return self._results(entries, self._walk(entries, roots, target))
 
     def _check_version(self, document: Mapping[str, Any]) -> None:
         version = document.get("version")
@@ -178,37 +162,21 @@ class UvLockSource(LockSource):
             )
         return roots
 
-    def _walk(
-        self, entries: Sequence[_Entry], roots: Sequence[_Entry], target: Target
-    ) -> tuple[dict[int, _Reached], dict[NormalizedName, list[str]]]:
-        """Follow every edge whose marker holds, from the roots' selected parts.
-
-        Returns the entries reached (by position) and, for names an edge did not follow
-        because its marker is false, those markers.
-        """
+    def _walk(self, entries: Sequence[_Entry], roots: Sequence[_Entry], target: Target) -> LockWalk:
+        """Follow every edge whose marker holds, from the roots' selected parts."""
         extras, groups = self._chosen_parts(roots)
         environment = dict(target.marker_environment)
         positions = {id(entry): position for position, entry in enumerate(entries)}
-        reached: dict[int, _Reached] = {}
-        false_markers: dict[NormalizedName, list[str]] = {}
-        queue: deque[tuple[_Entry, NormalizedName | None]] = deque()
-        seen: set[tuple[int, NormalizedName | None]] = set()
+        walk = LockWalk()
 
         def follow(source: _Entry, edges: Sequence[_Edge]) -> None:
             for edge in edges:
                 if edge.marker is not None and not self._holds(edge.marker, environment, source):
-                    false_markers.setdefault(edge.name, []).append(str(edge.marker))
+                    walk.skip(edge.name, str(edge.marker))
                     continue
                 entry = self._resolve(edge, source, entries)
-                state = reached.setdefault(positions[id(entry)], _Reached())
-                state.direct = state.direct or source.is_project
-                state.extras |= edge.extras
-                if not source.is_project:
-                    state.parents.add(source.name)
-                for part in (None, *sorted(edge.extras)):
-                    if (positions[id(entry)], part) not in seen:
-                        seen.add((positions[id(entry)], part))
-                        queue.append((entry, part))
+                parent = None if source.is_project else source.name
+                walk.reach(positions[id(entry)], entry.name, parent, edge.extras)
 
         for root in roots:
             follow(root, root.dependencies)
@@ -216,10 +184,10 @@ class UvLockSource(LockSource):
                 follow(root, root.optional[extra])
             for group in groups & root.groups.keys():
                 follow(root, root.groups[group])
-        while queue:
-            entry, part = queue.popleft()
+        for position, part in walk.pending():
+            entry = entries[position]
             follow(entry, entry.dependencies if part is None else entry.optional.get(part, ()))
-        return reached, false_markers
+        return walk
 
     def _chosen_parts(
         self, roots: Sequence[_Entry]
@@ -286,40 +254,28 @@ class UvLockSource(LockSource):
             )
         return candidates[0]
 
-    def _results(
-        self,
-        entries: Sequence[_Entry],
-        reached: Mapping[int, _Reached],
-        false_markers: Mapping[NormalizedName, list[str]],
-    ) -> list[Dependency]:
+    def _results(self, entries: Sequence[_Entry], walk: LockWalk) -> list[Dependency]:
+        chains = walk.chains()
         results: list[Dependency] = []
-        edges: dict[NormalizedName, set[NormalizedName]] = {}
-        for position, reach in reached.items():
-            for parent in reach.parents:
-                edges.setdefault(parent, set()).add(entries[position].name)
-        chains = shortest_chains(
-            {entries[position].name for position, reach in reached.items() if reach.direct},
-            edges,
-        )
         for position, entry in enumerate(entries):
+            state = walk.reached.get(position)
             if entry.is_project:
                 continue
-            state = reached.get(position)
-            if state is not None:
-                results.append(
-                    self.resolved(
-                        entry.name,
-                        entry.entry,
-                        entry.version,
-                        self._install_url(entry),
-                        direct=state.direct,
-                        extras=state.extras,
-                        chain=chains.get(entry.name, ()),
-                    )
-                )
+            if state is None:
+                reason = walk.why_not(entry.name)
+                results.append(self.skipped(entry.name, entry.entry, reason, entry.version))
                 continue
-            reason = false_markers_reason(false_markers.get(entry.name, ()))
-            results.append(self.skipped(entry.name, entry.entry, reason, entry.version))
+            results.append(
+                self.resolved(
+                    entry.name,
+                    entry.entry,
+                    entry.version,
+                    self._install_url(entry),
+                    direct=state.direct,
+                    extras=state.extras,
+                    chain=chains.get(entry.name, ()),
+                )
+            )
         return results
 
     def _install_url(self, entry: _Entry) -> tuple[Provenance, str | None]:
