@@ -1,20 +1,29 @@
-"""Typed, validated access to the values of a lock: what every lock reader checks the same way.
+"""Typed, validated access to the values of a dependency file: what every reader checks alike.
 
-A lock is input from a repository, possibly from a stranger's pull request. A name, a version,
-a URL or a path read from it is checked here, as its specification defines it, before anything
-is built from it: a name that starts with ``-`` would reach an installer as an option, a path
-with a NUL byte or a URL with a broken IPv6 host would fail deep inside the OS or ``urllib``.
+A lock or a pyproject.toml is input from a repository, possibly from a stranger's pull request.
+A name, a version, a URL, a path, a marker or a requirement read from it is checked here, as its
+specification defines it, before anything is built from it: a name that starts with ``-`` would
+reach an installer as an option, a path with a NUL byte or a URL with a broken IPv6 host would
+fail deep inside the OS or ``urllib``. The one marker check (:func:`marker_holds`) is here too,
+so that a marker that cannot be evaluated is the same input error in every reader.
 """
 
 from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from packaging.markers import Marker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.markers import (
+    EvaluateContext,
+    InvalidMarker,
+    Marker,
+    UndefinedComparison,
+    UndefinedEnvironmentName,
+)
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -34,7 +43,7 @@ _NAME_LINE = re.compile(r'^\s*(?:name\s*=\s*"(?P<name>[^"]+)"|"(?P<key>[^"]+)"\s
 
 
 class LockFields:
-    """Reads the values of one lock file, each checked; errors say ``malformed KIND: WHERE``."""
+    """Reads the values of one lock or pyproject.toml, each checked: ``malformed KIND: WHERE``."""
 
     def __init__(self, path: Path, kind: str) -> None:
         self.path = path
@@ -80,6 +89,16 @@ class LockFields:
             raise self.error(f"{where}: `{key}` is not a list")
         return value
 
+    def tables(self, table: Mapping[str, Any], key: str) -> list[tuple[str, dict[str, Any]]]:
+        """Return the tables of the list ``table[key]``, each with where it is: ``package[3]``."""
+        found = []
+        for position, value in enumerate(self.array(table, key, "the lock")):
+            where = f"{key}[{position}]"
+            if not isinstance(value, dict):
+                raise self.error(f"{where} is not a table")
+            found.append((where, value))
+        return found
+
     def strings(self, table: Mapping[str, Any], key: str, where: str) -> list[str]:
         """Return ``table[key]`` if it is a list of strings; an absent key is an empty list."""
         return [self.string(item, f"{where}.{key}") for item in self.array(table, key, where)]
@@ -108,12 +127,29 @@ class LockFields:
         check_url(text, error=self.error, where=where)
         return text
 
+    def marker(self, value: object, where: str) -> Marker:
+        """Return ``value`` as a marker if it is a valid one (PEP 508)."""
+        return parse_marker(self.string(value, where), error=self.error, where=where)
+
+    def requirement(self, value: object, where: str) -> Requirement:
+        """Return ``value`` as a requirement if it is a valid one (PEP 508)."""
+        return parse_requirement(self.string(value, where), error=self.error, where=where)
+
     def local_path(self, value: object, where: str) -> Path:
         """Return ``value``, a path relative to the lock's folder, as an absolute path."""
         text = self.string(value, where)
         if "\x00" in text:
             raise self.error(f"{where}: a path cannot hold a NUL byte")
         return (self.path.parent / text).resolve()
+
+
+def error_at(path: Path, line: int | None = None) -> Callable[[str], SourceError]:
+    """Return what builds the error for a message about ``path`` (at ``line``)."""
+
+    def error(message: str) -> SourceError:
+        return SourceError(message, path=path, line=line)
+
+    return error
 
 
 def parse_version(text: str, *, error: Callable[[str], Exception], where: str) -> Version:
@@ -143,22 +179,64 @@ def check_url(
     return parts
 
 
+def parse_marker(
+    text: str, *, error: Callable[[str], Exception], where: str | None = None
+) -> Marker:
+    """Return ``text`` as a marker; ``error(message)`` builds what is raised if it is not one."""
+    try:
+        return Marker(text.strip())
+    except InvalidMarker as e:
+        raise error(_invalid(where, f"`{text.strip()}` is not a valid marker", e)) from e
+
+
+def combine_markers(markers: Iterable[Marker], operator: Literal["and", "or"]) -> Marker | None:
+    """Return the markers joined by ``operator`` (each in parentheses); None for none."""
+    markers = list(markers)
+    if len(markers) <= 1:
+        return markers[0] if markers else None
+    written = [f"({marker})" for marker in markers]
+    # Each part is a valid marker, so their conjunction or disjunction is one too.
+    return Marker(f" {operator} ".join(written))
+
+
+def parse_requirement(
+    text: str, *, error: Callable[[str], Exception], where: str | None = None
+) -> Requirement:
+    """Return ``text`` as a requirement; ``error(message)`` builds what is raised if not one."""
+    try:
+        return Requirement(text)
+    except InvalidRequirement as e:
+        raise error(_invalid(where, f"`{text}` is not a valid requirement", e)) from e
+
+
+def _invalid(where: str | None, what: str, error: Exception) -> str:
+    """Word a parse error: where, what, and the first line of packaging's reason."""
+    reason = str(error).splitlines()[0] if str(error) else "not PEP 508"
+    return f"{where}: {what}: {reason}" if where else f"{what}: {reason}"
+
+
 def marker_holds(
     marker: Marker,
-    environment: Mapping[str, str],
+    environment: Mapping[str, str | frozenset[str]],
     *,
     path: Path,
     line: int | None = None,
     entry: str | None = None,
+    extra: str | None = None,
+    context: EvaluateContext = "metadata",
 ) -> bool:
-    """Return whether ``marker`` is true in ``environment``.
+    """Return whether ``marker`` is true in ``environment``, with ``extra`` set if given.
 
-    A marker that cannot be evaluated there (a variable it does not define, such as
-    ``extra`` where no extra applies; a version compared with a non-version) is an input
-    error naming the file and the line or lock entry.
+    pip evaluates a requirement with ``extra`` set to ``""`` (req_install.match_markers), and
+    a lock's edge under an extra with that extra. ``context`` is packaging's: ``lock_file``
+    for a PEP 751 lock's ``extras`` and ``dependency_groups``. A marker that cannot be
+    evaluated there (a variable it does not define, such as ``extra`` where no extra
+    applies; a version compared with a non-version) is an input error naming the file and
+    the line or lock entry.
     """
+    values = dict(environment) if extra is None else {**environment, "extra": extra}
     try:
-        return marker.evaluate(dict(environment))
+        return marker.evaluate(values, context=context)
     except (UndefinedComparison, UndefinedEnvironmentName, ValueError) as e:
         where = f"{entry}: " if entry else ""
         raise SourceError(

@@ -10,31 +10,22 @@ selected and its marker holds, without resolving (pdm ``resolver/reporters`` and
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from packaging.markers import InvalidMarker, Marker
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.markers import Marker
+from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from readiness.sources._chains import shortest_chains
-from readiness.sources._fields import LockFields, marker_holds
+from readiness.sources._fields import combine_markers, marker_holds, parse_marker
+from readiness.sources._groups import expand_group
+from readiness.sources._locks import LockSource
 from readiness.sources._tomlfile import read_toml
-from readiness.sources.interface import (
-    Dependency,
-    DependencySource,
-    Origin,
-    Provenance,
-    ResolvedDependency,
-    Selection,
-    SkippedDependency,
-    SourceError,
-    Target,
-)
+from readiness.sources.interface import Dependency, Provenance, SourceError, Target
 
 SUPPORTED_LOCK_MAJOR = 4
 """The major ``lock_version`` this module reads (pdm bumps the minor for compatible changes)."""
@@ -87,31 +78,26 @@ class _Project:
     """Each group's requirements, ``default`` for ``[project] dependencies``."""
 
 
-class PdmLockSource(DependencySource):
+class PdmLockSource(LockSource):
     """A ``pdm.lock``: what ``pdm sync`` installs for the interpreter."""
 
-    kind = "pdm.lock"
-    complete = True
+    kind = label = "pdm.lock"
+    nothing_selected_hint = "check the groups asked for, and the lock's markers"
 
-    def __init__(self, path: Path, selection: Selection) -> None:
-        self.path = path
-        self.fields = LockFields(path, "pdm.lock")
-        self.selection = selection
-        self.pyproject = path.parent / "pyproject.toml"
-
-    def collect(self, target: Target) -> Iterator[Dependency]:
-        """Yield the packages the lock selects for ``target``, then those it leaves out.
+    def select(self, target: Target) -> list[Dependency]:
+        """Return the packages the lock selects for ``target``, then those it leaves out.
 
         Raises :class:`SourceError` for a lock that is malformed, of an unknown version or
-        strategy, for another Python, that selects nothing, or that lacks a group asked for.
+        strategy, for another Python, or that lacks a group asked for.
         """
-        document = read_toml(self.path)
-        metadata = self._table(document, "metadata", "the lock")
+        document = self.read()
+        metadata = self.fields.table(document, "metadata", "the lock")
         self._check_version(metadata)
         self._check_targets(metadata, target)
         project = self._project()
         locked_groups = frozenset(
-            canonicalize_name(str(group)) for group in self._list(metadata, "groups", "[metadata]")
+            canonicalize_name(str(group))
+            for group in self.fields.array(metadata, "groups", "[metadata]")
         )
         groups = self._chosen_groups(locked_groups, project)
         environment = dict(target.marker_environment)
@@ -121,28 +107,16 @@ class PdmLockSource(DependencySource):
             for package in packages
             if package.groups & groups and self._holds(package.marker, environment, package)
         ]
-        if not selected:
-            raise SourceError(
-                "the lock selects no package for this interpreter",
-                path=self.path,
-                hint="check the groups asked for, and the lock's markers",
-            )
         direct, chains = self._graph(selected, project, groups, environment)
         chosen = {id(package) for package in selected}
-        taken = {package.name for package in selected}
-        for package in packages:
-            origin = Origin(path=self.path, entry=package.entry)
-            if id(package) in chosen:
-                yield self._resolved(package, origin, direct, chains)
-            elif package.name not in taken:
-                # A fork's other version is not reported beside the one taken.
-                taken.add(package.name)
-                yield SkippedDependency(
-                    name=package.name,
-                    origin=origin,
-                    reason=self._why_not(package, groups),
-                    version=package.version,
-                )
+        return [
+            self._resolved(package, direct, chains)
+            if id(package) in chosen
+            else self.skipped(
+                package.name, package.entry, self._why_not(package, groups), package.version
+            )
+            for package in packages
+        ]
 
     def _check_version(self, metadata: Mapping[str, Any]) -> None:
         version = metadata.get("lock_version")
@@ -151,13 +125,12 @@ class PdmLockSource(DependencySource):
         except ValueError:  # InvalidVersion, or a number past Python's digit limit
             major = None
         if major != SUPPORTED_LOCK_MAJOR:
-            raise SourceError(
-                f"pdm.lock version {version!r} is not supported: readiness reads version "
-                f"{SUPPORTED_LOCK_MAJOR}.x",
-                path=self.path,
+            raise self.unsupported(
+                version,
+                f"version {SUPPORTED_LOCK_MAJOR}.x",
                 hint=f"update readiness, or lock with a pdm that writes {SUPPORTED_LOCK_MAJOR}.x",
             )
-        strategy = self._list(metadata, "strategy", "[metadata]")
+        strategy = self.fields.array(metadata, "strategy", "[metadata]")
         if "inherit_metadata" not in strategy:
             raise SourceError(
                 "pdm.lock without the inherit_metadata strategy: not supported yet (its packages "
@@ -169,29 +142,24 @@ class PdmLockSource(DependencySource):
 
     def _check_targets(self, metadata: Mapping[str, Any], target: Target) -> None:
         """Refuse a lock none of whose targets is this Python, as ``pdm sync`` does."""
-        running = target.marker_environment.get("python_full_version")
-        targets = self._list(metadata, "targets", "[metadata]")
+        targets = self.fields.array(metadata, "targets", "[metadata]")
         wanted = [
             t["requires_python"]
             for t in targets
             if isinstance(t, dict) and t.get("requires_python")
         ]
-        if running is None or not wanted:
+        if not wanted:
             return
         try:
-            fits = any(
-                SpecifierSet(str(spec)).contains(Version(running), prereleases=True)
-                for spec in wanted
-            )
+            specifiers = [SpecifierSet(str(spec)) for spec in wanted]
         except ValueError as e:  # InvalidSpecifier, or a number past Python's digit limit
-            raise SourceError(f"malformed pdm.lock: [metadata] targets: {e}", path=self.path) from e
-        if not fits:
-            raise SourceError(
-                f"the lock is for Python {' or '.join(map(str, wanted))}, and the interpreter is "
-                f"Python {running}",
-                path=self.path,
-                hint="probe with an interpreter the lock targets, or `pdm lock --append` one",
-            )
+            raise self.fields.error(f"[metadata] targets: {e}") from e
+        self.check_python(
+            target,
+            lambda version: any(s.contains(version, prereleases=True) for s in specifiers),
+            " or ".join(map(str, wanted)),
+            hint="probe with an interpreter the lock targets, or `pdm lock --append` one",
+        )
 
     def _chosen_groups(
         self, locked: frozenset[NormalizedName], project: _Project | None
@@ -266,20 +234,17 @@ class PdmLockSource(DependencySource):
     def _resolved(
         self,
         package: _Package,
-        origin: Origin,
         direct: frozenset[NormalizedName] | None,
         chains: Mapping[NormalizedName, tuple[NormalizedName, ...]],
-    ) -> ResolvedDependency:
-        provenance, url = self._provenance(package)
+    ) -> Dependency:
         is_direct = direct is None or package.name in direct
-        return ResolvedDependency(
-            name=package.name,
-            origin=origin,
-            version=package.version,
+        return self.resolved(
+            package.name,
+            package.entry,
+            package.version,
+            self._provenance(package),
             direct=is_direct,
             extras=package.extras,
-            provenance=provenance,
-            url=url,
             editable=package.table.get("editable") is True,
             chain=() if is_direct else chains.get(package.name, ()),
         )
@@ -321,33 +286,37 @@ class PdmLockSource(DependencySource):
         if not self.pyproject.is_file():
             return None
         document = read_toml(self.pyproject)
-        project = self._table(document, "project", "pyproject.toml", self.pyproject)
-        tool = self._table(document, "tool", "pyproject.toml", self.pyproject)
-        pdm = self._table(tool, "pdm", "[tool]", self.pyproject)
-        optional = self._table(project, "optional-dependencies", "[project]", self.pyproject)
-        legacy_dev = self._table(pdm, "dev-dependencies", "[tool.pdm]", self.pyproject)
-        pep735 = self._table(document, "dependency-groups", "pyproject.toml", self.pyproject)
-        texts: dict[NormalizedName, list[object]] = {
-            _DEFAULT_GROUP: list(self._list(project, "dependencies", "[project]", self.pyproject))
-        }
-        for table in (optional, legacy_dev, pep735):
-            for group, items in table.items():
-                if not isinstance(items, list):
-                    raise SourceError(f"group {group!r} is not a list", path=self.pyproject)
-                # `{include-group = ...}` only adds names already in another group's list.
-                texts.setdefault(canonicalize_name(group), []).extend(
-                    item for item in items if isinstance(item, str) and not item.startswith("-e")
-                )
-        requirements: dict[NormalizedName, tuple[Requirement, ...]] = {}
-        for group, items in texts.items():
-            try:
-                requirements[group] = tuple(Requirement(str(item)) for item in items)
-            except InvalidRequirement as e:
-                raise SourceError(f"group {group!r}: {e}", path=self.pyproject) from e
+        fields = self.project_fields
+        project = fields.table(document, "project", "pyproject.toml")
+        pdm = fields.table(fields.table(document, "tool", "pyproject.toml"), "pdm", "[tool]")
+        optional = fields.table(project, "optional-dependencies", "[project]")
+        legacy_dev = fields.table(pdm, "dev-dependencies", "[tool.pdm]")
+        pep735 = fields.table(document, "dependency-groups", "pyproject.toml")
+        requirements: dict[NormalizedName, list[Requirement]] = {_DEFAULT_GROUP: []}
+        lists = [(requirements[_DEFAULT_GROUP], project, "dependencies", "[project]")]
+        for table, where in (
+            (optional, "[project.optional-dependencies]"),
+            (legacy_dev, "[tool.pdm.dev-dependencies]"),
+        ):
+            lists.extend(
+                (requirements.setdefault(canonicalize_name(group), []), table, group, where)
+                for group in table
+            )
+        for found, table, key, where in lists:
+            found.extend(
+                fields.requirement(text, f"{where} {key}")
+                for text in fields.array(table, key, where)
+                # An editable (`-e path`) is the user's own code, not a locked package.
+                if not (isinstance(text, str) and text.startswith("-e"))
+            )
+        for group in pep735:
+            requirements.setdefault(canonicalize_name(group), []).extend(
+                expand_group(pep735, group, path=self.pyproject)
+            )
         return _Project(
             optional_groups=frozenset(canonicalize_name(group) for group in optional),
             dev_groups=frozenset(canonicalize_name(group) for group in (*legacy_dev, *pep735)),
-            requirements=requirements,
+            requirements={group: tuple(found) for group, found in requirements.items()},
         )
 
     # Reading the lock, checking each value's type: a lock is input like any other.
@@ -355,12 +324,7 @@ class PdmLockSource(DependencySource):
     def _packages(self, document: Mapping[str, Any]) -> list[_Package]:
         """Return the packages, the tables of one name and version merged, in the lock's order."""
         merged: dict[tuple[NormalizedName, Version], list[Mapping[str, Any]]] = {}
-        for position, table in enumerate(self._list(document, "package", "the lock")):
-            if not isinstance(table, dict):
-                raise SourceError(
-                    f"malformed pdm.lock: package[{position}] is not a table", path=self.path
-                )
-            where = f"package[{position}]"
+        for where, table in self.fields.tables(document, "package"):
             key = (
                 self.fields.name(table.get("name"), f"{where}.name"),
                 self.fields.version(table.get("version"), f"{where}.version"),
@@ -377,28 +341,24 @@ class PdmLockSource(DependencySource):
         markers: list[str | None] = []
         dependencies: list[Requirement] = []
         for table in tables:
-            extras |= {canonicalize_name(str(e)) for e in self._list(table, "extras", where)}
-            groups |= {canonicalize_name(str(g)) for g in self._list(table, "groups", where)}
+            extras |= {canonicalize_name(str(e)) for e in self.fields.array(table, "extras", where)}
+            groups |= {canonicalize_name(str(g)) for g in self.fields.array(table, "groups", where)}
             marker = table.get("marker")
             markers.append(None if marker is None else str(marker))
-            for text in self._list(table, "dependencies", where):
-                try:
-                    dependencies.append(Requirement(str(text)))
-                except InvalidRequirement as e:
-                    raise SourceError(f"malformed pdm.lock: {where}: {e}", path=self.path) from e
+            dependencies.extend(
+                self.fields.requirement(text, where)
+                for text in self.fields.array(table, "dependencies", where)
+            )
         # The entries of one distribution share their marker; should they differ, either
         # holding installs it.
         unique = list(dict.fromkeys(markers))
-        try:
-            marker = (
-                None
-                if None in unique
-                else Marker(
-                    " or ".join(f"({m})" for m in unique) if len(unique) > 1 else unique[0] or ""
-                )
+        marker = (
+            None
+            if None in unique
+            else combine_markers(
+                [parse_marker(str(m), error=self.fields.error, where=where) for m in unique], "or"
             )
-        except InvalidMarker as e:
-            raise SourceError(f"malformed pdm.lock: {where}: {e}", path=self.path) from e
+        )
         return _Package(
             name=name,
             version=version,
@@ -408,19 +368,3 @@ class PdmLockSource(DependencySource):
             dependencies=tuple(dependencies),
             table=tables[0],
         )
-
-    def _table(
-        self, table: Mapping[str, Any], key: str, where: str, path: Path | None = None
-    ) -> dict[str, Any]:
-        value = table.get(key, {})
-        if not isinstance(value, dict):
-            raise SourceError(f"malformed {where}: `{key}` is not a table", path=path or self.path)
-        return value
-
-    def _list(
-        self, table: Mapping[str, Any], key: str, where: str, path: Path | None = None
-    ) -> list[Any]:
-        value = table.get(key, [])
-        if not isinstance(value, list):
-            raise SourceError(f"malformed {where}: `{key}` is not a list", path=path or self.path)
-        return value

@@ -9,28 +9,17 @@ lock holds no dependency graph.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
-from packaging.markers import InvalidMarker, Marker
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from readiness._documents import read_json
-from readiness.sources._fields import LockFields, marker_holds
+from readiness.sources._fields import marker_holds
+from readiness.sources._locks import LockSource
 from readiness.sources._tomlfile import read_toml
-from readiness.sources.interface import (
-    Dependency,
-    DependencySource,
-    Origin,
-    Provenance,
-    ResolvedDependency,
-    Selection,
-    SkippedDependency,
-    SourceError,
-    Target,
-)
+from readiness.sources.interface import Dependency, Provenance, SourceError, Target
 
 SUPPORTED_PIPFILE_SPEC = 6
 """The ``_meta.pipfile-spec`` this module reads (every pipenv since 2018 writes 6)."""
@@ -45,37 +34,26 @@ _NOT_CATEGORIES = frozenset({"_meta"})
 _PIPFILE_CATEGORY = {_DEFAULT: "packages", _DEVELOP: "dev-packages"}
 
 
-class PipfileLockSource(DependencySource):
+class PipfileLockSource(LockSource):
     """A ``Pipfile.lock``: what ``pipenv sync`` installs for the interpreter."""
 
-    kind = "Pipfile.lock"
-    complete = True
+    kind = label = "Pipfile.lock"
+    nothing_selected_hint = "check the lock's markers and the categories asked for (`--group dev`)"
 
-    def __init__(self, path: Path, selection: Selection) -> None:
-        self.path = path
-        self.fields = LockFields(path, "Pipfile.lock")
-        self.selection = selection
-        self.pipfile = path.parent / "Pipfile"
-
-    def collect(self, target: Target) -> Iterator[Dependency]:
-        """Yield the entries of the selected categories, resolved or skipped by their markers.
+    def select(self, target: Target) -> list[Dependency]:
+        """Return the entries of the selected categories, resolved or skipped by their markers.
 
         Raises :class:`SourceError` for a file that is not JSON or not a pipfile-spec 6 lock,
-        a category asked for that it lacks, a git or path entry with no version, or a lock
-        that selects nothing for this interpreter.
+        a category asked for that it lacks, or a git or path entry with no version.
         """
-        document = self._load()
+        document = self.read()
         categories = self._categories(document)
         declared = self._declared()
         environment = dict(target.marker_environment)
         results: list[Dependency] = []
         seen: set[NormalizedName] = set()
         for category in categories:
-            entries = document.get(category, {})
-            if not isinstance(entries, dict):
-                raise SourceError(
-                    f"malformed Pipfile.lock: {category!r} is not an object", path=self.path
-                )
+            entries = self.fields.table(document, category, "the lock")
             for name, entry in entries.items():
                 dependency = self._dependency(name, entry, category, environment, declared)
                 # The project itself (`-e .`) is the user's code, not a dependency; a name in
@@ -84,25 +62,20 @@ class PipfileLockSource(DependencySource):
                     continue
                 seen.add(dependency.name)
                 results.append(dependency)
-        if not any(isinstance(dependency, ResolvedDependency) for dependency in results):
-            raise SourceError(
-                "the lock selects no package for this interpreter",
-                path=self.path,
-                hint="check the lock's markers and the categories asked for (`--group dev`)",
-            )
-        yield from results
+        return results
 
-    def _load(self) -> dict[str, Any]:
+    def read(self) -> dict[str, Any]:
+        """Return the lock's JSON document, if it is a pipfile-spec 6 lock."""
         document = read_json(self.path, error=SourceError)
         if not isinstance(document, dict):
-            raise SourceError("malformed Pipfile.lock: not a JSON object", path=self.path)
+            raise self.fields.error("not a JSON object")
         meta = document.get("_meta")
         spec = meta.get("pipfile-spec") if isinstance(meta, dict) else None
         if spec != SUPPORTED_PIPFILE_SPEC:
-            raise SourceError(
-                f"Pipfile.lock pipfile-spec {spec!r} is not supported: readiness reads "
+            raise self.unsupported(
+                spec,
                 f"pipfile-spec {SUPPORTED_PIPFILE_SPEC}",
-                path=self.path,
+                field="pipfile-spec",
                 hint="update readiness, or lock with a pipenv that writes pipfile-spec 6",
             )
         return document
@@ -135,9 +108,10 @@ class PipfileLockSource(DependencySource):
 
     def _declared(self) -> frozenset[NormalizedName] | None:
         """Return the names the Pipfile beside the lock asks for, or None without one."""
-        if not self.pipfile.is_file():
+        pipfile_path = self.path.parent / "Pipfile"
+        if not pipfile_path.is_file():
             return None
-        pipfile = read_toml(self.pipfile)
+        pipfile = read_toml(pipfile_path)
         names: set[NormalizedName] = set()
         for key, table in pipfile.items():
             if key in ("source", "requires", "pipenv", "scripts") or not isinstance(table, dict):
@@ -155,43 +129,32 @@ class PipfileLockSource(DependencySource):
     ) -> Dependency | None:
         where = f'{category} "{name}"'
         if not isinstance(entry, dict):
-            raise SourceError(f"malformed Pipfile.lock: {where} is not an object", path=self.path)
+            raise self.fields.error(f"{where} is not an object")
         normalized = self.fields.name(name, where)
-        origin = Origin(path=self.path, entry=where)
         provenance, url = self._provenance(entry, where)
         if provenance is Provenance.PATH and self._is_the_project(entry):
             return None
         version = self._version(entry, where)
-        marker_text = entry.get("markers")
-        if marker_text is not None:
-            try:
-                marker = Marker(str(marker_text))
-            except InvalidMarker as e:
-                raise SourceError(f"malformed Pipfile.lock: {where}: {e}", path=self.path) from e
-            holds = marker_holds(marker, environment, path=self.path, entry=where)
-            if not holds:
-                return SkippedDependency(
-                    name=normalized,
-                    origin=origin,
-                    reason=f"marker `{marker}` is false for this interpreter",
-                    version=version,
-                )
+        if entry.get("markers") is not None:
+            marker = self.fields.marker(entry["markers"], where)
+            if not marker_holds(marker, environment, path=self.path, entry=where):
+                reason = f"marker `{marker}` is false for this interpreter"
+                return self.skipped(normalized, where, reason, version)
         if version is None:
             raise SourceError(
                 f"{where} comes from {url} with no version: not supported yet",
                 path=self.path,
                 hint="readiness needs the version a git or path entry builds",
             )
-        return ResolvedDependency(
-            name=normalized,
-            origin=origin,
-            version=version,
+        return self.resolved(
+            normalized,
+            where,
+            version,
+            (provenance, url),
             # NOTE: Pipfile.lock has no graph: a name counts as direct when the Pipfile asks for
             # it, and every name does when there is no Pipfile to tell.
             direct=declared is None or normalized in declared,
-            extras=frozenset(self.fields.strings(entry, "extras", where)),
-            provenance=provenance,
-            url=url,
+            extras=self.fields.strings(entry, "extras", where),
             editable=entry.get("editable") is True,
         )
 
@@ -200,10 +163,7 @@ class PipfileLockSource(DependencySource):
         if pinned is None:
             return None
         if not isinstance(pinned, str) or not pinned.startswith("=="):
-            raise SourceError(
-                f"malformed Pipfile.lock: {where}: version {pinned!r} is not pinned with ==",
-                path=self.path,
-            )
+            raise self.fields.error(f"{where}: version {pinned!r} is not pinned with ==")
         return self.fields.version(pinned.removeprefix("=="), where)
 
     def _provenance(self, entry: Mapping[str, Any], where: str) -> tuple[Provenance, str | None]:
@@ -230,9 +190,7 @@ class PipfileLockSource(DependencySource):
                 return Provenance.PATH, local
             return Provenance.URL, file
         if "version" not in entry:
-            raise SourceError(
-                f"malformed Pipfile.lock: {where} has no version and no source", path=self.path
-            )
+            raise self.fields.error(f"{where} has no version and no source")
         return Provenance.INDEX, None
 
     def _is_the_project(self, entry: Mapping[str, Any]) -> bool:

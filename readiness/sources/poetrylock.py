@@ -12,34 +12,23 @@ repository). Lock 2.1 adds each package's ``groups`` and ``markers``, honoured a
 from __future__ import annotations
 
 import re
-from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packaging.dependency_groups import resolve_dependency_groups
-from packaging.markers import InvalidMarker, Marker
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.markers import Marker
+from packaging.requirements import Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from readiness.sources._chains import shortest_chains
-from readiness.sources._fields import LockFields, marker_holds
-from readiness.sources._locks import one_per_name
+from readiness.sources._fields import LockFields, marker_holds, parse_marker
+from readiness.sources._groups import expand_group
+from readiness.sources._locks import LockSource, check_declared, false_markers_reason
 from readiness.sources._tomlfile import read_toml
-from readiness.sources.interface import (
-    Dependency,
-    DependencySource,
-    Origin,
-    Provenance,
-    ResolvedDependency,
-    Selection,
-    SkippedDependency,
-    SourceError,
-    Target,
-)
+from readiness.sources._walk import LockWalk, Reached
+from readiness.sources.interface import Dependency, Provenance, SourceError, Target
 
 SUPPORTED_LOCK_VERSIONS = ("1.1", "2.0", "2.1")
 """The ``[metadata] lock-version`` values this module reads."""
@@ -127,17 +116,6 @@ class _Entry:
         return f'package "{self.name}" {self.version}'
 
 
-@dataclass
-class _Reached:
-    """What the walk learned about an entry it reached."""
-
-    direct: bool = False
-    """Whether the project depends on it itself."""
-
-    extras: set[NormalizedName] = field(default_factory=set)
-    """Extras asked for on the edges that reached it."""
-
-
 @dataclass(frozen=True)
 class _Project:
     """What the walk starts from, read from the pyproject.toml beside the lock."""
@@ -156,31 +134,24 @@ class _Project:
     """The groups ``poetry install`` leaves out unless asked (``optional = true``)."""
 
 
-class PoetryLockSource(DependencySource):
+class PoetryLockSource(LockSource):
     """A ``poetry.lock``: what ``poetry install`` installs for the interpreter."""
 
-    kind = "poetry.lock"
-    complete = True
+    kind = label = "poetry.lock"
+    nothing_selected_hint = "check the extras and groups asked for, and the lock's markers"
 
-    def __init__(self, path: Path, selection: Selection) -> None:
-        self.path = path
-        self.fields = LockFields(path, "poetry.lock")
-        self.selection = selection
-        self.pyproject = path.parent / "pyproject.toml"
-
-    def collect(self, target: Target) -> Iterator[Dependency]:
-        """Yield what the project needs on ``target``, then the lock entries it does not need.
+    def select(self, target: Target) -> list[Dependency]:
+        """Return what the project needs on ``target``, then the lock entries it does not need.
 
         Raises :class:`SourceError` for a lock that is malformed, of an unknown version, for
-        another Python, without its pyproject.toml, out of date with it, that selects nothing,
-        or that names an undeclared extra or group.
+        another Python, without its pyproject.toml, out of date with it, or that names an
+        undeclared extra or group.
         """
-        document = read_toml(self.path)
+        document = self.read()
         self._check_version(document)
         self._check_python(document, target)
         entries = [
-            self._entry(table, position)
-            for position, table in enumerate(self._list(document, "package", "the lock"))
+            self._entry(table, where) for where, table in self.fields.tables(document, "package")
         ]
         project = self._project()
         walk = _Walk(self, entries, target)
@@ -195,32 +166,25 @@ class PoetryLockSource(DependencySource):
             for requirement in project.groups.get(group, ()):
                 walk.follow(None, requirement, "")
         walk.run()
-        yield from self._results(walk, extras, groups | {_MAIN_GROUP})
+        return self._results(walk, extras, groups | {_MAIN_GROUP})
 
     def _check_version(self, document: Mapping[str, Any]) -> None:
         metadata = document.get("metadata", {})
         version = metadata.get("lock-version") if isinstance(metadata, dict) else None
         if version not in SUPPORTED_LOCK_VERSIONS:
-            raise SourceError(
-                f"poetry.lock version {version!r} is not supported: readiness reads versions "
-                f"{', '.join(SUPPORTED_LOCK_VERSIONS)}",
-                path=self.path,
+            raise self.unsupported(
+                version,
+                f"versions {', '.join(SUPPORTED_LOCK_VERSIONS)}",
                 hint="update readiness, or lock with a poetry that writes one of those",
             )
 
     def _check_python(self, document: Mapping[str, Any], target: Target) -> None:
         """Refuse a lock for other Pythons: ``poetry install`` refuses the interpreter too."""
         requires = document["metadata"].get("python-versions")
-        running = target.marker_environment.get("python_full_version")
-        if requires is None or running is None:
+        if requires is None:
             return
         allowed = self._constraint(requires, "[metadata] python-versions", python=True)
-        if not allowed.allows(Version(running)):
-            raise SourceError(
-                f"the lock is for Python {allowed.text}, and the interpreter is Python {running}",
-                path=self.path,
-                hint="probe with an interpreter the project supports",
-            )
+        self.check_python(target, allowed.allows, allowed.text)
 
     def _chosen_parts(
         self, project: _Project
@@ -240,13 +204,7 @@ class PoetryLockSource(DependencySource):
             ("extra", asked_extras, frozenset(project.extras)),
             ("dependency group", asked_groups, declared_groups),
         ):
-            unknown = sorted(asked - declared)
-            if unknown:
-                raise SourceError(
-                    f"the project declares no {kind} {', '.join(map(repr, unknown))}",
-                    path=self.pyproject,
-                    hint=f"the project declares: {', '.join(sorted(declared)) or 'none'}",
-                )
+            check_declared(asked, declared, kind, path=self.pyproject)
         extras = frozenset(project.extras) if selection.all_extras else frozenset(asked_extras)
         if selection.all_groups:
             groups = set(project.groups)
@@ -263,49 +221,38 @@ class PoetryLockSource(DependencySource):
         walk: _Walk,
         extras: frozenset[NormalizedName],
         groups: frozenset[NormalizedName],
-    ) -> Iterator[Dependency]:
-        chains = shortest_chains(walk.roots, walk.edges)
+    ) -> list[Dependency]:
+        chains = walk.chains()
         results: list[Dependency] = []
         for position, entry in enumerate(walk.entries):
             state = walk.reached.get(position)
-            origin = Origin(path=self.path, entry=entry.entry)
             false_marker = (
                 None if state is None else walk.false_package_marker(entry, extras, groups)
             )
             if state is not None and false_marker is None:
-                results.append(self._resolved(entry, state, origin, chains.get(entry.name, ())))
+                results.append(self._resolved(entry, state, chains.get(entry.name, ())))
                 continue
             if false_marker is not None:
-                reason = f"marker `{false_marker}` is false for this interpreter"
+                reason = false_markers_reason([str(false_marker)])
             else:
-                reason = _reason(walk.false_markers.get(entry.name, []))
-            results.append(
-                SkippedDependency(
-                    name=entry.name, origin=origin, reason=reason, version=entry.version
-                )
-            )
-        yield from one_per_name(
-            results,
-            self.path,
-            hint="check the extras and groups asked for, and the lock's markers",
-        )
+                reason = walk.why_not(entry.name)
+            results.append(self.skipped(entry.name, entry.entry, reason, entry.version))
+        return results
 
     def _resolved(
         self,
         entry: _Entry,
-        state: _Reached,
-        origin: Origin,
+        state: Reached,
         chain: tuple[NormalizedName, ...],
-    ) -> ResolvedDependency:
+    ) -> Dependency:
         provenance, url, editable = self._provenance(entry)
-        return ResolvedDependency(
-            name=entry.name,
-            origin=origin,
-            version=entry.version,
+        return self.resolved(
+            entry.name,
+            entry.entry,
+            entry.version,
+            (provenance, url),
             direct=state.direct,
-            extras=frozenset(state.extras),
-            provenance=provenance,
-            url=url,
+            extras=state.extras,
             editable=editable,
             chain=() if state.direct else chain,
         )
@@ -360,46 +307,41 @@ class PoetryLockSource(DependencySource):
                 hint="scan the project's folder, or the lock where poetry wrote it",
             )
         document = read_toml(self.pyproject)
-        tool = document.get("tool", {})
-        poetry = tool.get("poetry", {}) if isinstance(tool, dict) else {}
-        project = document.get("project", {})
-        if not isinstance(poetry, dict) or not isinstance(project, dict):
-            raise SourceError("[tool.poetry] and [project] must be tables", path=self.pyproject)
+        fields = self.project_fields
+        poetry = fields.table(fields.table(document, "tool", "pyproject.toml"), "poetry", "[tool]")
+        project = fields.table(document, "project", "pyproject.toml")
         main: list[_Requirement] = []
         # Poetry 2 reads PEP 621 `[project] dependencies` and `[tool.poetry.dependencies]`
         # both; where a name is in both, the former says what it is, the latter only enriches
         # it (python-poetry.org/docs/pyproject/#dependencies-and-dependency-groups).
-        for text in self._pyproject_list(project, "dependencies", "[project]"):
+        for text in fields.array(project, "dependencies", "[project]"):
             main.append(self._pep508(text, "[project] dependencies"))
         listed = {requirement.name for requirement in main}
-        poetry_main = self._table(poetry, "dependencies", "[tool.poetry]", self.pyproject)
+        poetry_main = fields.table(poetry, "dependencies", "[tool.poetry]")
         main.extend(
             requirement
             for requirement in self._requirements(
                 {k: v for k, v in poetry_main.items() if k != "python"},
                 "[tool.poetry.dependencies]",
-                self.pyproject,
+                fields,
             )
             if requirement.name not in listed
         )
         extras: dict[NormalizedName, list[_Requirement]] = {}
         by_name = {requirement.name: requirement for requirement in main}
-        for extra, names in self._table(poetry, "extras", "[tool.poetry]", self.pyproject).items():
-            if not isinstance(names, list):
-                raise SourceError(
-                    f"[tool.poetry.extras] {extra} is not a list", path=self.pyproject
-                )
+        poetry_extras = fields.table(poetry, "extras", "[tool.poetry]")
+        for extra in poetry_extras:
             chosen = extras.setdefault(canonicalize_name(extra), [])
-            for name in names:
+            for name in fields.array(poetry_extras, extra, "[tool.poetry.extras]"):
                 requirement = by_name.get(canonicalize_name(str(name)))
                 if requirement is not None:
                     chosen.append(requirement)
-        optional = self._table(project, "optional-dependencies", "[project]", self.pyproject)
+        optional = fields.table(project, "optional-dependencies", "[project]")
         for extra in optional:
             where = f"[project.optional-dependencies] {extra}"
             chosen = extras.setdefault(canonicalize_name(extra), [])
             chosen.extend(
-                self._pep508(text, where) for text in self._pyproject_list(optional, extra, where)
+                self._pep508(text, where) for text in fields.array(optional, extra, where)
             )
         groups, optional_groups = self._groups(document, poetry)
         return _Project(
@@ -415,31 +357,30 @@ class PoetryLockSource(DependencySource):
         """Read the groups: poetry's own, the legacy dev-dependencies, and PEP 735's."""
         groups: dict[NormalizedName, list[_Requirement]] = {}
         optional: set[NormalizedName] = set()
-        legacy = self._table(poetry, "dev-dependencies", "[tool.poetry]", self.pyproject)
+        fields = self.project_fields
+        legacy = fields.table(poetry, "dev-dependencies", "[tool.poetry]")
         # Poetry 1.2+ reads the old table as the group "dev" (poetry 1.2 changelog).
         groups.setdefault(_DEV_GROUP, []).extend(
-            self._requirements(legacy, "[tool.poetry.dev-dependencies]", self.pyproject)
+            self._requirements(legacy, "[tool.poetry.dev-dependencies]", fields)
         )
-        for name, table in self._table(poetry, "group", "[tool.poetry]", self.pyproject).items():
+        poetry_groups = fields.table(poetry, "group", "[tool.poetry]")
+        for name in poetry_groups:
+            table = fields.table(poetry_groups, name, "[tool.poetry.group]")
             where = f"[tool.poetry.group.{name}]"
-            if not isinstance(table, dict):
-                raise SourceError(f"{where} is not a table", path=self.pyproject)
             group = canonicalize_name(name)
             if table.get("optional") is True:
                 optional.add(group)
             groups.setdefault(group, []).extend(
                 self._requirements(
-                    self._table(table, "dependencies", where, self.pyproject),
-                    f"{where}.dependencies",
-                    self.pyproject,
+                    fields.table(table, "dependencies", where), f"{where}.dependencies", fields
                 )
             )
         # Poetry 2.2 reads PEP 735 `[dependency-groups]` too (poetry 2.2.0 changelog).
-        pep735 = self._table(document, "dependency-groups", "the document", self.pyproject)
+        pep735 = fields.table(document, "dependency-groups", "pyproject.toml")
         for name in pep735:
             groups.setdefault(canonicalize_name(name), []).extend(
-                self._pep508(text, f"[dependency-groups] {name}")
-                for text in _expand_group(pep735, name, self.pyproject)
+                _from_pep508(requirement)
+                for requirement in expand_group(pep735, name, path=self.pyproject)
             )
         if not groups[_DEV_GROUP] and "dev-dependencies" not in poetry:
             del groups[_DEV_GROUP]
@@ -449,54 +390,44 @@ class PoetryLockSource(DependencySource):
 
     # Reading requirements in poetry's syntax and in PEP 508's.
 
-    def _requirements(self, table: Mapping[str, Any], where: str, path: Path) -> list[_Requirement]:
+    def _requirements(
+        self, table: Mapping[str, Any], where: str, fields: LockFields
+    ) -> list[_Requirement]:
+        """Read a table of requirements in poetry's syntax, of the lock or of the project."""
         requirements = []
         for name, value in table.items():
             for alternative in value if isinstance(value, list) else [value]:
-                requirements.append(self._requirement(name, alternative, f"{where} {name}", path))
+                requirements.append(self._requirement(name, alternative, f"{where} {name}", fields))
         return requirements
 
-    def _requirement(self, name: str, value: object, where: str, path: Path) -> _Requirement:
+    def _requirement(
+        self, name: str, value: object, where: str, fields: LockFields
+    ) -> _Requirement:
         if isinstance(value, str):
             value = {"version": value}
         if not isinstance(value, dict):
-            raise SourceError(f"{where} is neither a constraint nor a table", path=path)
+            raise SourceError(f"{where} is neither a constraint nor a table", path=fields.path)
         # A git, path or url dependency has no version constraint: any locked version fits.
         version = value.get("version", "*")
         marker = None
         if "markers" in value:
-            try:
-                marker = Marker(str(value["markers"]))
-            except InvalidMarker as e:
-                raise SourceError(f"{where}: {e}", path=path) from e
+            marker = parse_marker(str(value["markers"]), error=fields.error, where=where)
         python = value.get("python")
         return _Requirement(
             name=canonicalize_name(name),
-            constraint=self._constraint(version, where, path=path),
+            constraint=self._constraint(version, where, path=fields.path),
             marker=marker,
             python=None
             if python is None
-            else self._constraint(python, where, python=True, path=path),
+            else self._constraint(python, where, python=True, path=fields.path),
             extras=frozenset(
-                canonicalize_name(extra)
-                for extra in LockFields(path, path.name).strings(value, "extras", where)
+                canonicalize_name(extra) for extra in fields.strings(value, "extras", where)
             ),
             optional=value.get("optional") is True,
         )
 
     def _pep508(self, text: object, where: str) -> _Requirement:
-        try:
-            requirement = Requirement(str(text))
-        except InvalidRequirement as e:
-            raise SourceError(f"{where}: {e}", path=self.pyproject) from e
-        return _Requirement(
-            name=canonicalize_name(requirement.name),
-            constraint=_Constraint(str(requirement.specifier), (requirement.specifier,)),
-            marker=requirement.marker,
-            python=None,
-            extras=frozenset(canonicalize_name(extra) for extra in requirement.extras),
-            optional=False,
-        )
+        return _from_pep508(self.project_fields.requirement(text, where))
 
     def _extra_requirement(self, entry: _Entry, text: str) -> _Requirement:
         """Read an entry of ``[package.extras]`` that names no ``[package.dependencies]`` edge."""
@@ -507,12 +438,7 @@ class PoetryLockSource(DependencySource):
             )
         marker = None
         if found["marker"]:
-            try:
-                marker = Marker(found["marker"].strip())
-            except InvalidMarker as e:
-                raise SourceError(
-                    f"malformed poetry.lock: {entry.entry}: {e}", path=self.path
-                ) from e
+            marker = parse_marker(found["marker"], error=self.fields.error, where=entry.entry)
         extras = found["extras"] or ""
         return _Requirement(
             name=canonicalize_name(found["name"]),
@@ -539,33 +465,30 @@ class PoetryLockSource(DependencySource):
 
     # Reading the lock, checking each value's type: a lock is input like any other.
 
-    def _entry(self, table: object, position: int) -> _Entry:
-        where = f"package[{position}]"
-        if not isinstance(table, dict):
-            raise SourceError(f"malformed poetry.lock: {where} is not a table", path=self.path)
+    def _entry(self, table: Mapping[str, Any], where: str) -> _Entry:
         name = self.fields.name(table.get("name"), f"{where}.name")
         version = self.fields.string(table.get("version"), f"{where}.version")
         where = f'package "{name}" {version}'
         parsed = self.fields.version(version, where)
-        extras = self._table(table, "extras", where, self.path)
-        source = self._table(table, "source", where, self.path)
+        extras = self.fields.table(table, "extras", where)
+        source = self.fields.table(table, "source", where)
         return _Entry(
             name=name,
             version=parsed,
             dependencies=tuple(
                 self._requirements(
-                    self._table(table, "dependencies", where, self.path), where, self.path
+                    self.fields.table(table, "dependencies", where), where, self.fields
                 )
             ),
             extras={
                 canonicalize_name(extra): tuple(
-                    str(item) for item in self._list(extras, extra, where)
+                    str(item) for item in self.fields.array(extras, extra, where)
                 )
                 for extra in extras
             },
             source=source,
             groups=frozenset(
-                canonicalize_name(str(group)) for group in self._list(table, "groups", where)
+                canonicalize_name(str(group)) for group in self.fields.array(table, "groups", where)
             ),
             markers=self._package_markers(table.get("markers"), where),
         )
@@ -584,74 +507,31 @@ class PoetryLockSource(DependencySource):
         )
         markers: dict[NormalizedName | None, Marker] = {}
         for group, text in texts.items():
-            try:
-                markers[group] = Marker(str(text))
-            except InvalidMarker as e:
-                raise SourceError(f"malformed poetry.lock: {where}: {e}", path=self.path) from e
+            markers[group] = parse_marker(str(text), error=self.fields.error, where=where)
         return markers
 
-    def _table(self, table: Mapping[str, Any], key: str, where: str, path: Path) -> dict[str, Any]:
-        value = table.get(key, {})
-        if not isinstance(value, dict):
-            raise SourceError(f"{where}: `{key}` is not a table", path=path)
-        return value
 
-    def _list(self, table: Mapping[str, Any], key: str, where: str) -> list[Any]:
-        value = table.get(key, [])
-        if not isinstance(value, list):
-            raise SourceError(
-                f"malformed poetry.lock: {where}: `{key}` is not a list", path=self.path
-            )
-        return value
-
-    def _pyproject_list(self, table: Mapping[str, Any], key: str, where: str) -> list[Any]:
-        value = table.get(key, [])
-        if not isinstance(value, list):
-            raise SourceError(f"{where}: `{key}` is not a list", path=self.pyproject)
-        return value
-
-
-class _Walk:
+class _Walk(LockWalk):
     """The walk from the project's requirements along the lock's edges whose markers hold."""
 
     def __init__(self, source: PoetryLockSource, entries: Sequence[_Entry], target: Target) -> None:
+        super().__init__()
         self.source = source
         self.entries = entries
         self.environment = dict(target.marker_environment)
         self.python = Version(self.environment.get("python_full_version", "0"))
-        self.reached: dict[int, _Reached] = {}
-        """The entries reached, by position."""
-        self.false_markers: dict[NormalizedName, list[str]] = {}
-        """For names an edge did not follow because its marker is false: those markers."""
-        self.roots: set[NormalizedName] = set()
-        """The names the project depends on itself."""
-        self.edges: dict[NormalizedName, set[NormalizedName]] = {}
-        """The edges followed, from a name to the names it pulled in."""
-        self._queue: deque[tuple[int, NormalizedName | None]] = deque()
-        self._seen: set[tuple[int, NormalizedName | None]] = set()
 
     def follow(self, parent: _Entry | None, requirement: _Requirement, extra: str) -> None:
         """Follow one requirement of the project (``parent`` None) or of a lock entry."""
         if not self._holds(requirement, extra, parent):
             return
         position = self._resolve(requirement, parent)
-        entry = self.entries[position]
-        state = self.reached.setdefault(position, _Reached())
-        if parent is None:
-            state.direct = True
-            self.roots.add(entry.name)
-        else:
-            self.edges.setdefault(parent.name, set()).add(entry.name)
-        state.extras |= requirement.extras
-        for part in (None, *sorted(requirement.extras)):
-            if (position, part) not in self._seen:
-                self._seen.add((position, part))
-                self._queue.append((position, part))
+        parent_name = parent.name if parent is not None else None
+        self.reach(position, self.entries[position].name, parent_name, requirement.extras)
 
     def run(self) -> None:
         """Follow every edge from what :meth:`follow` reached, until nothing new is reached."""
-        while self._queue:
-            position, extra = self._queue.popleft()
+        for position, extra in self.pending():
             entry = self.entries[position]
             if extra is None:
                 for requirement in entry.dependencies:
@@ -684,7 +564,7 @@ class _Walk:
                 return None
             markers.append(marker)
         for marker in markers:
-            if any(self._evaluate(marker, extra, entry) for extra in ("", *sorted(extras))):
+            if any(self._holds_with(marker, extra, entry) for extra in ("", *sorted(extras))):
                 return None
         return markers[0]
 
@@ -692,18 +572,18 @@ class _Walk:
         reasons = []
         if requirement.python is not None and not requirement.python.allows(self.python):
             reasons.append(f'python = "{requirement.python.text}"')
-        if requirement.marker is not None and not self._evaluate(requirement.marker, extra, parent):
+        if requirement.marker is not None and not self._holds_with(
+            requirement.marker, extra, parent
+        ):
             reasons.append(str(requirement.marker))
         for reason in reasons:
-            self.false_markers.setdefault(requirement.name, []).append(reason)
+            self.skip(requirement.name, reason)
         return not reasons
 
-    def _evaluate(self, marker: Marker, extra: str, where: _Entry | None) -> bool:
+    def _holds_with(self, marker: Marker, extra: str, where: _Entry | None) -> bool:
+        entry = where.entry if where else "the project"
         return marker_holds(
-            marker,
-            {**self.environment, "extra": extra},
-            path=self.source.path,
-            entry=where.entry if where else "the project",
+            marker, self.environment, path=self.source.path, entry=entry, extra=extra
         )
 
     def _resolve(self, requirement: _Requirement, parent: _Entry | None) -> int:
@@ -782,26 +662,13 @@ def _term(term: str, *, python: bool) -> list[str]:
     return [term]
 
 
-def _expand_group(groups: Mapping[str, Any], name: str, path: Path) -> list[str]:
-    """Return a PEP 735 group's requirements, its ``{include-group = ...}`` expanded.
-
-    ``packaging.dependency_groups`` does the expansion and finds cycles and malformed
-    entries; each of its errors becomes one naming the file.
-    """
-    try:
-        return list(resolve_dependency_groups(groups, name))
-    except ExceptionGroup as e:
-        # packaging gathers what is wrong with a group: a cycle, a value of the wrong type.
-        reasons = "; ".join(str(error) for error in e.exceptions)
-        raise SourceError(f"[dependency-groups] {name}: {reasons}", path=path) from e
-    except (ValueError, TypeError, LookupError) as e:
-        raise SourceError(f"[dependency-groups] {name}: {e}", path=path) from e
-
-
-def _reason(markers: Sequence[str]) -> str:
-    unique = list(dict.fromkeys(markers))
-    if len(unique) == 1:
-        return f"marker `{unique[0]}` is false for this interpreter"
-    if unique:
-        return f"markers {', '.join(f'`{m}`' for m in unique)} are false for this interpreter"
-    return "not needed on this interpreter with the selected extras and groups"
+def _from_pep508(requirement: Requirement) -> _Requirement:
+    """Return a PEP 508 requirement of the project as the walk follows it."""
+    return _Requirement(
+        name=canonicalize_name(requirement.name),
+        constraint=_Constraint(str(requirement.specifier), (requirement.specifier,)),
+        marker=requirement.marker,
+        python=None,
+        extras=frozenset(canonicalize_name(extra) for extra in requirement.extras),
+        optional=False,
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import cast
 
@@ -13,40 +13,25 @@ from packaging.tags import Tag
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from readiness._documents import checked_path
-from readiness.sources._fields import LockFields
-from readiness.sources._locks import one_per_name
-from readiness.sources._tomlfile import read_toml
-from readiness.sources.interface import (
-    Dependency,
-    DependencySource,
-    Origin,
-    Provenance,
-    ResolvedDependency,
-    Selection,
-    SkippedDependency,
-    SourceError,
-    Target,
-)
-from readiness.sources.resolve import UNKNOWN_VERSION
+from readiness.sources._fields import marker_holds
+from readiness.sources._locks import LockSource
+from readiness.sources.interface import Dependency, Provenance, SourceError, Target
 
 _DEV_GROUP = canonicalize_name("dev")
 
 
-class PylockSource(DependencySource):
+class PylockSource(LockSource):
     """A ``pylock.toml``: every package it selects for the interpreter, at its locked version."""
 
     kind = "pylock"
-    complete = True
+    label = "pylock.toml"
+    nothing_selected_hint = "check the lock's markers and the extras and groups asked for"
 
-    def __init__(self, path: Path, selection: Selection) -> None:
-        self.path = path
-        self.selection = selection
-
-    def collect(self, target: Target) -> Iterator[Dependency]:
-        """Yield the packages the lock selects for ``target``, then those it leaves out.
+    def select(self, target: Target) -> list[Dependency]:
+        """Return the packages the lock selects for ``target``, then those it leaves out.
 
         Raises :class:`SourceError` for a file that is not a valid lock, or a lock that does
-        not fit the interpreter or selects nothing for it.
+        not fit the interpreter.
         """
         lock = self._load()
         extras = tuple(lock.extras or ()) if self.selection.all_extras else self.selection.extras
@@ -82,11 +67,11 @@ class PylockSource(DependencySource):
                 for group in (lock.default_groups or () if groups is None else groups)
             ),
         }
-        yield from self._results(lock, selected, lock_environment)
+        return self._results(lock, selected, lock_environment)
 
     def _load(self) -> Pylock:
         try:
-            return Pylock.from_dict(read_toml(self.path))
+            return Pylock.from_dict(self.read())
         except PylockValidationError as e:
             # PylockUnsupportedVersionError is a PylockValidationError: "pylock version 2 ...".
             raise SourceError(f"not a valid pylock file: {e}", path=self.path) from e
@@ -110,38 +95,27 @@ class PylockSource(DependencySource):
         lock: Pylock,
         selected: set[int],
         lock_environment: Mapping[str, str | frozenset[str]],
-    ) -> Iterator[Dependency]:
+    ) -> list[Dependency]:
         results: list[Dependency] = []
         for package in lock.packages:
             if id(package) in selected:
                 if not self._is_the_project(package):
                     results.append(self._resolved(package))
             else:
+                reason = self._why_not_selected(package, lock_environment)
                 results.append(
-                    SkippedDependency(
-                        name=package.name,
-                        origin=self._origin(package),
-                        reason=self._why_not_selected(package, lock_environment),
-                        version=package.version,
-                    )
+                    self.skipped(package.name, self._entry(package), reason, package.version)
                 )
-        yield from one_per_name(
-            results,
-            self.path,
-            hint="check the lock's markers and the extras and groups asked for",
-        )
+        return results
 
-    def _resolved(self, package: Package) -> ResolvedDependency:
-        provenance, url = self._install_url(package)
+    def _resolved(self, package: Package) -> Dependency:
         # NOTE: PEP 751 has no dependency graph that tools must write (uv export writes none),
         # so every package counts as asked for by the project.
-        return ResolvedDependency(
-            name=package.name,
-            origin=self._origin(package),
-            version=package.version if package.version is not None else UNKNOWN_VERSION,
-            direct=True,
-            provenance=provenance,
-            url=url,
+        return self.resolved(
+            package.name,
+            self._entry(package),
+            package.version,
+            self._install_url(package),
             editable=package.directory is not None and bool(package.directory.editable),
         )
 
@@ -174,7 +148,7 @@ class PylockSource(DependencySource):
     def _file_uri(self, path: str | None) -> str:
         if path is None:
             raise SourceError("a package names neither a URL nor a path", path=self.path)
-        return LockFields(self.path, "pylock.toml").local_path(path, "a package's path").as_uri()
+        return self.fields.local_path(path, "a package's path").as_uri()
 
     def _is_the_project(self, package: Package) -> bool:
         """Tell the locked project itself (a directory in the lock's folder): the user's code."""
@@ -194,16 +168,19 @@ class PylockSource(DependencySource):
         if package.marker is None:
             return "not selected for this interpreter"
         try:
-            holds = package.marker.evaluate(lock_environment, context="lock_file")
-        except (UndefinedComparison, UndefinedEnvironmentName):
+            holds = marker_holds(
+                package.marker, lock_environment, path=self.path, context="lock_file"
+            )
+        except SourceError:
+            # A marker select() could not have evaluated either: not the reason it was left out.
             holds = True
         if holds:
             return "not selected for this interpreter"
         return f"marker `{package.marker}` is false for this interpreter"
 
-    def _origin(self, package: Package) -> Origin:
+    def _entry(self, package: Package) -> str:
         version = f" {package.version}" if package.version is not None else ""
-        return Origin(path=self.path, entry=f'package "{package.name}"{version}')
+        return f'package "{package.name}"{version}'
 
 
 def _tags_never_failing(lock: Pylock, target_tags: Collection[Tag]) -> list[Tag]:

@@ -9,19 +9,23 @@ does), and Poetry's ``[tool.poetry.dependencies]`` and ``[tool.poetry.group.<g>.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from packaging.markers import InvalidMarker, Marker
+from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from readiness.sources._tomlfile import read_toml
+from readiness import _documents
+from readiness.sources._fields import LockFields, combine_markers, parse_marker, parse_requirement
+from readiness.sources._groups import expand_group
 from readiness.sources.interface import (
     Dependency,
     DependencySource,
@@ -61,8 +65,8 @@ class PyprojectSource(DependencySource):
 
     def requirement_lines(self) -> list[RequirementLine]:
         """Return every requirement the selection asks for, each with its line."""
-        document = read_toml(self.path)
-        reader = _ProjectReader(self.path, document, self.selection)
+        text, document = _documents.read_toml(self.path, error=SourceError)
+        reader = _ProjectReader(self.path, text, document, self.selection)
         return reader.lines()
 
 
@@ -103,16 +107,17 @@ class _Locator:
 class _ProjectReader:
     """Reads the selected requirements of one pyproject.toml."""
 
-    def __init__(self, path: Path, document: Mapping[str, Any], selection: Selection) -> None:
+    def __init__(
+        self, path: Path, text: str, document: Mapping[str, Any], selection: Selection
+    ) -> None:
         self.path = path
         self.document = document
         self.selection = selection
-        self.locate = _Locator(path.read_text(encoding="utf-8"))
-        tool = document.get("tool")
-        poetry = tool.get("poetry") if isinstance(tool, dict) else None
-        self.poetry: Mapping[str, Any] = poetry if isinstance(poetry, dict) else {}
-        project = document.get("project")
-        self.project: Mapping[str, Any] = project if isinstance(project, dict) else {}
+        self.locate = _Locator(text)
+        self.fields = LockFields(path, "pyproject.toml")
+        tool = self.fields.table(document, "tool", "pyproject.toml")
+        self.poetry: Mapping[str, Any] = self.fields.table(tool, "poetry", "[tool]")
+        self.project: Mapping[str, Any] = self.fields.table(document, "project", "pyproject.toml")
         name = self.project.get("name") or self.poetry.get("name")
         self.name = canonicalize_name(name) if isinstance(name, str) else None
 
@@ -144,16 +149,10 @@ class _ProjectReader:
                 hint=_LOCK_HINT,
             )
         result = self._strings(project.get("dependencies", []), "[project] dependencies", start)
-        optional = project.get("optional-dependencies", {})
-        if not isinstance(optional, dict):
-            raise self.error("[project] optional-dependencies is not a table")
+        optional = self.fields.table(project, "optional-dependencies", "[project]")
         extras = {canonicalize_name(extra): value for extra, value in optional.items()}
-        poetry_extras = self.poetry.get("extras", {})
-        known = set(extras) | (
-            {canonicalize_name(e) for e in poetry_extras}
-            if isinstance(poetry_extras, dict)
-            else set()
-        )
+        poetry_extras = self.fields.table(self.poetry, "extras", "[tool.poetry]")
+        known = set(extras) | {canonicalize_name(extra) for extra in poetry_extras}
         wanted = set(extras) if self.selection.all_extras else self._wanted_extras(known)
         if (
             wanted & set(extras)
@@ -174,14 +173,20 @@ class _ProjectReader:
 
     def _wanted_extras(self, known: set[NormalizedName]) -> set[NormalizedName]:
         wanted = {canonicalize_name(extra) for extra in self.selection.extras}
-        unknown = sorted(wanted - known)
+        self._refuse_unknown("extra", wanted, known, r"^\s*\[project\.optional-dependencies\]")
+        return wanted
+
+    def _refuse_unknown(
+        self, kind: str, asked: set[NormalizedName], known: set[NormalizedName], header: str
+    ) -> None:
+        """Refuse an extra or group (``kind``) asked for that the file does not declare."""
+        unknown = sorted(asked - known)
         if unknown:
             raise self.error(
-                f"unknown extra `{unknown[0]}`; the file declares "
+                f"unknown {kind} `{unknown[0]}`; the file declares "
                 f"{', '.join(sorted(known)) or 'none'}",
-                self.locate.header(r"^\s*\[project\.optional-dependencies\]") + 1 or None,
+                self.locate.header(header) + 1 or None,
             )
-        return wanted
 
     def _expand_self(
         self,
@@ -213,15 +218,30 @@ class _ProjectReader:
     # [dependency-groups] (PEP 735)
 
     def _group_lines(self) -> list[RequirementLine]:
-        raw = self.document.get("dependency-groups", {})
-        if not isinstance(raw, dict):
-            raise self.error("[dependency-groups] is not a table")
-        groups = {canonicalize_name(name): value for name, value in raw.items()}
-        chosen = self._chosen_groups(set(groups), defaults={_DEV_GROUP} & set(groups))
+        raw = self.fields.table(self.document, "dependency-groups", "pyproject.toml")
+        declared = {canonicalize_name(name) for name in raw}
+        chosen = self._chosen_groups(declared, defaults={_DEV_GROUP} & declared)
         start = self.locate.header(r"^\s*\[dependency-groups\]")
+        # packaging gives the requirements, not their text: each is found again as written.
+        written: dict[str, str] = {}
+        for entries in raw.values():
+            for entry in entries if isinstance(entries, list) else ():
+                if isinstance(entry, str):
+                    with contextlib.suppress(InvalidRequirement):
+                        written.setdefault(str(Requirement(entry)), entry)
         result: list[RequirementLine] = []
-        for group in sorted(chosen & set(groups)):
-            result += self._group(group, groups, start, stack=())
+        for group in sorted(chosen & declared):
+            requirements = expand_group(
+                raw,
+                group,
+                path=self.path,
+                line=start + 1,
+                line_of=lambda included: self.locate.string(included, start),
+            )
+            texts = [
+                written.get(str(requirement), str(requirement)) for requirement in requirements
+            ]
+            result += self._strings(texts, f"dependency group `{group}`", start)
         return result
 
     def _chosen_groups(
@@ -230,13 +250,7 @@ class _ProjectReader:
         selection = self.selection
         known = declared | self._poetry_group_names()
         asked = {canonicalize_name(group) for group in selection.groups}
-        unknown = sorted(asked - known)
-        if unknown:
-            raise self.error(
-                f"unknown dependency group `{unknown[0]}`; the file declares "
-                f"{', '.join(sorted(known)) or 'none'}",
-                self.locate.header(r"^\s*\[dependency-groups\]") + 1 or None,
-            )
+        self._refuse_unknown("dependency group", asked, known, r"^\s*\[dependency-groups\]")
         chosen = set(defaults) | asked
         if selection.all_groups:
             chosen |= declared
@@ -245,51 +259,18 @@ class _ProjectReader:
             chosen.discard(_DEV_GROUP)
         return chosen
 
-    def _group(
-        self,
-        group: NormalizedName,
-        groups: Mapping[NormalizedName, Any],
-        start: int,
-        stack: tuple[NormalizedName, ...],
-    ) -> list[RequirementLine]:
-        entries = groups[group]
-        if not isinstance(entries, list):
-            raise self.error(f"dependency group `{group}` is not a list", start + 1)
-        result: list[RequirementLine] = []
-        for entry in entries:
-            if isinstance(entry, str):
-                result += self._strings([entry], f"dependency group `{group}`", start)
-                continue
-            included = entry.get("include-group") if isinstance(entry, dict) else None
-            if not isinstance(included, str):
-                raise self.error(
-                    f"dependency group `{group}` holds {entry!r}; expected a requirement string "
-                    'or {include-group = "name"}',
-                    start + 1,
-                )
-            line = self.locate.string(included, start)
-            target = canonicalize_name(included)
-            if target in (*stack, group):
-                cycle = " -> ".join([*stack, group, target])
-                raise self.error(f"dependency groups include each other in a cycle: {cycle}", line)
-            if target not in groups:
-                raise self.error(f"dependency group `{group}` includes unknown `{included}`", line)
-            result += self._group(target, groups, start, (*stack, group))
-        return result
-
     # [tool.poetry]
 
     def _poetry_group_names(self) -> set[NormalizedName]:
-        groups = self.poetry.get("group", {})
-        names = {canonicalize_name(g) for g in groups} if isinstance(groups, dict) else set()
+        groups = self.fields.table(self.poetry, "group", "[tool.poetry]")
+        names = {canonicalize_name(group) for group in groups}
         if "dev-dependencies" in self.poetry:
             names.add(_DEV_GROUP)
         return names
 
     def _poetry_lines(self) -> list[RequirementLine]:
         poetry = self.poetry
-        extras_table = poetry.get("extras", {})
-        extras = extras_table if isinstance(extras_table, dict) else {}
+        extras = self.fields.table(poetry, "extras", "[tool.poetry]")
         for extra, names in extras.items():
             if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
                 raise self.error(f"[tool.poetry.extras] {extra} is not a list of names")
@@ -308,18 +289,16 @@ class _ProjectReader:
             r"^\s*\[tool\.poetry\.dependencies\]",
             optional_wanted,
         )
-        groups = poetry.get("group", {})
+        groups = self.fields.table(poetry, "group", "[tool.poetry]")
         tables: dict[NormalizedName, tuple[Any, str, bool]] = {}
-        if isinstance(groups, dict):
-            for name, group in groups.items():
-                if not isinstance(group, dict):
-                    raise self.error(f"[tool.poetry.group.{name}] is not a table")
-                header = rf"^\s*\[tool\.poetry\.group\.{re.escape(name)}\.dependencies\]"
-                tables[canonicalize_name(name)] = (
-                    group.get("dependencies", {}),
-                    header,
-                    group.get("optional") is True,
-                )
+        for name in groups:
+            group = self.fields.table(groups, name, "[tool.poetry.group]")
+            header = rf"^\s*\[tool\.poetry\.group\.{re.escape(name)}\.dependencies\]"
+            tables[canonicalize_name(name)] = (
+                group.get("dependencies", {}),
+                header,
+                group.get("optional") is True,
+            )
         if "dev-dependencies" in poetry:
             header = r"^\s*\[tool\.poetry\.dev-dependencies\]"
             tables.setdefault(_DEV_GROUP, (poetry["dev-dependencies"], header, False))
@@ -365,15 +344,18 @@ class _ProjectReader:
             )
         extras = spec.get("extras", [])
         extras_text = f"[{','.join(str(e) for e in extras)}]" if extras else ""
-        markers: list[str] = []
-        try:
-            if "python" in spec:
-                markers.append(poetry_python_marker(str(spec["python"])))
-            if "markers" in spec:
-                markers.append(f"({Marker(str(spec['markers']))})")
-        except (ValueError, InvalidMarker) as e:
-            raise self.error(f"poetry dependency `{name}`: {e}", line) from e
-        marker = Marker(" and ".join(markers)) if markers else None
+        where = f"poetry dependency `{name}`"
+        markers: list[Marker] = []
+        if "python" in spec:
+            try:
+                python = poetry_python_marker(str(spec["python"]))
+            except ValueError as e:
+                raise self.error(f"{where}: {e}", line) from e
+            markers.append(parse_marker(python, error=partial(self.error, line=line), where=where))
+        if "markers" in spec:
+            written = str(spec["markers"])
+            markers.append(parse_marker(written, error=partial(self.error, line=line), where=where))
+        marker = combine_markers(markers, "and")
         if "path" in spec:
             path = Path(os.path.normpath((self.path.parent / str(spec["path"])).absolute()))
             if spec.get("develop") is True:
@@ -415,22 +397,13 @@ class _ProjectReader:
     def _requirement(
         self, text: str, origin: Origin, *, marker: Marker | None = None
     ) -> RequirementLine:
-        try:
-            requirement = Requirement(text)
-        except InvalidRequirement as e:
-            raise SourceError(
-                f"`{text}` is not a valid requirement: {str(e).splitlines()[0]}",
-                path=origin.path,
-                line=origin.line,
-            ) from e
+        requirement = parse_requirement(text, error=partial(self.error, line=origin.line))
         own, requirement.marker = requirement.marker, None
-        if own is not None and marker is not None:
-            marker = Marker(f"({own}) and ({marker})")
         return RequirementLine(
             text=str(requirement),
             origin=origin,
             name=canonicalize_name(requirement.name),
-            marker=own if marker is None else marker,
+            marker=combine_markers([m for m in (own, marker) if m is not None], "and"),
             extras=frozenset(canonicalize_name(extra) for extra in requirement.extras),
             url=requirement.url or None,
         )
@@ -496,8 +469,3 @@ def poetry_python_marker(text: str) -> str:
         for spec in SpecifierSet(specifiers)
     ]
     return "(" + " and ".join(sorted(clauses)) + ")"
-
-
-def requirement_texts(lines: Sequence[RequirementLine]) -> list[str]:
-    """Return the lines as the installer would read them (for messages and tests)."""
-    return [line.installer_line() for line in lines]

@@ -24,20 +24,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    NormalizedName,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
+from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from readiness._documents import checked_path, decode_text, read_bytes
-from readiness.sources._fields import check_url
+from readiness.sources._fields import (
+    check_url,
+    error_at,
+    marker_holds,
+    parse_marker,
+    parse_requirement,
+)
+from readiness.sources._filenames import distribution_of_file
 from readiness.sources.interface import (
     Dependency,
     DependencySource,
@@ -214,17 +213,15 @@ def _every_line_pinned(lines: Sequence[RequirementLine]) -> bool:
 
 def _applies(line: RequirementLine, target: Target) -> bool:
     """Return whether ``line``'s marker holds for ``target`` (pip evaluates with extra "")."""
-    marker = line.marker
-    if marker is None:
+    if line.marker is None:
         return True
-    try:
-        return marker.evaluate(dict(target.marker_environment) | {"extra": ""})
-    except (UndefinedComparison, UndefinedEnvironmentName) as e:
-        raise SourceError(
-            f"marker `{marker}` cannot be evaluated: {e}",
-            path=line.origin.path,
-            line=line.origin.line,
-        ) from e
+    return marker_holds(
+        line.marker,
+        target.marker_environment,
+        path=line.origin.path,
+        line=line.origin.line,
+        extra="",
+    )
 
 
 def _one_per_name(name: NormalizedName, pins: list[tuple[RequirementLine, bool]]) -> Dependency:
@@ -349,24 +346,14 @@ class _RequirementsReader:
 
     def include(self, value: str, path: Path, line_number: int) -> None:
         """Read the requirements file ``value`` names, relative to the including file."""
-        if _URL_SCHEME.match(value) and not _is_windows_drive(value):
-            raise SourceError(
-                f"`-r {value}`: including a requirements file by URL is not supported yet",
-                path=path,
-                line=line_number,
-            )
+        _refuse_url(value, f"`-r {value}`: including a requirements file", path, line_number)
         # As pip (req_file.py, _parse_and_recurse): `-r` in a constraints file reads
         # requirements, `-c` anywhere reads constraints.
         self.read(path.parent / value, included_from=(path, line_number))
 
     def include_constraints(self, value: str, path: Path, line_number: int) -> None:
         """Read the constraints file ``value`` names, relative to the including file."""
-        if _URL_SCHEME.match(value) and not _is_windows_drive(value):
-            raise SourceError(
-                f"`-c {value}`: a constraints file by URL is not supported yet",
-                path=path,
-                line=line_number,
-            )
+        _refuse_url(value, f"`-c {value}`: a constraints file", path, line_number)
         self.read(path.parent / value, included_from=(path, line_number), constraints=True)
 
     def set_index_url(self, value: str, path: Path, line_number: int) -> None:
@@ -438,6 +425,12 @@ _LINE_OPTIONS: dict[str, _Option] = {
     "--trusted-host": _Option(True, None),
     "--use-feature": _Option(True, None),
 }
+
+
+def _refuse_url(value: str, what: str, path: Path, line_number: int) -> None:
+    """Refuse ``value`` if it is a URL: ``what`` (``-r URL``) is not supported yet."""
+    if _URL_SCHEME.match(value) and not _is_windows_drive(value):
+        raise SourceError(f"{what} by URL is not supported yet", path=path, line=line_number)
 
 
 def _takes_value_on_own_line(option: str) -> bool | None:
@@ -557,16 +550,15 @@ def _parse_line(text: str, origin: Origin, *, constraint: bool) -> RequirementLi
     """Parse one requirement line: PEP 508, ``name @ url``, or a bare URL or local path."""
     if not _NAMED_URL.match(text) and _looks_like_url_or_path(text):
         return _parse_location(text, origin, constraint=constraint, editable=False)
-    try:
-        requirement = Requirement(text)
-    except InvalidRequirement as e:
-        reason = str(e).splitlines()[0] if str(e) else "not PEP 508"
-        raise SourceError(
-            f"`{text}` is not a valid requirement: {reason}; expected name==version, "
-            "optionally with [extras] and a ; marker",
+
+    def error(message: str) -> SourceError:
+        return SourceError(
+            f"{message}; expected name==version, optionally with [extras] and a ; marker",
             path=origin.path,
             line=origin.line,
-        ) from e
+        )
+
+    requirement = parse_requirement(text, error=error)
     marker, requirement.marker = requirement.marker, None
     if requirement.url:
         _check_url(requirement.url, origin)
@@ -590,7 +582,8 @@ def _parse_location(
     # pip's rule: after a URL, a marker follows "; " (a URL may hold ";"); after a path, ";".
     location, _, marker_text = text.partition("; " if is_url else ";")
     location = location.strip()
-    marker = _parse_marker(marker_text, origin) if marker_text.strip() else None
+    at = error_at(origin.path, origin.line)
+    marker = parse_marker(marker_text, error=at) if marker_text.strip() else None
     extras: frozenset[NormalizedName] = frozenset()
     if not is_url:
         found = _PATH_EXTRAS.match(location)
@@ -633,17 +626,6 @@ def _parse_location(
     )
 
 
-def _parse_marker(text: str, origin: Origin) -> Marker:
-    try:
-        return Marker(text.strip())
-    except InvalidMarker as e:
-        raise SourceError(
-            f"`{text.strip()}` is not a valid marker: {str(e).splitlines()[0]}",
-            path=origin.path,
-            line=origin.line,
-        ) from e
-
-
 def _local_path(location: str, origin: Origin) -> Path:
     """Return the absolute path a line names, relative to the folder of its file."""
     # NOTE: pip takes a relative path from the working directory; readiness runs anywhere,
@@ -678,10 +660,7 @@ def _check_url(url: str, origin: Origin) -> str:
     pip reads such a URL by the same specification (PEP 508, RFC 8089), so what readiness
     refuses here is what pip would fail on later, with a traceback in its output.
     """
-
-    def error(message: str) -> SourceError:
-        return SourceError(message, path=origin.path, line=origin.line)
-
+    error = error_at(origin.path, origin.line)
     parts = check_url(url, error=error, where="the URL")
     if parts.scheme == "file":
         local = checked_path(
@@ -714,14 +693,8 @@ def _name_of_url(url: str) -> NormalizedName | None:
 
 
 def _name_of_file(filename: str) -> NormalizedName | None:
-    try:
-        return parse_wheel_filename(filename)[0]
-    except InvalidWheelFilename:
-        pass
-    try:
-        return parse_sdist_filename(filename)[0]
-    except InvalidSdistFilename:
-        return None
+    found = distribution_of_file(filename)
+    return found[0] if found else None
 
 
 def _without_egg(url: str) -> str:

@@ -8,35 +8,21 @@ the ``version`` and ``source`` of the entry they mean.
 
 from __future__ import annotations
 
-import dataclasses
 import urllib.parse
-from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from packaging.markers import InvalidMarker, Marker
+from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from readiness.sources._chains import shortest_chains
-from readiness.sources._fields import LockFields, marker_holds
-from readiness.sources._locks import one_per_name
+from readiness.sources._fields import marker_holds
+from readiness.sources._locks import LockSource, check_declared
 from readiness.sources._tomlfile import read_toml
-from readiness.sources.interface import (
-    Dependency,
-    DependencySource,
-    Origin,
-    Provenance,
-    ResolvedDependency,
-    Selection,
-    SkippedDependency,
-    SourceError,
-    Target,
-)
-from readiness.sources.resolve import UNKNOWN_VERSION
+from readiness.sources._walk import LockWalk
+from readiness.sources.interface import Dependency, Provenance, SourceError, Target
 
 SUPPORTED_LOCK_VERSION = 1
 """The ``version`` of uv.lock this module reads (uv bumps ``revision`` for compatible changes)."""
@@ -107,78 +93,48 @@ class _Entry:
         return f'package "{self.name}"' + (f" {self.version}" if self.version else "")
 
 
-@dataclass
-class _Reached:
-    """What the walk learned about an entry it reached."""
-
-    direct: bool = False
-    """Whether the project (or a workspace member) depends on it itself."""
-
-    extras: set[NormalizedName] = field(default_factory=set)
-    """Extras asked for on the edges that reached it."""
-
-    parents: set[NormalizedName] = field(default_factory=set)
-    """The packages (not the project) whose followed edges reached it: the graph of chains."""
-
-
-class UvLockSource(DependencySource):
+class UvLockSource(LockSource):
     """A ``uv.lock``: what ``uv sync`` installs for the interpreter, at the locked versions."""
 
-    kind = "uv.lock"
-    complete = True
+    kind = label = "uv.lock"
+    nothing_selected_hint = "check the extras and groups asked for, and the lock's markers"
 
-    def __init__(self, path: Path, selection: Selection) -> None:
-        self.path = path
-        self.selection = selection
-        self.fields = LockFields(path, "uv.lock")
-
-    def collect(self, target: Target) -> Iterator[Dependency]:
-        """Yield what the project needs on ``target``, then the lock entries it does not need.
+    def select(self, target: Target) -> list[Dependency]:
+        """Return what the project needs on ``target``, then the lock entries it does not need.
 
         Raises :class:`SourceError` for a lock that is malformed, of an unknown version, for
-        another Python, that selects nothing, or that needs a package from git, a URL or a
-        path (not supported yet).
+        another Python, or that needs a package from a source readiness cannot install.
         """
-        document = read_toml(self.path)
+        document = self.read()
         self._check_version(document)
         self._check_python(document, target)
         entries = [
-            self._entry(table, position)
-            for position, table in enumerate(self.fields.array(document, "package", "the lock"))
+            self._entry(table, where) for where, table in self.fields.tables(document, "package")
         ]
         roots = self._roots(document, entries)
-        reached, false_markers = self._walk(entries, roots, target)
-        yield from self._results(entries, reached, false_markers)
+        return self._results(entries, self._walk(entries, roots, target))
 
     def _check_version(self, document: Mapping[str, Any]) -> None:
         version = document.get("version")
         if version != SUPPORTED_LOCK_VERSION:
-            raise SourceError(
-                f"uv.lock version {version!r} is not supported: readiness reads version "
-                f"{SUPPORTED_LOCK_VERSION}",
-                path=self.path,
-                hint="update readiness, or lock with a uv that writes version "
+            raise self.unsupported(
+                version,
+                f"version {SUPPORTED_LOCK_VERSION}",
+                hint=f"update readiness, or lock with a uv that writes version "
                 f"{SUPPORTED_LOCK_VERSION}",
             )
 
     def _check_python(self, document: Mapping[str, Any], target: Target) -> None:
         """Refuse a lock for other Pythons: ``uv sync`` refuses it too."""
         requires = document.get("requires-python")
-        running = target.marker_environment.get("python_full_version")
-        if requires is None or running is None:
+        if requires is None:
             return
         try:
             allowed = SpecifierSet(self.fields.string(requires, "requires-python"))
-            fits = allowed.contains(Version(running), prereleases=True)
         except ValueError as e:
-            # InvalidSpecifier, InvalidVersion, or a version past Python's digit limit.
-            raise SourceError(f"malformed uv.lock: requires-python: {e}", path=self.path) from e
-        if not fits:
-            raise SourceError(
-                f"the lock is for Python {allowed}, and the interpreter is Python {running}",
-                path=self.path,
-                hint="probe with an interpreter the project supports",
-            )
+            # InvalidSpecifier, or a version past Python's digit limit.
+            raise self.fields.error(f"requires-python: {e}") from e
+        self.check_python(target, lambda v: allowed.contains(v, prereleases=True), str(allowed))
 
     def _roots(self, document: Mapping[str, Any], entries: Sequence[_Entry]) -> list[_Entry]:
         """Return the entries ``uv sync`` starts from: the project at the lock's folder.
@@ -206,37 +162,21 @@ class UvLockSource(DependencySource):
             )
         return roots
 
-    def _walk(
-        self, entries: Sequence[_Entry], roots: Sequence[_Entry], target: Target
-    ) -> tuple[dict[int, _Reached], dict[NormalizedName, list[str]]]:
-        """Follow every edge whose marker holds, from the roots' selected parts.
-
-        Returns the entries reached (by position) and, for names an edge did not follow
-        because its marker is false, those markers.
-        """
+    def _walk(self, entries: Sequence[_Entry], roots: Sequence[_Entry], target: Target) -> LockWalk:
+        """Follow every edge whose marker holds, from the roots' selected parts."""
         extras, groups = self._chosen_parts(roots)
         environment = dict(target.marker_environment)
         positions = {id(entry): position for position, entry in enumerate(entries)}
-        reached: dict[int, _Reached] = {}
-        false_markers: dict[NormalizedName, list[str]] = {}
-        queue: deque[tuple[_Entry, NormalizedName | None]] = deque()
-        seen: set[tuple[int, NormalizedName | None]] = set()
+        walk = LockWalk()
 
         def follow(source: _Entry, edges: Sequence[_Edge]) -> None:
             for edge in edges:
                 if edge.marker is not None and not self._holds(edge.marker, environment, source):
-                    false_markers.setdefault(edge.name, []).append(str(edge.marker))
+                    walk.skip(edge.name, str(edge.marker))
                     continue
                 entry = self._resolve(edge, source, entries)
-                state = reached.setdefault(positions[id(entry)], _Reached())
-                state.direct = state.direct or source.is_project
-                state.extras |= edge.extras
-                if not source.is_project:
-                    state.parents.add(source.name)
-                for part in (None, *sorted(edge.extras)):
-                    if (positions[id(entry)], part) not in seen:
-                        seen.add((positions[id(entry)], part))
-                        queue.append((entry, part))
+                parent = None if source.is_project else source.name
+                walk.reach(positions[id(entry)], entry.name, parent, edge.extras)
 
         for root in roots:
             follow(root, root.dependencies)
@@ -244,10 +184,10 @@ class UvLockSource(DependencySource):
                 follow(root, root.optional[extra])
             for group in groups & root.groups.keys():
                 follow(root, root.groups[group])
-        while queue:
-            entry, part = queue.popleft()
+        for position, part in walk.pending():
+            entry = entries[position]
             follow(entry, entry.dependencies if part is None else entry.optional.get(part, ()))
-        return reached, false_markers
+        return walk
 
     def _chosen_parts(
         self, roots: Sequence[_Entry]
@@ -262,13 +202,7 @@ class UvLockSource(DependencySource):
             ("extra", asked_extras, declared_extras),
             ("dependency group", asked_groups, declared_groups),
         ):
-            unknown = sorted(asked - declared)
-            if unknown:
-                raise SourceError(
-                    f"the project declares no {kind} {', '.join(map(repr, unknown))}",
-                    path=self.path,
-                    hint=f"the lock's project declares: {', '.join(sorted(declared)) or 'none'}",
-                )
+            check_declared(asked, declared, kind, path=self.path, declarer="the lock's project")
         extras = declared_extras if selection.all_extras else frozenset(asked_extras)
         groups = set(declared_groups if selection.all_groups else self._default_groups(roots))
         groups |= asked_groups
@@ -283,12 +217,11 @@ class UvLockSource(DependencySource):
         ``[tool.uv] default-groups`` lives in pyproject.toml, not in the lock
         (docs.astral.sh/uv/reference/settings/#default-groups).
         """
-        pyproject = self.path.parent / "pyproject.toml"
-        if not pyproject.is_file():
+        if not self.pyproject.is_file():
             return frozenset({_DEV_GROUP})
-        tool = read_toml(pyproject).get("tool", {})
-        uv = tool.get("uv", {}) if isinstance(tool, dict) else {}
-        configured = uv.get("default-groups") if isinstance(uv, dict) else None
+        fields = self.project_fields
+        tool = fields.table(read_toml(self.pyproject), "tool", "pyproject.toml")
+        configured = fields.table(tool, "uv", "[tool]").get("default-groups")
         if configured is None:
             return frozenset({_DEV_GROUP})
         if configured == "all":
@@ -296,7 +229,7 @@ class UvLockSource(DependencySource):
         if not isinstance(configured, list) or not all(isinstance(g, str) for g in configured):
             raise SourceError(
                 '[tool.uv] default-groups must be a list of group names or "all"',
-                path=pyproject,
+                path=self.pyproject,
             )
         return frozenset(canonicalize_name(group) for group in configured)
 
@@ -321,61 +254,29 @@ class UvLockSource(DependencySource):
             )
         return candidates[0]
 
-    def _results(
-        self,
-        entries: Sequence[_Entry],
-        reached: Mapping[int, _Reached],
-        false_markers: Mapping[NormalizedName, list[str]],
-    ) -> Iterator[Dependency]:
+    def _results(self, entries: Sequence[_Entry], walk: LockWalk) -> list[Dependency]:
+        chains = walk.chains()
         results: list[Dependency] = []
-        edges: dict[NormalizedName, set[NormalizedName]] = {}
-        for position, reach in reached.items():
-            for parent in reach.parents:
-                edges.setdefault(parent, set()).add(entries[position].name)
-        chains = shortest_chains(
-            {entries[position].name for position, reach in reached.items() if reach.direct},
-            edges,
-        )
         for position, entry in enumerate(entries):
+            state = walk.reached.get(position)
             if entry.is_project:
                 continue
-            state = reached.get(position)
-            origin = Origin(path=self.path, entry=entry.entry)
-            if state is not None:
-                found = self._resolved(entry, state, origin)
-                results.append(dataclasses.replace(found, chain=chains.get(entry.name, ())))
+            if state is None:
+                reason = walk.why_not(entry.name)
+                results.append(self.skipped(entry.name, entry.entry, reason, entry.version))
                 continue
-            markers = list(dict.fromkeys(false_markers.get(entry.name, ())))
-            if len(markers) == 1:
-                reason = f"marker `{markers[0]}` is false for this interpreter"
-            elif markers:
-                reason = (
-                    f"markers {', '.join(f'`{m}`' for m in markers)} are false for this interpreter"
-                )
-            else:
-                reason = "not needed on this interpreter with the selected extras and groups"
             results.append(
-                SkippedDependency(
-                    name=entry.name, origin=origin, reason=reason, version=entry.version
+                self.resolved(
+                    entry.name,
+                    entry.entry,
+                    entry.version,
+                    self._install_url(entry),
+                    direct=state.direct,
+                    extras=state.extras,
+                    chain=chains.get(entry.name, ()),
                 )
             )
-        yield from one_per_name(
-            results,
-            self.path,
-            hint="check the extras and groups asked for, and the lock's markers",
-        )
-
-    def _resolved(self, entry: _Entry, state: _Reached, origin: Origin) -> ResolvedDependency:
-        provenance, url = self._install_url(entry)
-        return ResolvedDependency(
-            name=entry.name,
-            origin=origin,
-            version=entry.version if entry.version is not None else UNKNOWN_VERSION,
-            direct=state.direct,
-            extras=frozenset(state.extras),
-            provenance=provenance,
-            url=url,
-        )
+        return results
 
     def _install_url(self, entry: _Entry) -> tuple[Provenance, str | None]:
         """Return where ``entry`` comes from, and what to install for a non-index source.
@@ -412,10 +313,7 @@ class UvLockSource(DependencySource):
 
     # Reading the document, checking each value's type: a lock is input like any other.
 
-    def _entry(self, table: object, position: int) -> _Entry:
-        where = f"package[{position}]"
-        if not isinstance(table, dict):
-            raise SourceError(f"malformed uv.lock: {where} is not a table", path=self.path)
+    def _entry(self, table: Mapping[str, Any], where: str) -> _Entry:
         name = self.fields.name(table.get("name"), f"{where}.name")
         where = f'package "{name}"'
         version: Version | None = None
@@ -463,10 +361,7 @@ class UvLockSource(DependencySource):
             name = self.fields.name(edge.get("name"), f"{where}.{key}.name")
             marker = None
             if "marker" in edge:
-                try:
-                    marker = Marker(self.fields.string(edge["marker"], f"{where}.{key}.marker"))
-                except InvalidMarker as e:
-                    raise SourceError(f"malformed uv.lock: {where}: {e}", path=self.path) from e
+                marker = self.fields.marker(edge["marker"], f"{where}.{key}.marker")
             source = edge.get("source")
             version = edge.get("version")
             edges.append(
