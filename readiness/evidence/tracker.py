@@ -570,13 +570,11 @@ def update_tracker(
     if fetched.not_modified:
         with contextlib.suppress(ServiceError):
             in_use = load_snapshot(snapshot_file)
-            return UpdateResult(
-                outcome=UpdateOutcome.NOT_MODIFIED,
-                message=f"the tracker has not changed upstream; the cached copy (taken "
-                f"{in_use.taken}) is current",
-                snapshot=in_use,
-                age_days=snapshot_age_days(in_use, today),
+            message = (
+                f"the tracker has not changed upstream; the cached copy (taken {in_use.taken}) "
+                "is current"
             )
+            return _outcome(UpdateOutcome.NOT_MODIFIED, message, in_use, today)
         # The snapshot has gone or is unreadable: the HTTP cache still holds the table.
     snapshot = fetched.value
     write_snapshot(snapshot, snapshot_file)
@@ -593,10 +591,19 @@ def _kept(url: str, reason: str, cache_dir: Path | None, today: date) -> UpdateR
     """Return the outcome of an update that failed: what was there before stays in use."""
     in_use, from_cache = _freshest_snapshot(cache_dir)
     which = "the cached copy" if from_cache else "the snapshot shipped with readiness"
+    message = (
+        f"could not update the tracker from {url}: {reason}; using {which}, taken {in_use.taken}"
+    )
+    return _outcome(UpdateOutcome.FAILED, message, in_use, today)
+
+
+def _outcome(
+    outcome: UpdateOutcome, message: str, in_use: TrackerSnapshot, today: date
+) -> UpdateResult:
+    """Return an update's result that keeps the snapshot ``in_use``."""
     return UpdateResult(
-        outcome=UpdateOutcome.FAILED,
-        message=f"could not update the tracker from {url}: {reason}; "
-        f"using {which}, taken {in_use.taken}",
+        outcome=outcome,
+        message=message,
         snapshot=in_use,
         age_days=snapshot_age_days(in_use, today),
     )
