@@ -28,6 +28,7 @@ from readiness.environment.uv import UvResolver
 from readiness.formats.control_chars import escape_controls
 from readiness.formats.table import cell, render_text
 from readiness.interpreter.target import host_platform
+from readiness.model import IndexOptions, Target
 from readiness.options import (
     SharedOptions,
     add_installer_option,
@@ -38,11 +39,9 @@ from readiness.session import ScanSession
 from readiness.sources.discovery import find_source
 from readiness.sources.interface import (
     DependencySource,
-    IndexOptions,
     Origin,
     ResolvedDependency,
     SkippedDependency,
-    Target,
 )
 from readiness.sources.resolve import RequirementLine, Resolver
 

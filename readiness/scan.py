@@ -29,6 +29,7 @@ from readiness.evidence.gather import EvidenceSources, disagreements
 from readiness.evidence.interface import Query, WheelKind
 from readiness.evidence.tracker import snapshot_age_days, staleness_note
 from readiness.interpreter.interface import Interpreter
+from readiness.model import Target
 from readiness.probe.interface import ImportObservation, ProbePlan
 from readiness.probe.plan import plan_probe
 from readiness.probe.runner import run_probe
@@ -40,7 +41,6 @@ from readiness.sources.interface import (
     Origin,
     ResolvedDependency,
     SkippedDependency,
-    Target,
 )
 from readiness.verdicts import judge
 

@@ -29,11 +29,12 @@ from readiness.interpreter.inspect import inspect_interpreter, require_free_thre
 from readiness.interpreter.interface import Interpreter, InterpreterError
 from readiness.interpreter.provision import install_python
 from readiness.interpreter.target import synthesize_target, synthetic_interpreter
+from readiness.model import IndexOptions, Target
 from readiness.options import ScanCommandOptions
 from readiness.report import Report
 from readiness.scan import Scanner, ScanOptions
 from readiness.sources.discovery import find_source
-from readiness.sources.interface import DependencySource, IndexOptions, Target
+from readiness.sources.interface import DependencySource
 
 PROVISION_ORDER = (DEFAULT_TARGET_VERSION, "3.13t")
 """What ``scan --install-python`` tries in turn when no version is asked for: 3.14t is the

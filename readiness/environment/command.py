@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from readiness._process import clean_environment
-from readiness.sources.interface import IndexOptions
+from readiness.model import IndexOptions
 
 
 def index_arguments(options: IndexOptions | None) -> list[str]:

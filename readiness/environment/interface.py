@@ -18,7 +18,7 @@ from readiness._stream import plain_output, run_streaming
 from readiness.environment.cause import install_cause
 from readiness.environment.command import index_arguments, installer_environment
 from readiness.installer_requirements import requirements_arguments
-from readiness.sources.interface import IndexOptions
+from readiness.model import IndexOptions
 
 INSTALL_TIMEOUT = 1800.0
 """Seconds one installation command may take: source builds of large projects take minutes."""

@@ -27,7 +27,7 @@ from readiness.environment.resolution import (
     first_path,
     no_python,
 )
-from readiness.sources.interface import Target
+from readiness.model import Target
 from readiness.sources.resolve import ResolutionError
 
 REPORT = "report.json"

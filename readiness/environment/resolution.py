@@ -28,8 +28,9 @@ from readiness._process import run_captured
 from readiness._stream import error_tail
 from readiness.environment.command import index_arguments, installer_environment
 from readiness.installer_requirements import checked_line, write_requirements_file
+from readiness.model import IndexOptions, Target
 from readiness.sources._chains import shortest_chains
-from readiness.sources.interface import IndexOptions, Provenance, ResolvedDependency, Target
+from readiness.sources.interface import Provenance, ResolvedDependency
 from readiness.sources.resolve import (
     UNKNOWN_VERSION,
     VCS_SCHEMES,

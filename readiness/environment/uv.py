@@ -25,7 +25,7 @@ from readiness.environment.resolution import (
     url_path,
     version_of_location,
 )
-from readiness.sources.interface import Target
+from readiness.model import Target
 from readiness.sources.resolve import RequirementLine, ResolutionError, local_project_name
 
 # uv prints "Built name==1.0" (or "Built name @ file:///...") on stderr for each wheel it

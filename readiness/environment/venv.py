@@ -33,7 +33,8 @@ from readiness.environment.interface import (
 from readiness.environment.uv import UvInstaller
 from readiness.installer_requirements import checked_line
 from readiness.interpreter.interface import Interpreter
-from readiness.sources.interface import IndexOptions, ResolvedDependency
+from readiness.model import IndexOptions
+from readiness.sources.interface import ResolvedDependency
 
 logger = logging.getLogger(__name__)
 

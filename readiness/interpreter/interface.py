@@ -9,7 +9,7 @@ from pathlib import Path
 from packaging import tags
 
 from readiness._errors import ReadinessError
-from readiness.sources.interface import Target
+from readiness.model import Target
 
 
 class InterpreterError(ReadinessError):

@@ -17,7 +17,7 @@ from pathlib import Path
 from packaging import tags
 
 from readiness.interpreter.interface import Interpreter, InterpreterError
-from readiness.sources.interface import Target
+from readiness.model import Target
 
 _VERSION_REQUEST = re.compile(r"^(?P<major>3)\.(?P<minor>\d+)(?P<threading>t?)$")
 

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
+from readiness.model import Target
 from readiness.sources._fields import LockFields
 from readiness.sources._tomlfile import read_toml
 from readiness.sources.interface import (
@@ -28,7 +29,6 @@ from readiness.sources.interface import (
     Selection,
     SkippedDependency,
     SourceError,
-    Target,
 )
 from readiness.sources.resolve import UNKNOWN_VERSION
 

@@ -4,46 +4,19 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from packaging.tags import Tag
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from readiness._errors import InputError
+from readiness.model import IndexOptions, Target
 
 
 class SourceError(InputError):
     """Raised when a dependency file cannot be read: malformed, unsupported or unpinned."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """The interpreter a source selects for, as that interpreter itself reported it."""
-
-    marker_environment: Mapping[str, str]
-    """PEP 508 marker variables (``python_version``, ``sys_platform``, ...)."""
-
-    tags: Sequence[Tag]
-    """Wheel tags the interpreter accepts, most preferred first."""
-
-    python: Path | None = None
-    """An interpreter that resolvers run to resolve for this target: the target itself when
-    it is real; for a synthesized target, any free-threaded CPython at hand (uv takes the
-    free-threaded ABI from it), or None."""
-
-    python_version: str | None = None
-    """The version asked for, ``3.14t`` (``t``: free-threaded); None when not known."""
-
-    platform: str | None = None
-    """The platform, as ``sysconfig.get_platform()`` spells it: ``linux-x86_64``,
-    ``win-amd64``, ``macosx-11.0-arm64``; None when not known."""
-
-    synthetic: bool = False
-    """True when no interpreter of this version reported it: it was synthesized from
-    ``python_version`` and ``platform``, so resolvers are told those by flags."""
 
 
 @dataclass(frozen=True)
@@ -158,24 +131,6 @@ class SkippedDependency(Dependency):
 
     version: Version | None = None
     """The version the file pins, where it pins one."""
-
-
-@dataclass(frozen=True)
-class IndexOptions:
-    """Where a dependency file says to find distributions, for the installer to use."""
-
-    index_url: str | None = None
-    """The index that replaces the default one (``-i``/``--index-url``), if the file names one."""
-
-    extra_index_urls: tuple[str, ...] = ()
-    """Indexes searched beside it (``--extra-index-url``), in the order the file names them."""
-
-    find_links: tuple[str, ...] = ()
-    """Flat pages or local folders of distributions (``-f``/``--find-links``); a local path
-    is absolute, resolved against the folder of the file that named it."""
-
-    no_index: bool = False
-    """Ignore every index and use only ``find_links`` (``--no-index``)."""
 
 
 class DependencySource(ABC):

@@ -20,12 +20,13 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
+from readiness.model import Target
 from readiness.sources._chains import shortest_chains
 from readiness.sources._fields import combine_markers, marker_holds, parse_marker
 from readiness.sources._groups import expand_group
 from readiness.sources._locks import LockSource
 from readiness.sources._tomlfile import read_toml
-from readiness.sources.interface import Dependency, Provenance, SourceError, Target
+from readiness.sources.interface import Dependency, Provenance, SourceError
 
 SUPPORTED_LOCK_MAJOR = 4
 """The major ``lock_version`` this module reads (pdm bumps the minor for compatible changes)."""

@@ -16,10 +16,11 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from readiness._documents import read_json
+from readiness.model import Target
 from readiness.sources._fields import marker_holds
 from readiness.sources._locks import LockSource
 from readiness.sources._tomlfile import read_toml
-from readiness.sources.interface import Dependency, Provenance, SourceError, Target
+from readiness.sources.interface import Dependency, Provenance, SourceError
 
 SUPPORTED_PIPFILE_SPEC = 6
 """The ``_meta.pipfile-spec`` this module reads (every pipenv since 2018 writes 6)."""

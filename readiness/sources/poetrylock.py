@@ -23,12 +23,13 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
+from readiness.model import Target
 from readiness.sources._fields import LockFields, marker_holds, parse_marker
 from readiness.sources._groups import expand_group
 from readiness.sources._locks import LockSource, check_declared, false_markers_reason
 from readiness.sources._tomlfile import read_toml
 from readiness.sources._walk import LockWalk, Reached
-from readiness.sources.interface import Dependency, Provenance, SourceError, Target
+from readiness.sources.interface import Dependency, Provenance, SourceError
 
 SUPPORTED_LOCK_VERSIONS = ("1.1", "2.0", "2.1")
 """The ``[metadata] lock-version`` values this module reads."""

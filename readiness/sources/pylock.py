@@ -13,9 +13,10 @@ from packaging.tags import Tag
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from readiness._documents import checked_path
+from readiness.model import Target
 from readiness.sources._fields import marker_holds
 from readiness.sources._locks import LockSource
-from readiness.sources.interface import Dependency, Provenance, SourceError, Target
+from readiness.sources.interface import Dependency, Provenance, SourceError
 
 _DEV_GROUP = canonicalize_name("dev")
 

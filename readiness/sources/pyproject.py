@@ -24,17 +24,10 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from readiness import _documents
+from readiness.model import IndexOptions, Target
 from readiness.sources._fields import LockFields, combine_markers, parse_marker, parse_requirement
 from readiness.sources._groups import expand_group
-from readiness.sources.interface import (
-    Dependency,
-    DependencySource,
-    IndexOptions,
-    Origin,
-    Selection,
-    SourceError,
-    Target,
-)
+from readiness.sources.interface import Dependency, DependencySource, Origin, Selection, SourceError
 from readiness.sources.resolve import RequirementLine, Resolver, collect_resolved
 
 _DEV_GROUP = canonicalize_name("dev")

@@ -29,6 +29,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from readiness._documents import checked_path, decode_text, read_bytes
+from readiness.model import IndexOptions, Target
 from readiness.sources._fields import (
     check_url,
     error_at,
@@ -40,12 +41,10 @@ from readiness.sources._filenames import distribution_of_file
 from readiness.sources.interface import (
     Dependency,
     DependencySource,
-    IndexOptions,
     Origin,
     ResolvedDependency,
     SkippedDependency,
     SourceError,
-    Target,
 )
 from readiness.sources.resolve import (
     VCS_SCHEMES,

@@ -18,16 +18,15 @@ from packaging.markers import Marker
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from readiness.model import IndexOptions, Target
 from readiness.sources._fields import marker_holds
 from readiness.sources._tomlfile import read_toml
 from readiness.sources.interface import (
     Dependency,
-    IndexOptions,
     Origin,
     ResolvedDependency,
     SkippedDependency,
     SourceError,
-    Target,
 )
 
 UNKNOWN_VERSION = Version("0")

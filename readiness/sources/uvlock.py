@@ -18,11 +18,12 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
+from readiness.model import Target
 from readiness.sources._fields import marker_holds
 from readiness.sources._locks import LockSource, check_declared
 from readiness.sources._tomlfile import read_toml
 from readiness.sources._walk import LockWalk
-from readiness.sources.interface import Dependency, Provenance, SourceError, Target
+from readiness.sources.interface import Dependency, Provenance, SourceError
 
 SUPPORTED_LOCK_VERSION = 1
 """The ``version`` of uv.lock this module reads (uv bumps ``revision`` for compatible changes)."""

@@ -17,7 +17,8 @@ from packaging.version import Version
 from readiness._state import Progress
 from readiness.interpreter.inspect import inspect_interpreter
 from readiness.interpreter.interface import Interpreter
-from readiness.sources.interface import IndexOptions, Origin, ResolvedDependency
+from readiness.model import IndexOptions
+from readiness.sources.interface import Origin, ResolvedDependency
 
 
 class RecordingProgress(Progress):

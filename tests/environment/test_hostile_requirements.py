@@ -28,7 +28,8 @@ from readiness.environment.venv import (
 )
 from readiness.installer_requirements import UnsafeRequirement
 from readiness.interpreter.interface import Interpreter
-from readiness.sources.interface import IndexOptions, Origin, ResolvedDependency
+from readiness.model import IndexOptions
+from readiness.sources.interface import Origin, ResolvedDependency
 from readiness.sources.resolve import RequirementLine, Resolver
 from tests.environment.conftest import make_wheel
 from tests.wheelindex import serve_index

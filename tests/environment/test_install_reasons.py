@@ -17,7 +17,7 @@ from readiness.environment.pip import PipInstaller
 from readiness.environment.uv import UvInstaller
 from readiness.environment.venv import create_environment, install_dependencies
 from readiness.interpreter.interface import Interpreter
-from readiness.sources.interface import IndexOptions
+from readiness.model import IndexOptions
 from tests.environment.conftest import make_wheel, pin
 from tests.sdists import sdist_folder
 

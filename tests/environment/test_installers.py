@@ -10,7 +10,7 @@ from readiness.environment.interface import InstallerError
 from readiness.environment.pip import PipInstaller, built_in_output
 from readiness.environment.uv import UvInstaller
 from readiness.environment.uv import built_in_output as uv_built_in_output
-from readiness.sources.interface import IndexOptions
+from readiness.model import IndexOptions
 
 
 def test_pick_installer(monkeypatch: pytest.MonkeyPatch) -> None:

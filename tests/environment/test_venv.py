@@ -20,7 +20,7 @@ from readiness.environment.venv import (
     install_dependencies,
 )
 from readiness.interpreter.interface import Interpreter
-from readiness.sources.interface import IndexOptions
+from readiness.model import IndexOptions
 from tests.environment.conftest import RecordingProgress, pin
 
 pytestmark = pytest.mark.freethreaded

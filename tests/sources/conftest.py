@@ -9,7 +9,8 @@ import pytest
 from packaging import tags
 from packaging.version import Version
 
-from readiness.sources.interface import IndexOptions, ResolvedDependency, Target
+from readiness.model import IndexOptions, Target
+from readiness.sources.interface import ResolvedDependency
 from readiness.sources.resolve import RequirementLine, Resolver
 from tests.sources.index import build_index, serve
 

@@ -18,15 +18,9 @@ from typing import Any
 from hypothesis import strategies as st
 from packaging import tags
 
+from readiness.model import IndexOptions, Target
 from readiness.sources.discovery import find_source
-from readiness.sources.interface import (
-    Dependency,
-    IndexOptions,
-    ResolvedDependency,
-    Selection,
-    SourceError,
-    Target,
-)
+from readiness.sources.interface import Dependency, ResolvedDependency, Selection, SourceError
 from readiness.sources.resolve import RequirementLine, Resolver
 
 ASSETS = Path(__file__).parent.parent / "assets" / "sources"

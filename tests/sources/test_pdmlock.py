@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from readiness.model import Target
 from readiness.sources.interface import (
     Dependency,
     Provenance,
     ResolvedDependency,
     Selection,
     SourceError,
-    Target,
 )
 from readiness.sources.pdmlock import PdmLockSource
 from tests.sources.outcomes import ASSETS, DEV_GROUP, LINUX_313_DEV, one_per_name, resolved, skipped

@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
+from readiness.model import Target
 from readiness.sources.interface import (
     Dependency,
     Provenance,
     ResolvedDependency,
     Selection,
     SourceError,
-    Target,
 )
 from readiness.sources.pipfilelock import PipfileLockSource
 from tests.sources.outcomes import ASSETS, one_per_name, resolved, skipped

@@ -7,13 +7,13 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from readiness.model import Target
 from readiness.sources.interface import (
     Dependency,
     Provenance,
     ResolvedDependency,
     Selection,
     SourceError,
-    Target,
 )
 from readiness.sources.poetrylock import PoetryLockSource, _parse_constraint
 from tests.sources.outcomes import (

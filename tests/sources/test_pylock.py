@@ -4,13 +4,13 @@ from pathlib import Path
 
 import pytest
 
+from readiness.model import Target
 from readiness.sources.interface import (
     Dependency,
     Origin,
     ResolvedDependency,
     Selection,
     SourceError,
-    Target,
 )
 from readiness.sources.pylock import PylockSource
 from readiness.sources.requirements import RequirementsSource

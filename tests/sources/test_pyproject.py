@@ -9,13 +9,13 @@ import pytest
 from readiness.environment.installers import pick_resolver
 from readiness.environment.uv import UvResolver
 from readiness.interpreter.inspect import inspect_interpreter
+from readiness.model import Target
 from readiness.sources.interface import (
     Dependency,
     Origin,
     ResolvedDependency,
     Selection,
     SourceError,
-    Target,
 )
 from readiness.sources.pyproject import PyprojectSource, poetry_constraint
 from tests.sources.conftest import RecordingResolver

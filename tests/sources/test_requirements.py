@@ -12,14 +12,13 @@ from packaging.version import Version
 from readiness.environment.installers import pick_resolver
 from readiness.environment.pip import PipResolver
 from readiness.interpreter.inspect import inspect_interpreter
+from readiness.model import IndexOptions, Target
 from readiness.sources.interface import (
     Dependency,
-    IndexOptions,
     Origin,
     ResolvedDependency,
     SkippedDependency,
     SourceError,
-    Target,
 )
 from readiness.sources.requirements import RequirementsSource
 from tests.sources.conftest import RecordingResolver

@@ -18,14 +18,13 @@ from readiness.environment.uv import UvResolver
 from readiness.interpreter.inspect import inspect_interpreter
 from readiness.interpreter.interface import Interpreter
 from readiness.interpreter.target import synthesize_target
+from readiness.model import IndexOptions, Target
 from readiness.sources.interface import (
-    IndexOptions,
     Origin,
     Provenance,
     ResolvedDependency,
     SkippedDependency,
     SourceError,
-    Target,
 )
 from readiness.sources.resolve import RequirementLine, Resolver, collect_resolved
 from tests.sources.index import make_project

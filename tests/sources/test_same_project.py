@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from readiness.sources.interface import Dependency, DependencySource, Selection, SourceError, Target
+from readiness.model import Target
+from readiness.sources.interface import Dependency, DependencySource, Selection, SourceError
 from readiness.sources.pdmlock import PdmLockSource
 from readiness.sources.pipfilelock import PipfileLockSource
 from readiness.sources.poetrylock import PoetryLockSource

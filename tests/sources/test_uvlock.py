@@ -7,6 +7,7 @@ import pytest
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
+from readiness.model import Target
 from readiness.sources.interface import (
     Dependency,
     Origin,
@@ -15,7 +16,6 @@ from readiness.sources.interface import (
     Selection,
     SkippedDependency,
     SourceError,
-    Target,
 )
 from readiness.sources.requirements import RequirementsSource
 from readiness.sources.uvlock import UvLockSource
