@@ -6,7 +6,8 @@ is not of the annotated type. A cache entry that does not decode is a miss, neve
 
 The types a field may have: ``str``, ``int``, ``float``, ``bool``, ``None`` in a union,
 ``NewType`` names of those, enums, :class:`~packaging.version.Version`, :class:`~pathlib.Path`,
-:class:`~datetime.date`, ``tuple[X, ...]``, and dataclasses made of the same.
+:class:`~datetime.date`, tuples (``tuple[X, ...]`` or of a fixed length), mappings with
+``str`` keys, and dataclasses made of the same.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import dataclasses
 import enum
 import types
 import typing
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar, Union
@@ -38,6 +40,8 @@ def to_record(value: Any) -> Any:
         return value.value
     if isinstance(value, tuple | list):
         return [to_record(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): to_record(item) for key, item in value.items()}
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, _AS_TEXT):
@@ -91,10 +95,24 @@ def _decode(annotation: Any, data: object, where: str) -> Any:
                 continue
         raise RecordError(f"{where}: {data!r} is none of {annotation}")
     if origin is tuple:
-        item_type = typing.get_args(annotation)[0]
+        item_types = typing.get_args(annotation)
         if not isinstance(data, list):
             raise RecordError(f"{where}: expected a list, got {type(data).__name__}")
-        return tuple(_decode(item_type, item, where) for item in data)
+        if len(item_types) == 2 and item_types[1] is Ellipsis:
+            return tuple(_decode(item_types[0], item, where) for item in data)
+        if len(item_types) != len(data):
+            raise RecordError(f"{where}: expected {len(item_types)} items, got {len(data)}")
+        return tuple(
+            _decode(kind, item, where) for kind, item in zip(item_types, data, strict=True)
+        )
+    if origin is dict or origin is Mapping:
+        key_type, value_type = typing.get_args(annotation)
+        if not isinstance(data, dict):
+            raise RecordError(f"{where}: expected an object, got {type(data).__name__}")
+        return {
+            _decode(key_type, key, where): _decode(value_type, item, where)
+            for key, item in data.items()
+        }
     supertype = getattr(annotation, "__supertype__", None)
     if supertype is not None:  # a NewType
         return annotation(_decode(supertype, data, where))

@@ -203,7 +203,9 @@ class ScanSession:
         with httpx.Client(follow_redirects=True) as client:
             if options.env is not None:
                 environment = existing_environment(options.env)
-                interpreter = require_free_threaded(inspect_interpreter(environment.python))
+                interpreter = require_free_threaded(
+                    inspect_interpreter(environment.python, cache_dir=self.cache_dir)
+                )
                 evidence = self.evidence(client, options, interpreter, interpreter.target(), None)
                 scanner = Scanner(scanner_options, self.progress, evidence)
                 return scanner.scan_environment(environment, interpreter)

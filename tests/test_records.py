@@ -12,6 +12,7 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from readiness._records import RecordError, from_record, to_record
+from readiness.interpreter.interface import Interpreter
 from readiness.probe.interface import (
     ImportObservation,
     ImportStatus,
@@ -88,3 +89,25 @@ def test_an_unknown_enum_value_is_refused() -> None:
     data["status"] = "exploded"
     with pytest.raises(RecordError, match="status"):
         from_record(ImportObservation, data)
+
+
+def test_an_interpreter_survives_a_round_trip_through_json() -> None:
+    original = Interpreter(
+        executable=Path("/usr/bin/python3.14t"),
+        version=(3, 14, 0),
+        implementation="cpython",
+        gil_disabled_build=True,
+        gil_enabled_at_start=False,
+        abi_tag="cp314t",
+        platform="linux-x86_64",
+        ext_suffix=".cpython-314t-x86_64-linux-gnu.so",
+        marker_environment={"python_version": "3.14", "sys_platform": "linux"},
+        build_info="3.14.0 (main)",
+    )
+    data = json.loads(json.dumps(to_record(original)))
+
+    assert from_record(Interpreter, data) == original
+    assert from_record(Interpreter, data).marker_environment == original.marker_environment
+    data["version"] = [3, 14]
+    with pytest.raises(RecordError, match="version"):
+        from_record(Interpreter, data)

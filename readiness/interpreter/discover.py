@@ -87,7 +87,8 @@ def find_interpreter(request: str | None, *, cache_dir: Path) -> Interpreter:
     and :class:`InputError` for a request that is not a free-threaded version.
     """
     if request is not None and not is_version_request(request):
-        return require_free_threaded(inspect_interpreter(_executable_for_path(request)))
+        executable = _executable_for_path(request)
+        return require_free_threaded(inspect_interpreter(executable, cache_dir=cache_dir))
 
     minors = (parse_version_request(request)[1],) if request is not None else PREFERRED_MINORS
     refused: list[_Refusal] = []
@@ -98,7 +99,7 @@ def find_interpreter(request: str | None, *, cache_dir: Path) -> Interpreter:
             continue
         seen.add(real)
         try:
-            interpreter = require_free_threaded(inspect_interpreter(candidate))
+            interpreter = require_free_threaded(inspect_interpreter(candidate, cache_dir=cache_dir))
         except InterpreterError as error:
             logger.debug("refused %s: %s", candidate, error)
             refused.append(_Refusal(candidate, error.message))

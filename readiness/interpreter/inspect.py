@@ -6,6 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
+from readiness._cache import RecordStore
 from readiness._process import clean_environment, run_captured
 from readiness.interpreter.interface import Interpreter, InterpreterError
 
@@ -18,13 +19,51 @@ FREE_THREADED_SINCE = (3, 13)
 """The first CPython with a free-threaded build (PEP 703, "What's New In Python 3.13")."""
 
 
-def inspect_interpreter(executable: Path) -> Interpreter:
-    """Run ``executable`` on the inspection script and return what it reports.
+DESCRIPTIONS_FOLDER = "interpreters"
+"""Where in the cache directory what each interpreter said of itself is kept."""
+
+DESCRIPTIONS_FORMAT = 1
+"""The layout of a kept description: bumped when :class:`Interpreter` changes."""
+
+
+def inspect_interpreter(executable: Path, *, cache_dir: Path | None = None) -> Interpreter:
+    """Return what ``executable`` reports of itself, run on the inspection script.
+
+    With ``cache_dir``, the description is kept there under the executable's path and the
+    size and modification time of the file it resolves to: the same interpreter is not run
+    again until it is replaced (an upgrade in place changes both).
 
     Raises :class:`InterpreterError` naming ``executable`` when it is not a Python that
     can describe itself: not a program, a crash, a time-out, or output that is not the
     expected JSON.
     """
+    store = (
+        None
+        if cache_dir is None
+        else RecordStore(cache_dir / DESCRIPTIONS_FOLDER, Interpreter, DESCRIPTIONS_FORMAT)
+    )
+    key = _identity(executable) if store is not None else None
+    if store is not None and key is not None:
+        kept = store.load(store.key(*key))
+        if kept is not None:
+            return kept
+    described = _describe(executable)
+    if store is not None and key is not None:
+        store.store(store.key(*key), described)
+    return described
+
+
+def _identity(executable: Path) -> tuple[str, str, int, int] | None:
+    """Return what identifies the interpreter at ``executable``; None if it cannot be read."""
+    try:
+        real = executable.resolve()
+        found = real.stat()
+    except (OSError, RuntimeError):
+        return None
+    return str(executable.absolute()), str(real), found.st_size, found.st_mtime_ns
+
+
+def _describe(executable: Path) -> Interpreter:
     completed = run_captured(
         [executable, "-I", _CHILD],
         timeout=INSPECT_TIMEOUT,

@@ -144,3 +144,27 @@ def test_python_gil_in_our_environment_does_not_reach_the_child(
 def test_clean_environment_drops_python_variables() -> None:
     cleaned = clean_environment({"PYTHONPATH": "/x", "PYTHON_GIL": "0", "PATH": "/bin"})
     assert cleaned == {"PATH": "/bin"}
+
+
+@pytest.mark.freethreaded
+def test_a_kept_description_is_used_until_the_interpreter_changes(
+    tmp_path: Path, freethreaded_python: Path
+) -> None:
+    # A wrapper that counts its runs, then is the real interpreter.
+    runs = tmp_path / "runs"
+    body = f'echo run >> "{runs}"; exec "{freethreaded_python}" "$@"'
+    wrapper = script(tmp_path / "python3.13t", body)
+    cache = tmp_path / "cache"
+
+    first = inspect_interpreter(wrapper, cache_dir=cache)
+    again = inspect_interpreter(wrapper, cache_dir=cache)
+
+    assert again == first
+    assert runs.read_text().splitlines() == ["run"]
+    # Replaced in place (an upgrade): its size and modification time change.
+    script(wrapper, body + "  # upgraded")
+    assert inspect_interpreter(wrapper, cache_dir=cache) == first
+    assert runs.read_text().splitlines() == ["run", "run"]
+    # Without a cache directory it is always asked.
+    inspect_interpreter(wrapper)
+    assert len(runs.read_text().splitlines()) == 3
