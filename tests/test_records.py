@@ -20,6 +20,7 @@ from readiness.probe.interface import (
     ModuleName,
     ProbeStep,
 )
+from tests import samples
 
 
 @dataclass(frozen=True)
@@ -92,18 +93,7 @@ def test_an_unknown_enum_value_is_refused() -> None:
 
 
 def test_an_interpreter_survives_a_round_trip_through_json() -> None:
-    original = Interpreter(
-        executable=Path("/usr/bin/python3.14t"),
-        version=(3, 14, 0),
-        implementation="cpython",
-        gil_disabled_build=True,
-        gil_enabled_at_start=False,
-        abi_tag="cp314t",
-        platform="linux-x86_64",
-        ext_suffix=".cpython-314t-x86_64-linux-gnu.so",
-        marker_environment={"python_version": "3.14", "sys_platform": "linux"},
-        build_info="3.14.0 (main)",
-    )
+    original = samples.interpreter()
     data = json.loads(json.dumps(to_record(original)))
 
     assert from_record(Interpreter, data) == original
