@@ -45,6 +45,9 @@ for and the :class:`InstallResult`, so that the same scan again reuses it as it 
 CREATE_TIMEOUT = 300.0
 """Seconds creating a venv may take (``-m venv`` installs pip from the bundled wheel)."""
 
+SITE_PACKAGES_RECORD = ".readiness-site-packages.json"
+"""Kept in an environment readiness made: the site-packages its interpreter named."""
+
 QUERY_TIMEOUT = 30.0
 """Seconds the environment's interpreter may take to name its site-packages."""
 
@@ -78,7 +81,7 @@ def create_environment(
     root = cache_dir / "envs" / key
     if (root / COMPLETION_MARKER).is_file() and _venv_python(root).exists():
         try:
-            return _describe(root)
+            return _described(root)
         except InstallerError as error:
             logger.debug("rebuilding %s: %s", root, error)
     if root.exists():
@@ -97,7 +100,7 @@ def create_environment(
     else:
         argv = [str(interpreter.executable), "-m", "venv", str(root)]
     _run(argv, what=f"creating the probe environment {root}", timeout=CREATE_TIMEOUT)
-    return _describe(root)
+    return _described(root)
 
 
 def existing_environment(root: Path) -> ProbeEnvironment:
@@ -125,6 +128,27 @@ def _run(argv: Sequence[str], *, what: str, timeout: float) -> str:
             f"{what} failed (exit status {completed.returncode}): " + " | ".join(output[-5:])
         )
     return completed.stdout
+
+
+def _described(root: Path) -> ProbeEnvironment:
+    """Return the probe environment at ``root``, its site-packages asked for once only.
+
+    An environment readiness made keeps its paths for its whole life, so the answer is kept
+    beside it: a warm run starts no interpreter to learn them.
+    """
+    kept = root / SITE_PACKAGES_RECORD
+    try:
+        paths = json.loads(kept.read_text(encoding="utf-8"))
+        if isinstance(paths, list) and paths and all(isinstance(path, str) for path in paths):
+            site_packages = tuple(Path(path) for path in paths)
+            return ProbeEnvironment(
+                root=root, python=_venv_python(root), site_packages=site_packages
+            )
+    except (OSError, ValueError):
+        pass
+    env = _describe(root)
+    atomic_write(kept, json.dumps([str(path) for path in env.site_packages]))
+    return env
 
 
 def _describe(root: Path) -> ProbeEnvironment:

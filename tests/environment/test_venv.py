@@ -37,7 +37,10 @@ def summary(result: InstallResult) -> dict[str, tuple[str, bool]]:
 
 
 def test_uv_environment_lock_style(
-    freethreaded: Interpreter, tmp_path: Path, local_index: IndexOptions
+    freethreaded: Interpreter,
+    tmp_path: Path,
+    local_index: IndexOptions,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A lock (complete): --no-deps, one bad pin, one sdist to build."""
     installer = uv_installer()
@@ -64,9 +67,15 @@ def test_uv_environment_lock_style(
     assert progress.phases == ["installing with uv", "installing one by one with uv"]
     assert any("alpha" in line for line in progress.lines)
 
-    # The same scan again: the environment and its result are reused as they are.
+    # The same scan again: the environment and its result are reused as they are, and its
+    # interpreter is not started to name its site-packages again.
     sentinel = env.root / "sentinel"
     sentinel.touch()
+
+    def asked(root: Path) -> None:
+        raise AssertionError(f"{root}'s interpreter was asked again")
+
+    monkeypatch.setattr(venv_module, "_describe", asked)
     again = create_environment(freethreaded, "key-1", cache_dir=tmp_path, installer=installer)
     assert again == env
     quiet = RecordingProgress()
