@@ -258,7 +258,11 @@ def _add_scan_parser(scan: argparse.ArgumentParser) -> None:
     )
     _add_switches(
         install,
-        {"--no-cache": "probe every distribution again, even those whose results are cached"},
+        {
+            "--no-cache": "probe every distribution again, even those whose results are cached",
+            "--refresh": "ask the index again now, whatever it said within the last "
+            "index-max-age (a day by default)",
+        },
     )
     _add_common_options(scan)
 

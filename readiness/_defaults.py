@@ -14,3 +14,7 @@ free-threaded build (PEP 779); ``python install``, ``scan --static`` and ``deps`
 
 DEFAULT_IMPORT_TIMEOUT: Final = 60.0
 """Seconds one import may take before it counts as a timeout, when neither flag nor file says."""
+
+DEFAULT_INDEX_MAX_AGE: Final = 24 * 60 * 60.0
+"""Seconds what the index said of a pinned distribution is used again without asking: a day.
+A release that gains free-threaded wheels shows within a day; ``--refresh`` asks now."""

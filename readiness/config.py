@@ -69,6 +69,9 @@ class Config:
     import_timeout: float | None = None
     """``import-timeout``: seconds one import may take."""
 
+    index_max_age: float | None = None
+    """``index-max-age``: seconds the index's evidence is used again without asking."""
+
     allow: tuple[Allowance, ...] = ()
     """``[[tool.readiness.allow]]``: the allowlist."""
 
@@ -242,6 +245,7 @@ _KEYS: Mapping[str, tuple[str, _Parse]] = {
     "all-groups": ("all_groups", _boolean),
     "no-dev": ("no_dev", _boolean),
     "import-timeout": ("import_timeout", _timeout),
+    "index-max-age": ("index_max_age", _timeout),
     "allow": ("allow", lambda value, table, key: _allowlist(value, table)),
     "baseline": ("baseline", _relative_path),
 }

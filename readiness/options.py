@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import assert_never
 
-from readiness._defaults import DEFAULT_IMPORT_TIMEOUT
+from readiness._defaults import DEFAULT_IMPORT_TIMEOUT, DEFAULT_INDEX_MAX_AGE
 from readiness._errors import InputError
 from readiness.config import Config
 from readiness.destination import Destination
@@ -199,6 +199,9 @@ class ScanCommandOptions:
     use_results: bool = True
     """Reuse cached observations (``--no-cache`` turns this off)."""
 
+    index_max_age: float = DEFAULT_INDEX_MAX_AGE
+    """Seconds the index's evidence is used again without asking (0 with ``--refresh``)."""
+
     fail_on: frozenset[Verdict] | None = None
     """The verdicts that fail the gate; None: the default set."""
 
@@ -243,6 +246,9 @@ class ScanCommandOptions:
                 args.import_timeout, config.import_timeout, DEFAULT_IMPORT_TIMEOUT
             ),
             use_results=not args.no_cache,
+            index_max_age=0.0
+            if args.refresh
+            else _first_given(None, config.index_max_age, DEFAULT_INDEX_MAX_AGE),
             fail_on=args.fail_on if args.fail_on is not None else config.fail_on,
             strict=bool(args.strict or config.strict),
             allow=config.allow,

@@ -178,6 +178,7 @@ class ScanSession:
                     target_tags=target.tags,
                     abi=abi,
                     cache_dir=self.cache_dir,
+                    max_age=options.index_max_age,
                 )
             except ServiceError as error:
                 self.console.print(

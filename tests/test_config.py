@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from packaging.specifiers import SpecifierSet
 
-from readiness._defaults import DEFAULT_IMPORT_TIMEOUT
+from readiness._defaults import DEFAULT_IMPORT_TIMEOUT, DEFAULT_INDEX_MAX_AGE
 from readiness.config import Config, ConfigError, find_config, load_config
 from readiness.installer_choice import InstallerChoice
 from readiness.options import ScanCommandOptions
@@ -242,6 +242,7 @@ def scan_args(**given: object) -> argparse.Namespace:
         "installer": InstallerChoice.AUTO,
         "no_build": False,
         "no_cache": False,
+        "refresh": False,
         "debug": False,
     }
     return argparse.Namespace(**(defaults | given))
@@ -313,3 +314,11 @@ def test_the_documented_example_is_a_valid_configuration(tmp_path: Path) -> None
 
     assert config.allow[0].name == "legacy-ext"
     assert config.baseline == tmp_path / "ci" / "readiness-baseline.json"
+
+
+def test_the_index_max_age_comes_from_the_file_and_refresh_asks_now(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "index-max-age = 3600\n", "readiness.toml"))
+
+    assert merge(Config(), scan_args()).index_max_age == DEFAULT_INDEX_MAX_AGE
+    assert merge(config, scan_args()).index_max_age == 3600.0
+    assert merge(config, scan_args(refresh=True)).index_max_age == 0.0

@@ -11,6 +11,7 @@ the index serves it, else from the project JSON, which has only the latest versi
 from __future__ import annotations
 
 import email.parser
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -33,6 +34,8 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from readiness._cache import RecordStore
+from readiness._defaults import DEFAULT_INDEX_MAX_AGE
 from readiness.evidence._http import BodyInvalid, CachedFetcher, FetchFailed, RetryPolicy
 from readiness.evidence.interface import (
     EvidenceService,
@@ -57,6 +60,9 @@ STABLE_ABI_FREE_THREADED = "abi3t"
 """The free-threaded stable ABI of PEP 803 (CPython 3.15). ``abi3`` is not loadable by a
 free-threaded 3.13 or 3.14 (their builds have no stable ABI), and packaging does not
 emit it for a ``cp3XXt`` ABI, so a wheel tagged only ``abi3`` never counts."""
+
+EVIDENCE_FORMAT = 1
+"""The layout of a kept answer: bumped when :class:`IndexEvidence` changes."""
 
 DEFAULT_WORKERS = 16
 """Requests in flight at once in :meth:`IndexService.query_all`."""
@@ -286,12 +292,15 @@ class IndexService(EvidenceService[IndexEvidence]):
         policy: RetryPolicy | None = None,
         workers: int = DEFAULT_WORKERS,
         classifiers: bool = True,
+        max_age: float = DEFAULT_INDEX_MAX_AGE,
     ) -> None:
         """Ask ``index_url`` (a simple API root) about the interpreter of ``target_tags``.
 
         ``abi`` is the interpreter's free-threaded ABI tag (``cp314t``); ``cache_dir`` is
         the readiness cache directory (entries go in its ``index/``), None for no cache.
         ``classifiers=False`` skips the requests for the free-threading classifier.
+        What the index said of a pinned distribution is kept and used again for ``max_age``
+        seconds without a request (0: always ask; the pages are still revalidated).
         Raises :class:`ServiceError` for an index URL that is not HTTP(S).
         """
         url = httpx.URL(index_url)
@@ -311,13 +320,44 @@ class IndexService(EvidenceService[IndexEvidence]):
             cache_dir=cache_dir / "index" if cache_dir is not None else None,
             policy=policy or RetryPolicy(),
         )
+        self.max_age = max_age
+        self._kept = (
+            None
+            if cache_dir is None or max_age <= 0
+            else RecordStore(cache_dir / "index" / "evidence", IndexEvidence, EVIDENCE_FORMAT)
+        )
+        # What decides the evidence besides the query: the index and the interpreter.
+        self._identity = hashlib.sha256(
+            "\n".join(
+                [self.index_url, abi, str(classifiers), *sorted(map(str, target_tags))]
+            ).encode()
+        ).hexdigest()
 
     def project_url(self, name: NormalizedName) -> str:
         """Return the URL of ``name``'s project page."""
         return f"{self.index_url}/{name}/"
 
     def query(self, query: Query) -> IndexEvidence:
-        """Return what the index offers for ``query``; failures are ``unavailable``, not raised."""
+        """Return what the index offers for ``query``; failures are ``unavailable``, not raised.
+
+        Evidence the index gave within ``max_age`` is used again without a request; an
+        ``unavailable`` answer is never kept.
+        """
+        key = self._key(query)
+        if self._kept is not None:
+            kept = self._kept.load(key, max_age=self.max_age)
+            if kept is not None:
+                return kept
+        evidence = self._ask(query)
+        if self._kept is not None and evidence.unavailable is None:
+            self._kept.store(key, evidence)
+        return evidence
+
+    def _key(self, query: Query) -> str:
+        version = None if query.version is None else str(query.version)
+        return "" if self._kept is None else self._kept.key(self._identity, query.name, version)
+
+    def _ask(self, query: Query) -> IndexEvidence:
         page_url = self.project_url(query.name)
         try:
             page = self.fetcher.get(
@@ -340,11 +380,17 @@ class IndexService(EvidenceService[IndexEvidence]):
     def query_all(self, queries: Iterable[Query]) -> dict[NormalizedName, IndexEvidence | None]:
         """Return the evidence for every query, ``workers`` requests in flight at once."""
         unique = list({query.name: query for query in queries}.values())
-        if not unique:
-            return {}
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(unique))) as pool:
-            answers = list(pool.map(self.query, unique))
-        return {query.name: answer for query, answer in zip(unique, answers, strict=True)}
+        found: dict[NormalizedName, IndexEvidence | None] = {}
+        if self._kept is not None:
+            for query in unique:
+                kept = self._kept.load(self._key(query), max_age=self.max_age)
+                if kept is not None:
+                    found[query.name] = kept
+        asked = [query for query in unique if query.name not in found]
+        if asked:
+            with ThreadPoolExecutor(max_workers=min(self.workers, len(asked))) as pool:
+                found.update(zip((q.name for q in asked), pool.map(self.query, asked), strict=True))
+        return {query.name: found[query.name] for query in unique}
 
     def _releases(self, page: ProjectPage) -> dict[Version, _Release]:
         grouped: dict[Version, list[IndexFile]] = {}

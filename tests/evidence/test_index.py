@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -26,7 +27,10 @@ def service(
     policy: RetryPolicy = FAST,
     minor: int = 14,
     classifiers: bool = True,
+    max_age: float = 0.0,
 ) -> IndexService:
+    # max_age=0: every run asks through the HTTP cache, whose behaviour most tests here check;
+    # the evidence kept for a day has tests of its own.
     return IndexService(
         client,
         index_url=server.index_url,
@@ -35,6 +39,7 @@ def service(
         cache_dir=cache_dir,
         policy=policy,
         classifiers=classifiers,
+        max_age=max_age,
     )
 
 
@@ -355,6 +360,54 @@ def test_query_all_runs_concurrently(index_server: IndexServer, client: httpx.Cl
     absent = found[canonicalize_name("absent")]
     assert absent is not None
     assert absent.unavailable == "not on the index"
+
+
+def test_kept_evidence_means_no_request_within_its_max_age(
+    index_server: IndexServer, client: httpx.Client, tmp_path: Path
+) -> None:
+    # The server says revalidate every time; the evidence is kept for a day regardless.
+    index_server.route(
+        "/simple/pyyaml/",
+        Reply(pyyaml_page(), etag='"abc"', headers={"Cache-Control": "max-age=0"}),
+    )
+    day = 24 * 60 * 60.0
+    cold = ask(service(client, index_server, cache_dir=tmp_path, max_age=day), "pyyaml", "6.0.2")
+    warm = service(client, index_server, cache_dir=tmp_path, max_age=day).query_all(
+        [Query(canonicalize_name("pyyaml"), Version("6.0.2"))]
+    )
+    assert warm == {"pyyaml": cold}
+    assert index_server.count("/simple/pyyaml/") == 1
+    # Another pin is another question; --refresh (max_age 0) asks again.
+    ask(service(client, index_server, cache_dir=tmp_path, max_age=day), "pyyaml", "6.0.1")
+    assert index_server.count("/simple/pyyaml/") == 2
+    refreshed = ask(service(client, index_server, cache_dir=tmp_path), "pyyaml", "6.0.2")
+    assert refreshed == cold
+    assert index_server.count("/simple/pyyaml/") == 3
+
+
+def test_kept_evidence_ages_out_and_a_failure_is_never_kept(
+    index_server: IndexServer, client: httpx.Client, tmp_path: Path
+) -> None:
+    index_server.route(
+        "/simple/pyyaml/",
+        Reply(b"Service Unavailable", status=503),
+        Reply(pyyaml_page()),
+        Reply(pyyaml_page()),
+    )
+    once = RetryPolicy(attempts=1)
+    failed = ask(
+        service(client, index_server, cache_dir=tmp_path, policy=once, max_age=60),
+        "pyyaml",
+        "6.0.2",
+    )
+    assert failed.unavailable is not None
+    found = ask(service(client, index_server, cache_dir=tmp_path, max_age=60), "pyyaml", "6.0.2")
+    assert found.unavailable is None
+    assert index_server.count("/simple/pyyaml/") == 2
+    [kept] = (tmp_path / "index" / "evidence").rglob("*.json")
+    os.utime(kept, (time.time() - 120, time.time() - 120))
+    ask(service(client, index_server, cache_dir=tmp_path, max_age=60), "pyyaml", "6.0.2")
+    assert index_server.count("/simple/pyyaml/") == 3
 
 
 def test_an_index_url_that_is_not_http(client: httpx.Client) -> None:
