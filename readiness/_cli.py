@@ -260,8 +260,8 @@ def _add_scan_parser(scan: argparse.ArgumentParser) -> None:
         install,
         {
             "--no-cache": "probe every distribution again, even those whose results are cached",
-            "--refresh": "ask the index again now, whatever it said within the last "
-            "index-max-age (a day by default)",
+            "--refresh": "ask the index again, and try again what could not be installed, "
+            "whatever is kept from the last day",
         },
     )
     _add_common_options(scan)

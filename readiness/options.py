@@ -199,6 +199,9 @@ class ScanCommandOptions:
     use_results: bool = True
     """Reuse cached observations (``--no-cache`` turns this off)."""
 
+    refresh: bool = False
+    """``--refresh``: ask the index, and try again what the installer refused, now."""
+
     index_max_age: float = DEFAULT_INDEX_MAX_AGE
     """Seconds the index's evidence is used again without asking (0 with ``--refresh``)."""
 
@@ -246,6 +249,7 @@ class ScanCommandOptions:
                 args.import_timeout, config.import_timeout, DEFAULT_IMPORT_TIMEOUT
             ),
             use_results=not args.no_cache,
+            refresh=args.refresh,
             index_max_age=0.0
             if args.refresh
             else _first_given(None, config.index_max_age, DEFAULT_INDEX_MAX_AGE),

@@ -20,6 +20,7 @@ from readiness._defaults import DEFAULT_IMPORT_TIMEOUT
 from readiness._state import Progress
 from readiness.environment.interface import Installer, InstallResult, ProbeEnvironment
 from readiness.environment.venv import (
+    Refusals,
     create_environment,
     environment_lock,
     install_dependencies,
@@ -67,6 +68,9 @@ class ScanOptions:
     use_results: bool = True
     """Reuse a distribution's observations from the result cache when nothing that decides
     its verdict has changed (``--no-cache`` turns this off)."""
+
+    refresh: bool = False
+    """Try again what the installer refused lately (``--refresh``)."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,15 @@ class Scanner:
                     no_build=self.options.no_build,
                     index_options=index_options,
                     progress=self.progress,
+                    refusals=Refusals.in_cache(
+                        self.options.cache_dir,
+                        str(interpreter.executable.resolve()),
+                        interpreter.build_info,
+                        installer.name,
+                        self.options.no_build,
+                        repr(index_options),
+                        refresh=self.options.refresh,
+                    ),
                 )
             declared = {dep.name for dep in dependencies}
             installed = InstallResult(

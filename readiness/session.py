@@ -199,6 +199,7 @@ class ScanSession:
             import_timeout=options.import_timeout,
             warnings=warnings,
             use_results=options.use_results,
+            refresh=options.refresh,
         )
         shared = options.shared
         with httpx.Client(follow_redirects=True) as client:

@@ -8,13 +8,14 @@ import logging
 import shutil
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from readiness._cache import atomic_write
+from readiness._cache import RecordStore, atomic_write
 from readiness._errors import InputError
 from readiness._lock import held
 from readiness._process import run_captured
@@ -166,6 +167,51 @@ def _describe(root: Path) -> ProbeEnvironment:
     return ProbeEnvironment(root=root, python=python, site_packages=site_packages)
 
 
+REFUSALS_FOLDER = "refusals"
+"""Where in the cache directory the installer's refusals are kept."""
+
+REFUSALS_FORMAT = 1
+"""The layout of a kept refusal: bumped when :class:`InstallFailure` changes."""
+
+REFUSAL_MAX_AGE = 24 * 60 * 60.0
+"""Seconds a refusal is believed without trying again: a day, so that what failed for a
+passing reason (the network, a mirror) is tried again soon; ``--refresh`` tries now."""
+
+
+@dataclass(frozen=True)
+class Refusals:
+    """What the installer refused to install, kept so that a later run does not try again.
+
+    A refusal is kept under the requirement line as the installer got it, the interpreter
+    build, the installer and its options: a changed pin, interpreter or option tries again.
+    """
+
+    store: RecordStore[InstallFailure]
+    """Where the refusals are kept."""
+
+    identity: str
+    """What decides a refusal besides the line: the interpreter build and the installer."""
+
+    refresh: bool = False
+    """Try every line again (``--refresh``): nothing kept is believed, new refusals are kept."""
+
+    @classmethod
+    def in_cache(cls, cache_dir: Path, *identity: object, refresh: bool = False) -> Refusals:
+        """Return the refusals kept in ``cache_dir`` for ``identity``."""
+        store = RecordStore(cache_dir / REFUSALS_FOLDER, InstallFailure, REFUSALS_FORMAT)
+        return cls(store, store.key(*identity), refresh)
+
+    def known(self, line: str) -> InstallFailure | None:
+        """Return the refusal of ``line`` kept within the last :data:`REFUSAL_MAX_AGE`."""
+        if self.refresh:
+            return None
+        return self.store.load(self.store.key(self.identity, line), max_age=REFUSAL_MAX_AGE)
+
+    def keep(self, line: str, failure: InstallFailure) -> None:
+        """Keep the refusal of ``line``."""
+        self.store.store(self.store.key(self.identity, line), failure)
+
+
 def install_dependencies(
     env: ProbeEnvironment,
     requirements: Sequence[ResolvedDependency],
@@ -175,13 +221,15 @@ def install_dependencies(
     no_build: bool,
     index_options: IndexOptions | None = None,
     progress: Progress | None = None,
+    refusals: Refusals | None = None,
 ) -> InstallResult:
     """Install every requirement into ``env`` and return what it then holds.
 
     All at once first (``--no-deps`` when ``complete``: a lock lists everything); if that
     fails, one by one, so that one distribution that cannot be installed keeps none of the
     others out, each failure recorded with the installer's reason. A finished environment
-    that was asked for the same is returned as it was recorded.
+    that was asked for the same is returned as it was recorded. With ``refusals``, a line
+    the installer refused lately is not tried again, and each new refusal is kept there.
     Raises :class:`InstallerError` only when the installer cannot run at all, and
     :class:`UnsafeRequirement` for a requirement that would reach it as anything but itself.
     """
@@ -204,6 +252,11 @@ def install_dependencies(
 
     built: set[NormalizedName] = set()
     failures: list[InstallFailure] = []
+    if refusals is not None:
+        known = [refusals.known(line) for line in lines]
+        failures += [failure for failure in known if failure is not None]
+        requirements = [dep for dep, found in zip(requirements, known, strict=True) if not found]
+        lines = [line for line, found in zip(lines, known, strict=True) if not found]
     if lines:
         progress.start(f"installing with {installer.name}")
         try:
@@ -229,9 +282,10 @@ def install_dependencies(
                         index_options=index_options,
                     )
                 except InstallFailed as failed:
-                    failures.append(
-                        InstallFailure(name=dep.name, reason=failed.reason, log=failed.log)
-                    )
+                    failure = InstallFailure(name=dep.name, reason=failed.reason, log=failed.log)
+                    failures.append(failure)
+                    if refusals is not None:
+                        refusals.keep(line, failure)
                 progress.advance()
         progress.finish()
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from readiness.environment.interface import (
 from readiness.environment.pip import PipInstaller
 from readiness.environment.uv import UvInstaller
 from readiness.environment.venv import (
+    Refusals,
     create_environment,
     install_dependencies,
 )
@@ -91,6 +93,41 @@ def test_uv_environment_lock_style(
     assert reused == result
     assert quiet.phases == []
     assert sentinel.exists()
+
+
+def test_a_refusal_is_not_tried_again_until_refresh(
+    freethreaded: Interpreter, tmp_path: Path, local_index: IndexOptions
+) -> None:
+    installer = uv_installer()
+    refusals = Refusals.in_cache(tmp_path, "interpreter", "uv")
+    asked = [pin("alpha", "1.0", 1), pin("nosuch", "1.0", 2)]
+
+    def install(key: str, refusals: Refusals) -> tuple[InstallResult, list[str]]:
+        env = create_environment(freethreaded, key, cache_dir=tmp_path, installer=installer)
+        progress = RecordingProgress()
+        result = install_dependencies(
+            env,
+            asked,
+            complete=True,
+            installer=installer,
+            no_build=False,
+            index_options=local_index,
+            progress=progress,
+            refusals=refusals,
+        )
+        return result, progress.phases
+
+    first, phases = install("one", refusals)
+    assert phases == ["installing with uv", "installing one by one with uv"]
+    # Another environment (another lock): the refused pin is not tried, the rest installs.
+    second, phases = install("two", refusals)
+    assert phases == ["installing with uv"]
+    assert summary(second) == summary(first) == {"alpha": ("1.0", False)}
+    assert second.failures == first.failures
+    assert "nosuch" in second.failures[0].reason
+    # --refresh: tried again.
+    _, phases = install("three", dataclasses.replace(refusals, refresh=True))
+    assert phases == ["installing with uv", "installing one by one with uv"]
 
 
 def test_an_unfinished_environment_is_rebuilt(freethreaded: Interpreter, tmp_path: Path) -> None:
