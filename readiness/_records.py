@@ -6,8 +6,8 @@ is not of the annotated type. A cache entry that does not decode is a miss, neve
 
 The types a field may have: ``str``, ``int``, ``float``, ``bool``, ``None`` in a union,
 ``NewType`` names of those, enums, :class:`~packaging.version.Version`, :class:`~pathlib.Path`,
-:class:`~datetime.date`, tuples (``tuple[X, ...]`` or of a fixed length), mappings with
-``str`` keys, and dataclasses made of the same.
+:class:`~datetime.date`, tuples (``tuple[X, ...]`` or of a fixed length), frozensets (kept
+sorted), mappings with ``str`` keys, and dataclasses made of the same.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ def to_record(value: Any) -> Any:
         return value.value
     if isinstance(value, tuple | list):
         return [to_record(item) for item in value]
+    if isinstance(value, frozenset | set):
+        return sorted(to_record(item) for item in value)
     if isinstance(value, Mapping):
         return {str(key): to_record(item) for key, item in value.items()}
     if isinstance(value, date):
@@ -105,6 +107,11 @@ def _decode(annotation: Any, data: object, where: str) -> Any:
         return tuple(
             _decode(kind, item, where) for kind, item in zip(item_types, data, strict=True)
         )
+    if origin is frozenset:
+        [item_type] = typing.get_args(annotation)
+        if not isinstance(data, list):
+            raise RecordError(f"{where}: expected a list, got {type(data).__name__}")
+        return frozenset(_decode(item_type, item, where) for item in data)
     if origin is dict or origin is Mapping:
         key_type, value_type = typing.get_args(annotation)
         if not isinstance(data, dict):

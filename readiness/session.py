@@ -35,6 +35,7 @@ from readiness.report import Report
 from readiness.scan import Scanner, ScanOptions
 from readiness.sources.discovery import find_source
 from readiness.sources.interface import DependencySource
+from readiness.sources.resolve import KeptResolver
 
 PROVISION_ORDER = (DEFAULT_TARGET_VERSION, "3.13t")
 """What ``scan --install-python`` tries in turn when no version is asked for: 3.14t is the
@@ -211,9 +212,11 @@ class ScanSession:
                 evidence = self.evidence(client, options, interpreter, interpreter.target(), None)
                 scanner = Scanner(scanner_options, self.progress, evidence)
                 return scanner.scan_environment(environment, interpreter)
-            source = find_source(
-                shared.path or Path(), shared.selection, shared.installer.to_resolver()
+            # A resolution ages out as the index's evidence does; --refresh resolves again.
+            resolver = KeptResolver(
+                shared.installer.to_resolver(), self.cache_dir, max_age=options.index_max_age
             )
+            source = find_source(shared.path or Path(), shared.selection, resolver)
             found = (
                 None
                 if options.static

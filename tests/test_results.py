@@ -79,7 +79,7 @@ def test_only_a_verdict_the_child_reached_by_itself_is_kept(tmp_path: Path) -> N
 
 
 def test_cache_clear_keeps_interpreters(tmp_path: Path) -> None:
-    cached = ("results/ab", "index", "envs/x", "interpreters/cd", "refusals/ef")
+    cached = ("results/ab", "index", "envs/x", "interpreters/cd", "refusals/ef", "resolutions")
     for name in (*cached, "python/cpython-3.13.5t", "tracker"):
         (tmp_path / name).mkdir(parents=True)
 
@@ -90,6 +90,7 @@ def test_cache_clear_keeps_interpreters(tmp_path: Path) -> None:
         "index",
         "interpreters",
         "refusals",
+        "resolutions",
         "results",
     ]
     assert sorted(path.name for path in tmp_path.iterdir()) == ["python", "tracker"]

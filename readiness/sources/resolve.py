@@ -18,6 +18,7 @@ from packaging.markers import Marker
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from readiness._cache import RecordStore
 from readiness.model import IndexOptions, Target
 from readiness.sources._fields import marker_holds
 from readiness.sources._tomlfile import read_toml
@@ -96,6 +97,64 @@ class Resolver(ABC):
         Raises :class:`ResolutionError` naming the file and line of the requirement the
         installer could not satisfy, where its message tells which.
         """
+
+
+RESOLUTIONS_FOLDER = "resolutions"
+"""Where in the cache directory the resolutions :class:`KeptResolver` keeps go."""
+
+RESOLUTIONS_FORMAT = 1
+"""The layout of a kept resolution: bumped when :class:`ResolvedDependency` changes."""
+
+
+@dataclass(frozen=True)
+class _Resolution:
+    """One kept resolution: what the installer would install."""
+
+    dependencies: tuple[ResolvedDependency, ...]
+
+
+class KeptResolver(Resolver):
+    """A resolver whose answers are kept: the same lines for the same target resolve once.
+
+    The answer is kept under every line as the installer gets it and where it stands, the
+    target (its marker environment, tags, version and platform) and the index options, and
+    used again for ``max_age`` seconds: a range may admit a newer release later, so a kept
+    answer ages out like the index's evidence. Lines whose meaning the text does not fix (a
+    local path, an editable or unnamed requirement, whose project can change on disk) are
+    always resolved afresh.
+    """
+
+    def __init__(self, resolver: Resolver, cache_dir: Path, *, max_age: float) -> None:
+        self.resolver = resolver
+        self.name = resolver.name
+        self.max_age = max_age
+        self.store = RecordStore(cache_dir / RESOLUTIONS_FOLDER, _Resolution, RESOLUTIONS_FORMAT)
+
+    def resolve(
+        self, requirements: Sequence[RequirementLine], target: Target, index_options: IndexOptions
+    ) -> list[ResolvedDependency]:
+        """Return the kept resolution of ``requirements``, else the resolver's (then kept)."""
+        if self.max_age <= 0 or any(_on_disk(line) for line in requirements):
+            return self.resolver.resolve(requirements, target, index_options)
+        key = self.store.key(
+            self.name,
+            [[line.installer_line(), str(line.origin), line.constraint] for line in requirements],
+            sorted(target.marker_environment.items()),
+            [str(tag) for tag in target.tags],
+            [target.python_version, target.platform, target.synthetic, str(target.python)],
+            repr(index_options),
+        )
+        kept = self.store.load(key, max_age=self.max_age)
+        if kept is not None:
+            return list(kept.dependencies)
+        found = self.resolver.resolve(requirements, target, index_options)
+        self.store.store(key, _Resolution(tuple(found)))
+        return found
+
+
+def _on_disk(line: RequirementLine) -> bool:
+    """Return True for a line whose project is read from disk (or has no name to pin)."""
+    return line.editable or line.name is None or (line.url or "").startswith("file:")
 
 
 def collect_resolved(

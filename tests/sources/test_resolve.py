@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -26,7 +27,7 @@ from readiness.sources.interface import (
     SkippedDependency,
     SourceError,
 )
-from readiness.sources.resolve import RequirementLine, Resolver, collect_resolved
+from readiness.sources.resolve import KeptResolver, RequirementLine, Resolver, collect_resolved
 from tests.sources.index import make_project
 
 pytestmark = [pytest.mark.freethreaded, pytest.mark.usefixtures("quiet_installers")]
@@ -293,3 +294,47 @@ def test_pip_says_when_it_checked_requires_python_against_its_own_python() -> No
     assert _why_pip_cannot(completed, same, Path("/usr/bin/python3.11")) is None
     real = synthesize_target("3.13t", platform="linux-x86_64")
     assert _why_pip_cannot(completed, dataclasses.replace(real, synthetic=False), Path()) is None
+
+
+class Counting(Resolver):
+    """The real uv resolver, counting how often it is asked."""
+
+    def __init__(self) -> None:
+        self.inner = uv_resolver()
+        self.name = self.inner.name
+        self.asked = 0
+
+    def resolve(
+        self, requirements: Sequence[RequirementLine], target: Target, index_options: IndexOptions
+    ) -> list[ResolvedDependency]:
+        self.asked += 1
+        return self.inner.resolve(requirements, target, index_options)
+
+
+def test_a_kept_resolution_is_used_again_until_a_line_or_the_target_changes(
+    interpreter: Interpreter, index_url: str, tmp_path: Path
+) -> None:
+    counting = Counting()
+    kept = KeptResolver(counting, tmp_path, max_age=3600)
+    index = IndexOptions(index_url=index_url)
+    lines = [line("gamma", 1), line("speedy", 2)]
+
+    first = kept.resolve(lines, interpreter.target(), index)
+    again = kept.resolve(lines, interpreter.target(), index)
+
+    assert again == first
+    assert {dep.name: dep.chain for dep in again}[canonicalize_name("alpha")] == ("gamma", "beta")
+    assert counting.asked == 1
+    # Another line, the same line elsewhere in the file, another index: resolved again.
+    kept.resolve([line("gamma", 1), line("speedy<2", 2)], interpreter.target(), index)
+    kept.resolve([line("gamma", 3), line("speedy", 4)], interpreter.target(), index)
+    kept.resolve(lines, interpreter.target(), IndexOptions(index_url=index_url + "/"))
+    assert counting.asked == 4
+    # --refresh (max_age 0) asks; a local path is always resolved afresh.
+    KeptResolver(counting, tmp_path, max_age=0).resolve(lines, interpreter.target(), index)
+    assert counting.asked == 5
+    local = make_project(tmp_path / "local", "localpkg", "1.0")
+    on_disk = [line(f"localpkg @ {local.as_uri()}", 1, url=local.as_uri())]
+    for _ in range(2):
+        kept.resolve(on_disk, interpreter.target(), index)
+    assert counting.asked == 7
