@@ -9,7 +9,10 @@ written back, so the parser under test reads a real file.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -168,18 +171,31 @@ def _json_default(value: Any) -> Any:
     raise TypeError(type(value))
 
 
+_BIGINT = re.compile(r'"BIGINT(\d+)"')
+
+
 def to_json(document: Any) -> str:
     """Write ``document`` as JSON, huge integers as digits."""
     text = json.dumps(document, default=_json_default, indent=2)
-    for digits in range(4301, 6001):
-        marker = f'"BIGINT{digits}"'
-        if marker in text:
-            text = text.replace(marker, "9" * digits)
-    return text
+    return _BIGINT.sub(lambda found: "9" * int(found.group(1)), text)
 
 
 def parse(path: Path) -> Any:
-    """Read a real asset as the document its format holds."""
+    """Read a file as the document its format holds (a fresh copy: mutate changes it).
+
+    A real asset is parsed once per run; any other file every time.
+    """
+    if ASSETS in path.parents:
+        return copy.deepcopy(_parsed_asset(path))
+    return _parsed(path)
+
+
+@functools.cache
+def _parsed_asset(path: Path) -> Any:
+    return _parsed(path)
+
+
+def _parsed(path: Path) -> Any:
     if path.name == "Pipfile.lock":
         return json.loads(path.read_text(encoding="utf-8"))
     return tomllib.loads(path.read_text(encoding="utf-8"))
