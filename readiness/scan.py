@@ -16,10 +16,12 @@ from pathlib import Path
 from packaging.utils import NormalizedName
 
 from readiness import __version__
+from readiness._cache import RecordStore
 from readiness._defaults import DEFAULT_IMPORT_TIMEOUT
 from readiness._state import Progress
 from readiness.environment.interface import Installer, InstallResult, ProbeEnvironment
 from readiness.environment.venv import (
+    COMPLETION_MARKER,
     Refusals,
     create_environment,
     environment_lock,
@@ -141,9 +143,7 @@ class Scanner:
                 failures=installed.failures,
             )
             with self._timed("plan"):
-                plan = plan_probe(
-                    environment.site_packages, [dist.name for dist in installed.installed]
-                )
+                plan = _kept_plan(environment, [dist.name for dist in installed.installed])
             subject = _Subject((source.path,), source.kind, installer.name)
             return self._probe_and_judge(
                 environment, interpreter, dependencies, installed, plan, subject
@@ -388,6 +388,30 @@ def _static_verdict(dist: DistributionReport, abi: str) -> DistributionReport:
         reason=reason.format(abi=abi) if reason else None,
         evidence=evidence,
     )
+
+
+PLANS_FORMAT = 1
+"""The layout of a kept probe plan: bumped when :class:`ProbePlan` changes."""
+
+
+def _kept_plan(environment: ProbeEnvironment, names: Sequence[NormalizedName]) -> ProbePlan:
+    """Return the probe plan of ``names`` in ``environment``, read from its RECORDs once.
+
+    A finished environment's completion record changes whenever what it holds does, so the
+    plan is kept beside it under that record: an unchanged environment is not read again.
+    """
+    marker = environment.root / COMPLETION_MARKER
+    try:
+        record = marker.read_bytes()
+    except OSError:
+        return plan_probe(environment.site_packages, names)
+    plans = RecordStore(environment.root / ".readiness-plans", ProbePlan, PLANS_FORMAT)
+    key = plans.key(hashlib.sha256(record).hexdigest(), sorted(names))
+    plan = plans.load(key)
+    if plan is None:
+        plan = plan_probe(environment.site_packages, names)
+        plans.store(key, plan)
+    return plan
 
 
 def _result_keys(

@@ -97,10 +97,21 @@ def median_seconds(action: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
+def user_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """Return ``env`` (default: this one) as a user's shell has it: bytecode is cached.
+
+    A sandbox may set PYTHONDONTWRITEBYTECODE; an installed readiness has its .pyc files
+    (installers compile them), so a run that compiled every module would measure the sandbox.
+    """
+    found = dict(os.environ if env is None else env)
+    found.pop("PYTHONDONTWRITEBYTECODE", None)
+    return found
+
+
 def run(argv: Sequence[str], env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``argv`` to the end, its output captured; exit if it fails as no scan may."""
     result = subprocess.run(
-        argv, capture_output=True, text=True, timeout=1800, env=env, check=False
+        argv, capture_output=True, text=True, timeout=1800, env=user_environment(env), check=False
     )
     if result.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(argv[:4])}... failed ({result.returncode}):\n{result.stderr}")
@@ -243,7 +254,9 @@ class Scanner:
 
 def peak_memory(argv: Sequence[str], env: dict[str, str]) -> tuple[int, int]:
     """Run ``argv``; return the peak resident set (KiB) of it and of its largest descendant."""
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    process = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=user_environment(env)
+    )
     own = children = 0
     done = threading.Event()
 

@@ -18,6 +18,7 @@ from readiness.probe.interface import (
     ImportStatus,
     ModuleKind,
     ModuleName,
+    ProbePlan,
     ProbeStep,
 )
 from tests import samples
@@ -101,3 +102,16 @@ def test_an_interpreter_survives_a_round_trip_through_json() -> None:
     data["version"] = [3, 14]
     with pytest.raises(RecordError, match="version"):
         from_record(Interpreter, data)
+
+
+def test_a_probe_plan_survives_a_round_trip_through_json() -> None:
+    gil, ready = NormalizedName("ft-gil"), NormalizedName("ft-ready")
+    step = ProbeStep(ModuleName("ft_gil"), gil, ModuleKind.TOP_LEVEL)
+    original = ProbePlan(
+        steps=(step, ProbeStep(ModuleName("ft_gil._core"), gil, ModuleKind.EXTENSION)),
+        extension_owners={ModuleName("ft_gil._core"): gil},
+        requires={gil: frozenset({ready}), ready: frozenset()},
+        files_digests={gil: "abc", ready: "def"},
+    )
+
+    assert from_record(ProbePlan, json.loads(json.dumps(to_record(original)))) == original
