@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 from rich.console import Console
 from rich.markup import escape
 
 from readiness._defaults import DEFAULT_TARGET_VERSION
 from readiness._state import Progress
 from readiness.environment.venv import existing_environment
+from readiness.evidence._http import LazyClient
 from readiness.evidence.gather import EvidenceSources
 from readiness.evidence.index import IndexService
 from readiness.evidence.indexconfig import configured_index_url
@@ -36,6 +37,9 @@ from readiness.scan import Scanner, ScanOptions
 from readiness.sources.discovery import find_source
 from readiness.sources.interface import DependencySource
 from readiness.sources.resolve import KeptResolver
+
+if TYPE_CHECKING:
+    from readiness.evidence._http import HttpClient
 
 PROVISION_ORDER = (DEFAULT_TARGET_VERSION, "3.13t")
 """What ``scan --install-python`` tries in turn when no version is asked for: 3.14t is the
@@ -154,7 +158,7 @@ class ScanSession:
 
     def evidence(
         self,
-        client: httpx.Client,
+        client: HttpClient,
         options: ScanCommandOptions,
         interpreter: Interpreter,
         target: Target,
@@ -203,7 +207,7 @@ class ScanSession:
             refresh=options.refresh,
         )
         shared = options.shared
-        with httpx.Client(follow_redirects=True) as client:
+        with LazyClient(follow_redirects=True) as client:
             if options.env is not None:
                 environment = existing_environment(options.env)
                 interpreter = require_free_threaded(

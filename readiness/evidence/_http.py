@@ -11,17 +11,23 @@ the deadline) is retried with exponential backoff; after the last try the caller
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Generic, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
 from readiness._cache import RecordStore
 from readiness.evidence.interface import ServiceError
+
+if TYPE_CHECKING:
+    import httpx
+
+    HttpClient: TypeAlias = httpx.Client | Callable[[], httpx.Client]
+    """A client, or what makes one on first use (a warm run whose answers are kept makes
+    none, and does not even import httpx)."""
 
 ParsedT = TypeVar("ParsedT")
 
@@ -64,6 +70,8 @@ class RetryPolicy:
 
     def timeout(self) -> httpx.Timeout:
         """Return the httpx timeouts of one try."""
+        import httpx
+
         return httpx.Timeout(
             self.read_timeout,
             connect=self.connect_timeout,
@@ -122,6 +130,35 @@ def freshness_lifetime(headers: httpx.Headers) -> float | None:
     return max(max_age - age, 0.0)
 
 
+class LazyClient:
+    """An :class:`httpx.Client` made on first use, and closed with the ``with`` block.
+
+    A warm scan whose evidence is all kept asks the index nothing: it should neither import
+    httpx nor build a client (and its TLS context) to do so.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> httpx.Client:
+        """Return the client, made on the first call (from any thread)."""
+        with self._lock:
+            if self._client is None:
+                import httpx
+
+                self._client = httpx.Client(**self._options)
+            return self._client
+
+    def __enter__(self) -> LazyClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
 class CachedFetcher:
     """Fetches URLs through one shared client, a disk cache and the retry policy.
 
@@ -131,13 +168,13 @@ class CachedFetcher:
 
     def __init__(
         self,
-        client: httpx.Client,
+        client: HttpClient,
         *,
         cache_dir: Path | None,
         policy: RetryPolicy,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.client = client
+        self._client = client
         self.cache_dir = cache_dir
         self.policy = policy
         self._clock = clock
@@ -191,6 +228,9 @@ class CachedFetcher:
         cached: _Entry | None,
         key: str,
     ) -> Fetched[ParsedT] | None:
+        import httpx
+
+        client = self._client if isinstance(self._client, httpx.Client) else self._client()
         headers = {"Accept": accept}
         if cached is not None and cached.etag:
             headers["If-None-Match"] = cached.etag
@@ -198,7 +238,7 @@ class CachedFetcher:
             headers["If-Modified-Since"] = cached.last_modified
         started = time.monotonic()
         try:
-            with self.client.stream(
+            with client.stream(
                 "GET", url, headers=headers, timeout=self.policy.timeout(), follow_redirects=True
             ) as response:
                 if response.status_code in (404, 410):

@@ -19,10 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
-from urllib.parse import urldefrag, urljoin
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urldefrag, urljoin, urlsplit
 
-import httpx
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag
 from packaging.utils import (
@@ -60,6 +59,9 @@ STABLE_ABI_FREE_THREADED = "abi3t"
 """The free-threaded stable ABI of PEP 803 (CPython 3.15). ``abi3`` is not loadable by a
 free-threaded 3.13 or 3.14 (their builds have no stable ABI), and packaging does not
 emit it for a ``cp3XXt`` ABI, so a wheel tagged only ``abi3`` never counts."""
+
+if TYPE_CHECKING:
+    from readiness.evidence._http import HttpClient
 
 EVIDENCE_FORMAT = 1
 """The layout of a kept answer: bumped when :class:`IndexEvidence` changes."""
@@ -283,7 +285,7 @@ class IndexService(EvidenceService[IndexEvidence]):
 
     def __init__(
         self,
-        client: httpx.Client,
+        client: HttpClient,
         *,
         index_url: str,
         target_tags: Sequence[Tag],
@@ -303,8 +305,12 @@ class IndexService(EvidenceService[IndexEvidence]):
         seconds without a request (0: always ask; the pages are still revalidated).
         Raises :class:`ServiceError` for an index URL that is not HTTP(S).
         """
-        url = httpx.URL(index_url)
-        if url.scheme not in ("http", "https") or not url.host:
+        try:
+            url = urlsplit(index_url)
+            host = url.hostname
+        except ValueError:  # a malformed host (an unclosed IPv6 bracket)
+            host = None
+        if host is None or url.scheme not in ("http", "https"):
             raise ServiceError(
                 f"the index URL {index_url!r} is not an HTTP(S) URL",
                 hint="pass --index-url with the https:// address of a simple API index",

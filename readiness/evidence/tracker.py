@@ -23,9 +23,8 @@ from datetime import UTC, date, datetime
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import httpx
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 
 from readiness._cache import atomic_write, default_cache_dir
@@ -37,6 +36,9 @@ from readiness.evidence.interface import (
     TrackerRecord,
     TrackerSnapshot,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 DEFAULT_URL = "https://raw.githubusercontent.com/Quansight-Labs/free-threaded-compatibility/main/docs/tracking.md"
 """The tracker's Markdown source upstream, as a raw file."""

@@ -466,3 +466,31 @@ def test_the_configured_index_names_the_release_with_free_threaded_wheels(
         f"upgrade pyyaml 6.0.2 -> {evidence.first_free_threaded}, "
         "the first release with cp314t wheels"
     )
+
+
+def test_kept_evidence_makes_no_client(
+    index_server: IndexServer, client: httpx.Client, tmp_path: Path
+) -> None:
+    index_server.route("/simple/pyyaml/", Reply(pyyaml_page()))
+    made: list[httpx.Client] = []
+
+    def make() -> httpx.Client:
+        made.append(client)
+        return client
+
+    def run() -> IndexEvidence:
+        svc = IndexService(
+            make,
+            index_url=index_server.index_url,
+            target_tags=target_tags(3, 14),
+            abi="cp314t",
+            cache_dir=tmp_path,
+            policy=FAST,
+        )
+        return ask(svc, "pyyaml", "6.0.2")
+
+    cold = run()
+    assert len(made) >= 1
+    made.clear()
+    assert run() == cold
+    assert made == []
