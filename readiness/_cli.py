@@ -592,8 +592,9 @@ def report_kind(report: Report) -> str:
 
 
 def _progress_for(stderr: Console) -> Progress:
-    if stderr.is_terminal:
-        from readiness._progress import RichProgress
+    """Return a bar on a terminal; elsewhere (a CI log) a plain line per phase and build."""
+    from readiness._progress import PlainProgress, RichProgress
 
+    if stderr.is_terminal:
         return RichProgress(stderr)
-    return Progress()
+    return PlainProgress(stderr.file)
