@@ -1,0 +1,244 @@
+"""The test run's child: pytest inside the free-threaded interpreter, watched for the GIL.
+
+STANDARD LIBRARY AND PYTEST ONLY: this file runs in the probe environment of the interpreter
+under test, as ``python -I _plugin.py``. It never imports readiness; what it shares with the
+import probe (the warden, the protocol writer, the GIL's warning text) it loads from the
+probe's own child file, whose path comes in the task: that file is standard-library only too.
+
+The task arrives as one JSON document on stdin: ``{"protocol": 1, "runner": PID,
+"probe_child": PATH, "args": [...]}``. The answer is JSON lines on what was stdout: ``hello``;
+``collecting`` and ``collected`` around collection; ``start``, ``report`` (one per phase) and
+``finish`` around each test; ``gil`` when a phase switched the GIL on; ``bye`` at the end.
+
+After the phase that switched the GIL on, the test still finishes (its teardown runs), then
+the process ends: every later observation would be made with the GIL on. The runner starts
+a fresh child with the tests not yet run. A GIL switched on while a module is collected ends
+the process at once, after that module's report.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import importlib.util
+import json
+import os
+import signal
+import sys
+import warnings
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
+    from types import ModuleType
+    from typing import Any
+
+PROTOCOL = 1
+"""The version of the task and event formats; the runner sends the one it speaks."""
+
+LONGREPR_MAX_CHARS = 4000
+"""A failure's text is cut to this length: one protocol line stays small."""
+
+
+def load_probe_child(path: str) -> ModuleType:
+    """Load the import probe's child file (standard library only) as a module of its own."""
+    spec = importlib.util.spec_from_file_location("_readiness_probe_child", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the probe's child from {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _extension_modules() -> set[str]:
+    """Return the names of the loaded modules that are compiled extension modules."""
+    from importlib.machinery import ExtensionFileLoader
+
+    return {
+        name
+        for name, module in list(sys.modules.items())
+        if isinstance(
+            getattr(getattr(module, "__spec__", None), "loader", None), ExtensionFileLoader
+        )
+    }
+
+
+class GilWatch:
+    """Runs one phase and tells whether it switched the GIL on, and which module did it.
+
+    The interpreter's RuntimeWarning names the module (Python/import.c,
+    ``_PyImport_CheckGILForModule``). It is caught here, innermost: a project's
+    ``filterwarnings = error`` would otherwise turn it into the failure of the import, after
+    the GIL is on anyway. Every other warning of the phase is issued again as it came.
+    """
+
+    def __init__(self, child: ModuleType) -> None:
+        self.child = child
+        self.module: str | None = None
+        """The module that switched the GIL on in the last phase watched; None if none did."""
+        self.switched = False
+
+    def around(self) -> Generator[None, object, object]:
+        """Wrap one hook call (a pluggy wrapper body), whether it returns or raises."""
+        before = self.child.gil_enabled()
+        loaded = _extension_modules()
+        caught: list[warnings.WarningMessage] = []
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                return (yield)
+        finally:
+            warned = self._warned(caught)
+            self.switched = not before and self.child.gil_enabled()
+            if self.switched:
+                # Without the warning (a test that silenced it), the extension modules the
+                # phase loaded are the suspects; the first in name order is named.
+                new = sorted(_extension_modules() - loaded)
+                self.module = warned or (new[0] if new else None)
+
+    def _warned(self, caught: list[warnings.WarningMessage]) -> str | None:
+        named: str | None = None
+        for warning in caught:
+            match = self.child._GIL_WARNING.search(str(warning.message))
+            if match and issubclass(warning.category, RuntimeWarning):
+                named = named or match.group("module")
+                continue
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+        return named
+
+
+class Observer:
+    """The pytest plugin: reports every phase and every switch of the GIL to the runner."""
+
+    def __init__(self, protocol: Any, child: ModuleType) -> None:
+        self.protocol = protocol
+        self.watch = GilWatch(child)
+        self.gil_test: str | None = None
+        """The test during which the GIL went on: the process ends once it has finished."""
+
+    def _send(self, **event: object) -> None:
+        self.protocol.send(event)
+
+    def _gil(self, nodeid: str, phase: str) -> None:
+        self._send(event="gil", nodeid=nodeid, phase=phase, module=self.watch.module)
+
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_make_collect_report(
+        self, collector: pytest.Collector
+    ) -> Generator[None, object, object]:
+        """Watch the collection of each test module: its import may switch the GIL on."""
+        if not isinstance(collector, pytest.Module):
+            return (yield)
+        self._send(event="collecting", nodeid=collector.nodeid)
+        result = yield from self.watch.around()
+        if self.watch.switched:
+            self._report(collector.nodeid, "collect", result)
+            self._gil(collector.nodeid, "collection")
+            self._send(event="bye", exitstatus=None, stopped=True)
+            os._exit(0)
+        return result
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """Report a module that could not be collected."""
+        if report.failed:
+            self._report(report.nodeid, "collect", report)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Name every test the run will perform."""
+        self._send(event="collected", nodeids=[item.nodeid for item in session.items])
+
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        """Say which test runs: a crash or a hang from here on is this test's."""
+        self._send(event="start", nodeid=nodeid)
+
+    def _phase(self, item: pytest.Item, phase: str) -> Generator[None, object, object]:
+        try:
+            return (yield from self.watch.around())
+        finally:
+            if self.watch.switched and self.gil_test is None:
+                self.gil_test = item.nodeid
+                self._gil(item.nodeid, phase)
+
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, object, object]:
+        """Watch a test's setup (its fixtures)."""
+        return (yield from self._phase(item, "setup"))
+
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
+        """Watch a test's call."""
+        return (yield from self._phase(item, "call"))
+
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, object, object]:
+        """Watch a test's teardown."""
+        return (yield from self._phase(item, "teardown"))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Report how one phase of a test ended."""
+        self._report(report.nodeid, report.when or "call", report)
+
+    def pytest_runtest_logfinish(self, nodeid: str) -> None:
+        """Say the test is over; end the process if the GIL went on during it."""
+        self._send(event="finish", nodeid=nodeid)
+        if self.gil_test is not None:
+            self._send(event="bye", exitstatus=None, stopped=True)
+            os._exit(0)
+
+    def _report(self, nodeid: str, when: str, report: Any) -> None:
+        longrepr = ""
+        if report.skipped and isinstance(report.longrepr, tuple):
+            longrepr = str(report.longrepr[2])  # (path, line, "Skipped: reason")
+        elif report.failed or report.skipped:
+            try:
+                longrepr = str(report.longreprtext)
+            except Exception:  # a report that cannot be shown is still a report to send
+                longrepr = "<unprintable>"
+        self._send(
+            event="report",
+            nodeid=nodeid,
+            when=when,
+            outcome=report.outcome,
+            wasxfail=hasattr(report, "wasxfail"),
+            longrepr=longrepr[-LONGREPR_MAX_CHARS:],
+        )
+
+
+def main() -> None:
+    """Read the task, run pytest with the observer and report; end without shutting down."""
+    task = json.loads(sys.stdin.buffer.read())
+    if task.get("protocol") != PROTOCOL:
+        os.write(2, f"readiness test: unknown protocol {task.get('protocol')!r}\n".encode())
+        os._exit(2)
+    child = load_probe_child(task["probe_child"])
+    guarded = child.start_warden(task)
+    protocol = child.isolate_standard_streams()
+    # pytest's own output (the failures, a usage error) goes where the runner keeps stderr.
+    os.dup2(2, 1)
+    faulthandler.enable(file=2, all_threads=True)
+    if hasattr(signal, "SIGUSR1"):
+        # The runner sends SIGUSR1 to a test that hangs, to learn where before killing it.
+        faulthandler.register(signal.SIGUSR1, file=2, all_threads=True)
+    protocol.send(
+        {
+            "event": "hello",
+            "protocol": PROTOCOL,
+            "pid": os.getpid(),
+            "gil_enabled": child.gil_enabled(),
+            "warden": guarded,
+        }
+    )
+    try:
+        status = int(pytest.main(list(task["args"]), plugins=[Observer(protocol, child)]))
+    except KeyboardInterrupt:
+        os._exit(130)
+    protocol.send({"event": "bye", "exitstatus": status, "stopped": False})
+    # Never a normal exit: a test may have left a non-daemon thread or an atexit hook behind.
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""What a test run observed: one verdict per test, and the run around them."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import NormalizedName
+
+from readiness._errors import ReadinessError
+from readiness.interpreter.interface import Interpreter
+from readiness.probe.interface import ModuleName
+
+
+class TestRunError(ReadinessError):
+    """Raised when the test run itself cannot go on: pytest cannot start, or breaks protocol."""
+
+    __test__ = False  # a name pytest would otherwise collect as a test class
+
+
+class CaseVerdict(enum.StrEnum):
+    """What one test (or one test module's collection) came to."""
+
+    PASSED = "passed"
+    """It passed, and the GIL stayed off."""
+
+    FAILED = "failed"
+    """It failed (or errored) on its own, with the GIL off."""
+
+    GIL_ENABLED = "gil-enabled"
+    """Something it loaded switched the GIL on: the module, its distribution and the phase."""
+
+    CRASHED = "crashed"
+    """Its process died during it (a signal, an abort, an exit); the rest ran in a fresh one."""
+
+    TIMEOUT = "timeout"
+    """It did not finish within the time limit; its process was killed."""
+
+    SKIPPED = "skipped"
+    """pytest skipped it (or it failed as expected: an xfail)."""
+
+
+GATE_DEFAULT = frozenset({CaseVerdict.GIL_ENABLED, CaseVerdict.CRASHED, CaseVerdict.TIMEOUT})
+"""The verdicts that fail the gate by default; ``failed`` alone does not (``--strict`` adds it)."""
+
+
+class Phase(enum.StrEnum):
+    """Where in a test's life something happened.
+
+    ``collection`` is the import of its test module while pytest collects it; ``setup`` and
+    ``teardown`` are its fixtures'; ``call`` is the test function itself.
+    """
+
+    COLLECTION = "collection"
+    SETUP = "setup"
+    CALL = "call"
+    TEARDOWN = "teardown"
+
+
+@dataclass(frozen=True)
+class GilSwitch:
+    """Where the GIL went on during a test."""
+
+    module: ModuleName | None
+    """The module that switched it on, as the interpreter's warning names it."""
+
+    distribution: NormalizedName | None
+    """The installed distribution that ships that module, when one does."""
+
+    phase: Phase
+    """The phase of the test (or the collection) during which it happened."""
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One test's verdict, or one test module's when its collection decided it."""
+
+    nodeid: str
+    """pytest's node id: ``tests/test_x.py::test_y``, or ``tests/test_x.py`` for a module."""
+
+    verdict: CaseVerdict
+    """What it came to."""
+
+    gil: GilSwitch | None = None
+    """For ``gil-enabled``: the module, the distribution and the phase."""
+
+    detail: str = ""
+    """The failure's text, the signal, the time limit or the skip reason."""
+
+    process: int = 1
+    """Which child process ran it, counted from 1."""
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    """What the runner observed: the verdicts, and how many children it took."""
+
+    results: tuple[CaseResult, ...]
+    """Every verdict, in the order the tests ran."""
+
+    processes: int
+    """How many child processes ran (one more per GIL switch, crash and timeout)."""
+
+
+@dataclass(frozen=True)
+class SuiteReport:
+    """The whole run: every test's verdict, on which interpreter, and what to know about it."""
+
+    project: Path
+    """The project folder whose suite ran."""
+
+    interpreter: Interpreter
+    """The free-threaded interpreter whose probe environment ran it."""
+
+    run: SuiteRun
+    """The verdicts, in run order, and the number of processes."""
+
+    warnings: tuple[str, ...] = ()
+    """What the user should know about the run (``PYTHON_GIL=0`` removed)."""
+
+    @property
+    def results(self) -> tuple[CaseResult, ...]:
+        """Every verdict, in run order."""
+        return self.run.results
+
+    @property
+    def interpreter_name(self) -> str:
+        """``CPython 3.13.5 (cp313t)``, for the report."""
+        return f"CPython {self.interpreter.version_string} ({self.interpreter.abi_tag})"
+
+    def counts(self) -> dict[CaseVerdict, int]:
+        """Return how many results have each verdict (verdicts present only), in enum order."""
+        found = [result.verdict for result in self.results]
+        return {verdict: found.count(verdict) for verdict in CaseVerdict if verdict in found}
+
+
+def gate_verdicts(fail_on: Iterable[CaseVerdict] | None, *, strict: bool) -> frozenset[CaseVerdict]:
+    """Return the verdicts that fail the gate: ``fail_on`` (default GATE_DEFAULT), and more.
+
+    ``strict`` adds ``failed``: a test that fails on its own says nothing about the GIL.
+    """
+    chosen = frozenset(GATE_DEFAULT if fail_on is None else fail_on)
+    return chosen | {CaseVerdict.FAILED} if strict else chosen
