@@ -1,0 +1,102 @@
+"""The test run's report, as JSON and as a terminal table, from one :class:`SuiteReport`."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Collection
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from readiness.formats.control_chars import escape_controls
+from readiness.testrun.model import CaseResult, CaseVerdict, SuiteReport
+
+SCHEMA = "readiness-test/1"
+"""The JSON report's ``schema``: its name and version, changed with any incompatible change."""
+
+VERDICT_STYLES = {
+    CaseVerdict.PASSED: "green",
+    CaseVerdict.FAILED: "yellow",
+    CaseVerdict.GIL_ENABLED: "bold red",
+    CaseVerdict.CRASHED: "red",
+    CaseVerdict.TIMEOUT: "red",
+    CaseVerdict.SKIPPED: "dim",
+}
+"""How the table colours each verdict."""
+
+DETAIL_LINES = 3
+"""How many lines of a result's detail the table shows; the JSON report holds all of it."""
+
+
+def failing(report: SuiteReport, gate: Collection[CaseVerdict]) -> list[CaseResult]:
+    """Return the results whose verdict is in ``gate``, in run order."""
+    return [result for result in report.results if result.verdict in gate]
+
+
+def to_json(report: SuiteReport, gate: Collection[CaseVerdict]) -> str:
+    """Return the report as a JSON document (schema ``readiness-test/1``)."""
+    document: dict[str, Any] = {
+        "schema": SCHEMA,
+        "project": str(report.project),
+        "interpreter": {
+            "executable": str(report.interpreter.executable),
+            "version": report.interpreter.version_string,
+            "abi": report.interpreter.abi_tag,
+        },
+        "processes": report.run.processes,
+        "warnings": list(report.warnings),
+        "summary": {verdict.value: count for verdict, count in report.counts().items()},
+        "gate": {
+            "fail_on": sorted(verdict.value for verdict in gate),
+            "passed": not failing(report, gate),
+        },
+        "tests": [_result_json(result) for result in report.results],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _result_json(result: CaseResult) -> dict[str, Any]:
+    gil = result.gil
+    return {
+        "id": result.nodeid,
+        "verdict": result.verdict.value,
+        "phase": gil.phase.value if gil is not None else None,
+        "module": gil.module if gil is not None else None,
+        "distribution": gil.distribution if gil is not None else None,
+        "detail": result.detail or None,
+        "process": result.process,
+    }
+
+
+def to_table(report: SuiteReport, gate: Collection[CaseVerdict], *, width: int = 100) -> str:
+    """Return the report as a table for the terminal: one row per test, in run order."""
+    table = Table(title=f"tests of {report.project.name} on {report.interpreter_name}")
+    table.add_column("test", overflow="fold")
+    table.add_column("verdict")
+    table.add_column("why", overflow="fold")
+    for result in report.results:
+        style = VERDICT_STYLES[result.verdict]
+        marker = " (gate)" if result.verdict in gate else ""
+        table.add_row(
+            Text(escape_controls(result.nodeid)),
+            Text(result.verdict.value + marker, style=style),
+            Text(escape_controls(_why(result))),
+        )
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, color_system=None, highlight=False).print(table)
+    return buffer.getvalue()
+
+
+def _why(result: CaseResult) -> str:
+    if result.gil is not None:
+        owner = f" ({result.gil.distribution})" if result.gil.distribution else ""
+        module = result.gil.module or "an unnamed module"
+        return f"{module}{owner} switched the GIL on during {result.gil.phase.value}"
+    lines = [line for line in result.detail.splitlines() if line.strip()]
+    # A failure's first lines say what failed; a crash's or a timeout's first line says how,
+    # and the traceback after it is for the JSON report.
+    shown = DETAIL_LINES if result.verdict is CaseVerdict.FAILED else 1
+    return "\n".join(lines[:shown])
