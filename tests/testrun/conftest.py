@@ -1,0 +1,98 @@
+"""The fixture projects' wheelhouse, and the real command run on them as a user would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.wheelhouse import build_wheelhouse
+
+PROJECTS = Path(__file__).parents[1] / "assets" / "testrun"
+"""The fixture projects whose suites run."""
+
+COMPILED = ("ft-gil", "ft-gil-two", "ft-lazy", "ft-ready", "ft-segfault")
+"""The compiled fixture distributions the suite project depends on."""
+
+RUNNER = ("pytest", "flit_core")
+"""pytest and its dependencies, and the build backend of the fixture projects."""
+
+
+@dataclass(frozen=True)
+class TestRun:
+    """What one ``readiness test`` run printed and returned."""
+
+    __test__ = False  # a name pytest would otherwise collect as a test class
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> dict[str, Any]:
+        """The JSON report on stdout."""
+        document: dict[str, Any] = json.loads(self.stdout)
+        return document
+
+    def verdicts(self) -> dict[str, str]:
+        """Each test id's verdict, from the JSON report."""
+        return {test["id"]: test["verdict"] for test in self.json()["tests"]}
+
+
+@pytest.fixture(scope="session")
+def suite_wheelhouse(freethreaded_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The compiled fixtures, built for the free-threaded interpreter, and pytest's wheels.
+
+    pytest comes from the index the tests' pip is configured with; then every install of a
+    test run is offline, from this folder alone.
+    """
+    folder = build_wheelhouse(freethreaded_python, COMPILED, tmp_path_factory.mktemp("wheels"))
+    download = ["download", "-q", "--only-binary=:all:", "--python-version", "3.13"]
+    subprocess.run(
+        [sys.executable, "-m", "pip", *download, "-d", str(folder), *RUNNER],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    return folder
+
+
+@pytest.fixture(scope="session")
+def test_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One readiness cache for the session: each project's environment is made once."""
+    return tmp_path_factory.mktemp("cache")
+
+
+def offline_environment(wheelhouse: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """Return ``environ`` with uv told to install from ``wheelhouse`` alone."""
+    return {
+        **environ,
+        "UV_NO_CONFIG": "1",
+        "UV_NO_INDEX": "1",
+        "UV_FIND_LINKS": str(wheelhouse),
+    }
+
+
+def run_test_command(
+    project: str,
+    *args: str | Path,
+    python: Path,
+    cache: Path,
+    env: Mapping[str, str],
+) -> TestRun:
+    """Run ``readiness test`` on the fixture project ``project`` in a child process."""
+    options = ["--python", str(python), "--cache-dir", str(cache), "--installer", "uv"]
+    done = subprocess.run(
+        [sys.executable, "-m", "readiness.testrun", "test", str(PROJECTS / project), *options]
+        + [str(arg) for arg in args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=dict(env),
+    )
+    return TestRun(done.returncode, done.stdout, done.stderr)

@@ -1,0 +1,93 @@
+"""The gate, the table and the time limit, on a project whose tests keep the GIL off."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.testrun.conftest import TestRun, offline_environment, run_test_command
+
+pytestmark = [pytest.mark.network, pytest.mark.freethreaded]
+
+
+@pytest.fixture
+def run_clean(
+    freethreaded_python: Path, suite_wheelhouse: Path, test_cache: Path
+) -> Callable[..., TestRun]:
+    """Run ``readiness test`` on the clean project with extra arguments."""
+
+    def run(*args: str | Path) -> TestRun:
+        return run_test_command(
+            "clean",
+            *args,
+            python=freethreaded_python,
+            cache=test_cache,
+            env=offline_environment(suite_wheelhouse, os.environ),
+        )
+
+    return run
+
+
+def test_a_failing_test_alone_passes_the_gate(run_clean: Callable[..., TestRun]) -> None:
+    run = run_clean("--format", "json")
+    assert run.verdicts() == {
+        "tests/check_basic.py::test_passes": "passed",
+        "tests/check_basic.py::test_fails": "failed",
+        "tests/check_slow.py::test_slow": "passed",
+        "tests/check_slow.py::test_after_the_slow_one": "passed",
+    }, run.stderr
+    assert run.json()["processes"] == 1
+    assert run.returncode == 0, run.stderr
+    assert "gate passed" in run.stderr
+
+
+def test_strict_fails_on_a_failing_test_and_the_table_says_so(
+    run_clean: Callable[..., TestRun],
+) -> None:
+    run = run_clean("--strict")
+    assert run.returncode == 1, run.stderr
+    rows = {line.split()[1]: line for line in run.stdout.splitlines() if "check_" in line}
+    assert "failed (gate)" in rows["tests/check_basic.py::test_fails"]
+    assert "assert 3 == 4" in run.stdout
+    assert "gate failed" in run.stderr
+
+
+def test_a_test_past_the_time_limit_is_a_timeout_and_the_rest_runs(
+    run_clean: Callable[..., TestRun],
+) -> None:
+    run = run_clean("--format", "json", "--test-timeout", "1.5", "--fail-on", "timeout")
+    verdicts = run.verdicts()
+    assert verdicts["tests/check_slow.py::test_slow"] == "timeout", run.stderr
+    assert verdicts["tests/check_slow.py::test_after_the_slow_one"] == "passed"
+    detail = {test["id"]: test["detail"] for test in run.json()["tests"]}
+    assert detail["tests/check_slow.py::test_slow"].startswith("no answer after 1.5 s")
+    assert run.json()["processes"] == 2
+    assert run.returncode == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--test-timeout", "0"), "--test-timeout must be a positive number"),
+        (("--fail-on", "gil-enabled,slow"), "not a verdict: slow"),
+    ],
+)
+def test_usage_errors_exit_2(
+    run_clean: Callable[..., TestRun], args: tuple[str, ...], message: str
+) -> None:
+    run = run_clean(*args)
+    assert run.returncode == 2
+    assert message in run.stderr
+
+
+def test_a_folder_without_a_project_exits_2(
+    freethreaded_python: Path, tmp_path: Path, test_cache: Path
+) -> None:
+    run = run_test_command(
+        str(tmp_path), python=freethreaded_python, cache=test_cache, env=os.environ
+    )
+    assert run.returncode == 2
+    assert "no pyproject.toml here" in run.stderr
