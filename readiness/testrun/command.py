@@ -101,9 +101,18 @@ def add_test_parser(
         "--fail-on",
         type=_verdicts,
         metavar="VERDICTS",
-        help="comma-separated verdicts that fail the run (default: gil-enabled,crashed,timeout)",
+        help="comma-separated verdicts that fail the run (default: "
+        "gil-enabled,thread-unsafe,crashed,timeout)",
     )
     test.add_argument("--strict", action="store_true", help="also fail on failed tests")
+    test.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run each test that passed alone again in N threads at once (pytest-run-parallel); "
+        "one that then fails is thread-unsafe (default: 1, no second run)",
+    )
     test.add_argument(
         "--test-timeout",
         type=float,
@@ -134,6 +143,8 @@ def run_test(args: argparse.Namespace, cache_dir: Path, progress: Progress, stde
     """
     if args.test_timeout <= 0:
         raise InputError("--test-timeout must be a positive number of seconds")
+    if args.threads < 1:
+        raise InputError("--threads must be 1 or more")
     project = (args.path or Path()).resolve()
     if not (project / "pyproject.toml").is_file():
         raise InputError(
@@ -158,6 +169,7 @@ def run_test(args: argparse.Namespace, cache_dir: Path, progress: Progress, stde
         resolver=installer.to_resolver(),
         cache_dir=cache_dir,
         no_build=args.no_build,
+        threads=args.threads > 1,
         progress=progress,
     ) as environment:
         owners = plan_probe(environment.site_packages).extension_owners
@@ -166,6 +178,7 @@ def run_test(args: argparse.Namespace, cache_dir: Path, progress: Progress, stde
             project,
             owners=owners,
             test_timeout=args.test_timeout,
+            threads=args.threads,
             progress=progress,
         )
     progress.finish()

@@ -36,6 +36,9 @@ looked for, when the user names none (``--group``, ``--extra``)."""
 PYTEST_REQUIREMENT = "pytest"
 """The runner: installed beside the test dependencies, which usually name it already."""
 
+THREADS_REQUIREMENT = "pytest-run-parallel"
+"""The plugin that runs each test in several threads at once (``--threads``)."""
+
 
 def suite_selection(project: Path, selection: Selection) -> Selection:
     """Return ``selection``, or, when it chooses nothing, the project's test group or extra.
@@ -69,9 +72,12 @@ def suite_environment(
     resolver: Resolver,
     cache_dir: Path,
     no_build: bool = False,
+    threads: bool = False,
     progress: Progress | None = None,
 ) -> Iterator[ProbeEnvironment]:
     """Yield the probe environment that runs ``project``'s tests, held for this run only.
+
+    ``threads`` installs pytest-run-parallel too.
 
     Raises :class:`TestRunError` when a dependency cannot be installed: a suite without one
     of its dependencies fails for that reason alone, which says nothing about the GIL.
@@ -102,7 +108,11 @@ def suite_environment(
         progress.start(f"installing pytest and {project.name} with {installer.name}")
         installer.install(
             environment,
-            [PYTEST_REQUIREMENT, f"{EDITABLE_PREFIX}{project.resolve()}"],
+            [
+                PYTEST_REQUIREMENT,
+                *([THREADS_REQUIREMENT] if threads else []),
+                f"{EDITABLE_PREFIX}{project.resolve()}",
+            ],
             no_deps=False,
             no_build=no_build,
             on_line=progress.message,

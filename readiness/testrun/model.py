@@ -32,6 +32,9 @@ class CaseVerdict(enum.StrEnum):
     GIL_ENABLED = "gil-enabled"
     """Something it loaded switched the GIL on: the module, its distribution and the phase."""
 
+    THREAD_UNSAFE = "thread-unsafe"
+    """It passed alone and failed (or crashed, or hung) when run in several threads at once."""
+
     CRASHED = "crashed"
     """Its process died during it (a signal, an abort, an exit); the rest ran in a fresh one."""
 
@@ -42,7 +45,9 @@ class CaseVerdict(enum.StrEnum):
     """pytest skipped it (or it failed as expected: an xfail)."""
 
 
-GATE_DEFAULT = frozenset({CaseVerdict.GIL_ENABLED, CaseVerdict.CRASHED, CaseVerdict.TIMEOUT})
+GATE_DEFAULT = frozenset(
+    {CaseVerdict.GIL_ENABLED, CaseVerdict.THREAD_UNSAFE, CaseVerdict.CRASHED, CaseVerdict.TIMEOUT}
+)
 """The verdicts that fail the gate by default; ``failed`` alone does not (``--strict`` adds it)."""
 
 
@@ -102,6 +107,9 @@ class SuiteRun:
 
     processes: int
     """How many child processes ran (one more per GIL switch, crash and timeout)."""
+
+    threads: int = 1
+    """How many threads ran each test that passed alone, a second time (1: no second run)."""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ VERDICT_STYLES = {
     CaseVerdict.PASSED: "green",
     CaseVerdict.FAILED: "yellow",
     CaseVerdict.GIL_ENABLED: "bold red",
+    CaseVerdict.THREAD_UNSAFE: "bold red",
     CaseVerdict.CRASHED: "red",
     CaseVerdict.TIMEOUT: "red",
     CaseVerdict.SKIPPED: "dim",
@@ -47,6 +48,7 @@ def to_json(report: SuiteReport, gate: Collection[CaseVerdict]) -> str:
             "abi": report.interpreter.abi_tag,
         },
         "processes": report.run.processes,
+        "threads": report.run.threads,
         "warnings": list(report.warnings),
         "summary": {verdict.value: count for verdict, count in report.counts().items()},
         "gate": {
@@ -96,7 +98,10 @@ def _why(result: CaseResult) -> str:
         module = result.gil.module or "an unnamed module"
         return f"{module}{owner} switched the GIL on during {result.gil.phase.value}"
     lines = [line for line in result.detail.splitlines() if line.strip()]
-    # A failure's first lines say what failed; a crash's or a timeout's first line says how,
-    # and the traceback after it is for the JSON report.
-    shown = DETAIL_LINES if result.verdict is CaseVerdict.FAILED else 1
-    return "\n".join(lines[:shown])
+    if result.verdict not in (CaseVerdict.FAILED, CaseVerdict.THREAD_UNSAFE):
+        # A crash's or a timeout's first line says how; the traceback is for the JSON report.
+        return "\n".join(lines[:1])
+    # pytest's "E " lines say what failed; the source lines around them are for the JSON.
+    explained = [text for line in lines if line.startswith("E ") and (text := line[1:].strip())]
+    heading = lines[:1] if result.verdict is CaseVerdict.THREAD_UNSAFE else []
+    return "\n".join(heading + (explained or lines[len(heading) :])[:DETAIL_LINES])

@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -84,33 +84,69 @@ def run_suite(
     *,
     owners: Mapping[ModuleName, NormalizedName],
     test_timeout: float = 300.0,
-    pytest_args: Sequence[str] = (),
+    threads: int = 1,
     progress: Progress | None = None,
 ) -> SuiteRun:
     """Run the pytest suite of ``project`` with ``python`` (of the probe environment).
 
     ``owners`` names the distribution of each compiled module (from the environment's RECORD
-    files). ``test_timeout`` bounds each test, and each module's collection.
+    files). ``test_timeout`` bounds each test, and each module's collection. With ``threads``
+    above 1, every test that passed alone runs again in that many threads at once
+    (pytest-run-parallel, which must be installed); one that then fails, crashes or hangs is
+    ``thread-unsafe``.
     Raises :class:`TestRunError` when pytest cannot run the suite at all.
     """
-    state = _Progress()
-    number = 0
-    while not state.finished:
-        remaining = state.remaining()
-        if state.collected is not None and not remaining:
-            break
-        number += 1
-        args = [*pytest_args, *(f"--ignore={module}" for module in state.ignored), *remaining]
-        before = (len(state.results), len(state.ignored))
-        _SuiteChild(python, project, number, test_timeout, owners).run_tests(args, state)
-        if progress is not None:
-            progress.message(f"{len(state.results)} verdicts after {number} processes")
-        if not state.finished and (len(state.results), len(state.ignored)) == before:
-            raise TestRunError(
-                f"pytest in {python} ended without running a test (process {number})",
-                hint="Run pytest in the project with that interpreter to see why.",
-            )
-    return SuiteRun(results=tuple(state.results.values()), processes=number)
+    runs = _Runs(python, project, owners, test_timeout, progress)
+    alone = runs.run(_Progress(), ())
+    results = dict(alone.results)
+    passed = [nodeid for nodeid, result in results.items() if result.verdict is CaseVerdict.PASSED]
+    if threads > 1 and passed:
+        # --ignore-gil-enabled: the GIL is this runner's to watch, and every one of these
+        # tests kept it off alone; pytest-run-parallel would otherwise end the session.
+        options = (f"--parallel-threads={threads}", "--ignore-gil-enabled")
+        in_threads = runs.run(_Progress(collected=passed), options)
+        for nodeid, result in in_threads.results.items():
+            if result.verdict not in (CaseVerdict.PASSED, CaseVerdict.SKIPPED):
+                results[nodeid] = replace(
+                    result,
+                    verdict=CaseVerdict.THREAD_UNSAFE,
+                    detail=f"in {threads} threads, {result.verdict.value}:\n{result.detail}",
+                )
+    return SuiteRun(results=tuple(results.values()), processes=runs.number, threads=threads)
+
+
+@dataclass
+class _Runs:
+    """Children, started one after another until every test has its verdict."""
+
+    python: Path
+    project: Path
+    owners: Mapping[ModuleName, NormalizedName]
+    test_timeout: float
+    progress: Progress | None
+    number: int = 0
+    """How many children have run, in every pass."""
+
+    def run(self, state: _Progress, options: Sequence[str]) -> _Progress:
+        """Run children with pytest ``options`` until ``state`` has every verdict; return it."""
+        while not state.finished:
+            remaining = state.remaining()
+            if state.collected is not None and not remaining:
+                break
+            self.number += 1
+            args = [*options, *(f"--ignore={module}" for module in state.ignored), *remaining]
+            before = (len(state.results), len(state.ignored))
+            child = _SuiteChild(self.python, self.project, self.number, self.test_timeout)
+            child.owners = self.owners
+            child.run_tests(args, state)
+            if self.progress is not None:
+                self.progress.message(f"{len(state.results)} verdicts, {self.number} processes")
+            if not state.finished and (len(state.results), len(state.ignored)) == before:
+                raise TestRunError(
+                    f"pytest in {self.python} ended without running a test (process {self.number})",
+                    hint="Run pytest in the project with that interpreter to see why.",
+                )
+        return state
 
 
 @dataclass
@@ -126,17 +162,11 @@ class _Running:
 class _SuiteChild(_Child):
     """One pytest child: started, followed, and always ended with its process group."""
 
-    def __init__(
-        self,
-        python: Path,
-        project: Path,
-        number: int,
-        test_timeout: float,
-        owners: Mapping[ModuleName, NormalizedName],
-    ) -> None:
+    def __init__(self, python: Path, project: Path, number: int, test_timeout: float) -> None:
         super().__init__(python, (), number, False, test_timeout)
         self.project = project
-        self.owners = owners
+        self.owners: Mapping[ModuleName, NormalizedName] = {}
+        """Each compiled module's distribution, to name the one that switched the GIL on."""
         self.collecting: str | None = None
         self.running: _Running | None = None
 

@@ -20,8 +20,8 @@ PROJECTS = Path(__file__).parents[1] / "assets" / "testrun"
 COMPILED = ("ft-gil", "ft-gil-two", "ft-lazy", "ft-ready", "ft-segfault")
 """The compiled fixture distributions the suite project depends on."""
 
-RUNNER = ("pytest", "flit_core")
-"""pytest and its dependencies, and the build backend of the fixture projects."""
+RUNNER = ("pytest", "pytest-run-parallel", "flit_core")
+"""pytest and its dependencies, the plugin of --threads, and the fixture projects' backend."""
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ def test_a_failing_test_alone_passes_the_gate(run_clean: Callable[..., TestRun])
     assert run.verdicts() == {
         "tests/check_basic.py::test_passes": "passed",
         "tests/check_basic.py::test_fails": "failed",
+        "tests/check_race.py::test_shared_list": "passed",
         "tests/check_slow.py::test_slow": "passed",
         "tests/check_slow.py::test_after_the_slow_one": "passed",
     }, run.stderr
@@ -51,7 +52,7 @@ def test_strict_fails_on_a_failing_test_and_the_table_says_so(
     assert run.returncode == 1, run.stderr
     rows = {line.split()[1]: line for line in run.stdout.splitlines() if "check_" in line}
     assert "failed (gate)" in rows["tests/check_basic.py::test_fails"]
-    assert "assert 3 == 4" in run.stdout
+    assert "assert 3 == 4" in rows["tests/check_basic.py::test_fails"]
     assert "gate failed" in run.stderr
 
 
@@ -68,10 +69,31 @@ def test_a_test_past_the_time_limit_is_a_timeout_and_the_rest_runs(
     assert run.returncode == 1
 
 
+def test_a_test_that_passes_alone_and_fails_in_threads_is_thread_unsafe(
+    run_clean: Callable[..., TestRun],
+) -> None:
+    run = run_clean("--format", "json", "--threads", "4")
+    assert run.verdicts() == {
+        "tests/check_basic.py::test_passes": "passed",
+        # It fails alone: failed, not blamed on the threads (and not run in them).
+        "tests/check_basic.py::test_fails": "failed",
+        "tests/check_race.py::test_shared_list": "thread-unsafe",
+        "tests/check_slow.py::test_slow": "passed",
+        "tests/check_slow.py::test_after_the_slow_one": "passed",
+    }, run.stderr
+    detail = {test["id"]: test["detail"] for test in run.json()["tests"]}
+    assert detail["tests/check_race.py::test_shared_list"].startswith("in 4 threads, failed:\n")
+    assert "AssertionError" in detail["tests/check_race.py::test_shared_list"]
+    assert run.json()["threads"] == 4
+    assert run.json()["processes"] == 2
+    assert run.returncode == 1
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (("--test-timeout", "0"), "--test-timeout must be a positive number"),
+        (("--threads", "0"), "--threads must be 1 or more"),
         (("--fail-on", "gil-enabled,slow"), "not a verdict: slow"),
     ],
 )

@@ -78,7 +78,10 @@ def test_a_crash_is_named_with_its_signal_and_a_failure_with_its_assertion(
 @pytest.mark.freethreaded
 def test_the_gate_and_the_warning(suite_run: TestRun, python_gil_0: bool) -> None:
     report = suite_run.json()
-    assert report["gate"] == {"fail_on": ["crashed", "gil-enabled", "timeout"], "passed": False}
+    assert report["gate"] == {
+        "fail_on": ["crashed", "gil-enabled", "thread-unsafe", "timeout"],
+        "passed": False,
+    }
     assert report["summary"] == {
         "passed": 3,
         "failed": 1,
