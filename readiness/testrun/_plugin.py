@@ -25,6 +25,7 @@ import os
 import signal
 import sys
 import warnings
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -32,7 +33,7 @@ import pytest
 if TYPE_CHECKING:
     from collections.abc import Generator
     from types import ModuleType
-    from typing import Any
+    from typing import Any, NoReturn
 
 PROTOCOL = 1
 """The version of the task and event formats; the runner sends the one it speaks."""
@@ -110,6 +111,14 @@ class GilWatch:
         return named
 
 
+_FILE_COLLECTORS: tuple[type, ...] = (
+    pytest.File,
+    *([pytest.Directory] if hasattr(pytest, "Directory") else []),
+)
+"""The collectors whose collection imports code: test files, and folders (pytest 8 and
+later) whose conftest.py is loaded as they are collected."""
+
+
 class Observer:
     """The pytest plugin: reports every phase and every switch of the GIL to the runner."""
 
@@ -118,27 +127,65 @@ class Observer:
         self.watch = GilWatch(child)
         self.gil_test: str | None = None
         """The test during which the GIL went on: the process ends once it has finished."""
+        self.conftests: list[Path] = []
+        """The folders of the conftest.py files loaded since the last collector was watched."""
+        self.startup_module: str | None = None
+        """The module the GIL's warning named while pytest started (initial conftests)."""
 
     def _send(self, **event: object) -> None:
         self.protocol.send(event)
 
-    def _gil(self, nodeid: str, phase: str) -> None:
-        self._send(event="gil", nodeid=nodeid, phase=phase, module=self.watch.module)
+    def _gil(self, nodeid: str, phase: str, module: str | None = None) -> None:
+        self._send(event="gil", nodeid=nodeid, phase=phase, module=module or self.watch.module)
+
+    def _stop(self) -> NoReturn:
+        self._send(event="bye", exitstatus=None, stopped=True)
+        os._exit(0)
+
+    def pytest_plugin_registered(self, plugin: object) -> None:
+        """Note each conftest.py pytest loads: its import may switch the GIL on."""
+        path = getattr(plugin, "__file__", None)
+        if isinstance(path, str) and Path(path).name == "conftest.py":
+            self.conftests.append(Path(path).parent)
+
+    def pytest_warning_recorded(self, warning_message: warnings.WarningMessage) -> None:
+        """Keep the module the GIL's warning names, when pytest recorded it (at start-up)."""
+        match = self.watch.child._GIL_WARNING.search(str(warning_message.message))
+        if match and self.startup_module is None:
+            self.startup_module = match.group("module")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Stop if the GIL is on already: a conftest.py or a plugin loaded at start-up did it."""
+        if self.watch.child.gil_enabled():
+            self._gil("", "startup", self.startup_module)
+            self._stop()
 
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_make_collect_report(
         self, collector: pytest.Collector
     ) -> Generator[None, object, object]:
-        """Watch the collection of each test module: its import may switch the GIL on."""
-        if not isinstance(collector, pytest.Module):
+        """Watch the collection of each folder and file: an import may switch the GIL on.
+
+        A test module's import, or a folder's conftest.py: the runner leaves out that file,
+        or that conftest.py's folder, from then on.
+        """
+        if not isinstance(collector, _FILE_COLLECTORS):
             return (yield)
         self._send(event="collecting", nodeid=collector.nodeid)
+        self.conftests.clear()
         result = yield from self.watch.around()
         if self.watch.switched:
-            self._report(collector.nodeid, "collect", result)
-            self._gil(collector.nodeid, "collection")
-            self._send(event="bye", exitstatus=None, stopped=True)
-            os._exit(0)
+            nodeid = collector.nodeid
+            if self.conftests:
+                # Loaded while its parent folder was collected: the conftest's folder is to
+                # blame, not every test beside it.
+                rootpath = collector.config.rootpath
+                nodeid = self.conftests[-1].relative_to(rootpath).as_posix()
+            else:
+                self._report(nodeid, "collect", result)
+            self._gil(nodeid, "collection")
+            self._stop()
         return result
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -185,8 +232,7 @@ class Observer:
         """Say the test is over; end the process if the GIL went on during it."""
         self._send(event="finish", nodeid=nodeid)
         if self.gil_test is not None:
-            self._send(event="bye", exitstatus=None, stopped=True)
-            os._exit(0)
+            self._stop()
 
     def _report(self, nodeid: str, when: str, report: Any) -> None:
         longrepr = ""

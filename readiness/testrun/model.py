@@ -51,13 +51,20 @@ GATE_DEFAULT = frozenset(
 """The verdicts that fail the gate by default; ``failed`` alone does not (``--strict`` adds it)."""
 
 
+STARTUP_ID = "<startup>"
+"""The id of the one result of a run whose GIL was on before any test was collected."""
+
+
 class Phase(enum.StrEnum):
     """Where in a test's life something happened.
 
-    ``collection`` is the import of its test module while pytest collects it; ``setup`` and
-    ``teardown`` are its fixtures'; ``call`` is the test function itself.
+    ``startup`` is pytest's start, when it loads the plugins and the first conftest.py files
+    (before any test: no test can be judged); ``collection`` is the import of a test module,
+    or of a folder's conftest.py, while pytest collects it; ``setup`` and ``teardown`` are a
+    test's fixtures'; ``call`` is the test function itself.
     """
 
+    STARTUP = "startup"
     COLLECTION = "collection"
     SETUP = "setup"
     CALL = "call"
@@ -83,7 +90,8 @@ class CaseResult:
     """One test's verdict, or one test module's when its collection decided it."""
 
     nodeid: str
-    """pytest's node id: ``tests/test_x.py::test_y``, or ``tests/test_x.py`` for a module."""
+    """pytest's node id: ``tests/test_x.py::test_y``; ``tests/test_x.py`` or ``tests/sub`` for
+    a module or a folder decided at collection; :data:`STARTUP_ID` for pytest's start."""
 
     verdict: CaseVerdict
     """What it came to."""

@@ -36,6 +36,7 @@ from readiness.probe.runner import (
     child_environment,
 )
 from readiness.testrun.model import (
+    STARTUP_ID,
     CaseResult,
     CaseVerdict,
     GilSwitch,
@@ -52,6 +53,11 @@ PROTOCOL = 1
 
 STDERR_TAIL_CHARS = 2000
 """How much of the end of a dead or hung child's stderr a result keeps, after how it ended."""
+
+GIL_WARNING_FILTER = "always:The global interpreter lock (GIL) has been enabled:RuntimeWarning"
+"""A ``-W`` filter for the GIL's warning (Python/import.c): never an error, whatever the
+project's ``filterwarnings`` says, so that a conftest.py that loads such a module at pytest's
+start is reported rather than failing pytest. pytest escapes the message of ``-W`` filters."""
 
 PYTEST_USAGE_STATUSES = frozenset({2, 3, 4})
 """pytest's exit statuses for an interrupted run, an internal error and a usage error."""
@@ -106,7 +112,9 @@ def run_suite(
         options = (f"--parallel-threads={threads}", "--ignore-gil-enabled")
         in_threads = runs.run(_Progress(collected=passed), options)
         for nodeid, result in in_threads.results.items():
-            if result.verdict not in (CaseVerdict.PASSED, CaseVerdict.SKIPPED):
+            if result.verdict is CaseVerdict.GIL_ENABLED:
+                results[nodeid] = result  # a module only the threads loaded: the GIL's own
+            elif result.verdict not in (CaseVerdict.PASSED, CaseVerdict.SKIPPED):
                 results[nodeid] = replace(
                     result,
                     verdict=CaseVerdict.THREAD_UNSAFE,
@@ -175,7 +183,7 @@ class _SuiteChild(_Child):
         task = json.dumps(
             {
                 "protocol": PROTOCOL,
-                "args": ["-p", "no:cacheprovider", *args],
+                "args": ["-p", "no:cacheprovider", "-W", GIL_WARNING_FILTER, *args],
                 "probe_child": str(CHILD_SCRIPT),
                 "runner": os.getpid(),
             }
@@ -281,8 +289,12 @@ class _SuiteChild(_Child):
             distribution=self.owners.get(name) if name is not None else None,
             phase=Phase(str(event["phase"])),
         )
-        if switch.phase is Phase.COLLECTION:
-            nodeid = str(event["nodeid"])
+        nodeid = str(event["nodeid"])
+        if switch.phase is Phase.STARTUP or (switch.phase is Phase.COLLECTION and not nodeid):
+            # Every test would run with the GIL on: none can be judged.
+            self._decide(state, STARTUP_ID, CaseVerdict.GIL_ENABLED, gil=switch)
+            state.finished = True
+        elif switch.phase is Phase.COLLECTION:
             state.ignored.append(nodeid)
             self._decide(state, nodeid, CaseVerdict.GIL_ENABLED, gil=switch)
         elif self.running is not None:
@@ -303,7 +315,7 @@ class _SuiteChild(_Child):
 
     def _bye(self, event: Mapping[str, Any], state: _Progress) -> None:
         status = event.get("exitstatus")
-        if event.get("stopped"):
+        if event.get("stopped") or state.finished:
             return
         if status in PYTEST_USAGE_STATUSES and not state.results:
             raise self._fault(

@@ -11,6 +11,7 @@ from tests.testrun.conftest import TestRun, offline_environment, run_test_comman
 
 EXPECTED = {
     "tests/check_collect.py": ("gil-enabled", "collection", "ft_gil_two._impl", "ft-gil-two"),
+    "tests/with_conftest": ("gil-enabled", "collection", "ft_gil_two._impl", "ft-gil-two"),
     "tests/check_crash.py::test_segfault": ("crashed", None, None, None),
     "tests/check_crash.py::test_after_the_crash": ("passed", None, None, None),
     "tests/check_gil.py::test_answer": ("gil-enabled", "call", "ft_gil._core", "ft-gil"),
@@ -20,8 +21,8 @@ EXPECTED = {
     "tests/check_plain.py::test_skipped": ("skipped", None, None, None),
     "tests/check_plain.py::test_ready_extension": ("passed", None, None, None),
 }
-"""Every test of the suite project (and the module decided at collection): verdict, phase,
-module and distribution."""
+"""Every test of the suite project (and the module and the folder decided at collection):
+verdict, phase, module and distribution."""
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["gil-unset", "PYTHON_GIL=0"])
@@ -57,9 +58,9 @@ def test_every_test_gets_its_verdict(suite_run: TestRun) -> None:
         test["id"]: (test["verdict"], test["phase"], test["module"], test["distribution"])
         for test in tests
     } == EXPECTED, suite_run.stderr
-    # The suite's order, each GIL switch and the crash ending one process: five in all.
+    # In the order decided; each GIL switch and the crash end one process: six in all.
     assert [test["id"] for test in tests] == list(EXPECTED)
-    assert suite_run.json()["processes"] == 5
+    assert suite_run.json()["processes"] == 6
     assert suite_run.returncode == 1
 
 
@@ -85,7 +86,7 @@ def test_the_gate_and_the_warning(suite_run: TestRun, python_gil_0: bool) -> Non
     assert report["summary"] == {
         "passed": 3,
         "failed": 1,
-        "gil-enabled": 3,
+        "gil-enabled": 4,
         "crashed": 1,
         "skipped": 1,
     }
@@ -94,3 +95,27 @@ def test_the_gate_and_the_warning(suite_run: TestRun, python_gil_0: bool) -> Non
     assert bool(hidden) is python_gil_0
     assert ("PYTHON_GIL=0 is set" in suite_run.stderr) is python_gil_0
     assert "gate failed" in suite_run.stderr
+
+
+@pytest.mark.network
+@pytest.mark.freethreaded
+def test_a_conftest_that_switches_the_gil_on_at_startup_is_the_one_verdict(
+    freethreaded_python: Path, suite_wheelhouse: Path, test_cache: Path
+) -> None:
+    run = run_test_command(
+        "startup",
+        "--format",
+        "json",
+        python=freethreaded_python,
+        cache=test_cache,
+        env=offline_environment(suite_wheelhouse, os.environ),
+    )
+    # Its test would pass, with the GIL on: it gets no verdict, the start-up gets one.
+    [result] = run.json()["tests"]
+    assert (result["id"], result["verdict"], result["phase"]) == (
+        "<startup>",
+        "gil-enabled",
+        "startup",
+    ), run.stderr
+    assert (result["module"], result["distribution"]) == ("ft_gil._core", "ft-gil")
+    assert run.returncode == 1
