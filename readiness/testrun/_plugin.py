@@ -264,10 +264,13 @@ def main() -> None:
     protocol = child.isolate_standard_streams()
     # pytest's own output (the failures, a usage error) goes where the runner keeps stderr.
     os.dup2(2, 1)
-    faulthandler.enable(file=2, all_threads=True)
+    # pytest captures descriptor 2 while a test runs: the tracebacks go to a copy of it,
+    # which stays the runner's file (pytest's own faulthandler plugin does the same).
+    stderr = os.dup(2)
+    faulthandler.enable(file=stderr, all_threads=True)
     if hasattr(signal, "SIGUSR1"):
         # The runner sends SIGUSR1 to a test that hangs, to learn where before killing it.
-        faulthandler.register(signal.SIGUSR1, file=2, all_threads=True)
+        faulthandler.register(signal.SIGUSR1, file=stderr, all_threads=True)
     protocol.send(
         {
             "event": "hello",

@@ -29,7 +29,7 @@ from readiness.scan import hidden_gil_warnings
 from readiness.selection_options import add_selection_options, selection_from
 from readiness.testrun.install import suite_environment
 from readiness.testrun.model import CaseVerdict, SuiteReport, gate_verdicts
-from readiness.testrun.report import failing, to_json, to_table
+from readiness.testrun.report import failing, to_json, to_junit, to_table
 from readiness.testrun.runner import run_suite
 
 _P = TypeVar("_P", bound=argparse.ArgumentParser)
@@ -45,6 +45,7 @@ class TestFormat(enum.StrEnum):
 
     TABLE = "table"
     JSON = "json"
+    JUNIT = "junit"
 
     def render(self, report: SuiteReport, gate: frozenset[CaseVerdict], *, width: int) -> str:
         """Return ``report`` in this format."""
@@ -53,6 +54,8 @@ class TestFormat(enum.StrEnum):
                 return to_table(report, gate, width=width)
             case TestFormat.JSON:
                 return to_json(report, gate)
+            case TestFormat.JUNIT:
+                return to_junit(report, gate)
             case _:
                 assert_never(self)
 

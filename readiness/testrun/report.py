@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import xml.etree.ElementTree as ET
 from collections.abc import Collection
 from typing import Any
 
@@ -12,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from readiness.formats.control_chars import escape_controls
+from readiness.formats.junit import _text as xml_text
 from readiness.testrun.model import CaseResult, CaseVerdict, SuiteReport
 
 SCHEMA = "readiness-test/1"
@@ -105,3 +107,42 @@ def _why(result: CaseResult) -> str:
     explained = [text for line in lines if line.startswith("E ") and (text := line[1:].strip())]
     heading = lines[:1] if result.verdict is CaseVerdict.THREAD_UNSAFE else []
     return "\n".join(heading + (explained or lines[len(heading) :])[:DETAIL_LINES])
+
+
+def to_junit(report: SuiteReport, gate: Collection[CaseVerdict]) -> str:
+    """Return the report as JUnit XML: one ``<testcase>`` per test, counted as the gate counts.
+
+    A result that fails the gate is a ``<failure type="VERDICT">``; a skipped test, and a
+    failed one that the gate lets pass (without ``--strict``), is ``<skipped>`` with its
+    verdict first: a CI test view is never redder or greener than the exit code.
+    """
+    cases = [_junit_case(result, gate) for result in report.results]
+    failures = sum(case.find("failure") is not None for case in cases)
+    counts = {
+        "tests": str(len(cases)),
+        "failures": str(failures),
+        "errors": "0",
+        "skipped": str(sum(case.find("skipped") is not None for case in cases)),
+    }
+    root = ET.Element("testsuites", {"name": "readiness test", **counts})
+    title = f"readiness test: {report.project.name} on {report.interpreter_name}"
+    suite = ET.SubElement(root, "testsuite", {"name": xml_text(title), **counts})
+    suite.extend(cases)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+
+
+def _junit_case(result: CaseResult, gate: Collection[CaseVerdict]) -> ET.Element:
+    # tests/test_x.py::TestY::test_z: the file is the class name, the rest the case's name.
+    path, _, name = result.nodeid.partition("::")
+    case = ET.Element("testcase", {"classname": xml_text(path), "name": xml_text(name or path)})
+    summary = _why(result).replace("\n", " ") or result.verdict.value
+    if result.verdict in gate:
+        failure = ET.SubElement(
+            case, "failure", {"type": result.verdict.value, "message": xml_text(summary)}
+        )
+        failure.text = xml_text(result.detail or summary)
+    elif result.verdict in (CaseVerdict.SKIPPED, CaseVerdict.FAILED):
+        message = f"{result.verdict.value}: {summary}"
+        ET.SubElement(case, "skipped", {"message": xml_text(message)})
+    return case

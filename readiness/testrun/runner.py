@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -32,7 +33,9 @@ from readiness.probe.runner import (
     TRACEBACK_GRACE_SECONDS,
     _Child,
     _NoAnswer,
+    _read_end,
     _signal_name,
+    _size,
     child_environment,
 )
 from readiness.testrun.model import (
@@ -58,6 +61,13 @@ GIL_WARNING_FILTER = "always:The global interpreter lock (GIL) has been enabled:
 """A ``-W`` filter for the GIL's warning (Python/import.c): never an error, whatever the
 project's ``filterwarnings`` says, so that a conftest.py that loads such a module at pytest's
 start is reported rather than failing pytest. pytest escapes the message of ``-W`` filters."""
+
+TRACEBACK_SEARCH_BYTES = 1 << 16
+"""How far back from the end of a dead child's stderr its fatal error is looked for."""
+
+_FATAL_ERROR = re.compile(r"Fatal Python error: ")
+"""Where faulthandler's report of a fatal signal begins (Python/faulthandler.c): often on the
+line where pytest's progress stopped, not at a line's start."""
 
 PYTEST_USAGE_STATUSES = frozenset({2, 3, 4})
 """pytest's exit statuses for an interrupted run, an internal error and a usage error."""
@@ -337,13 +347,19 @@ class _SuiteChild(_Child):
 
     def _hung(self) -> str:
         """Ask the hung child where it hangs, kill it; return what it said."""
+        how = f"no answer after {self.import_timeout:g} s"
         dump_signal = getattr(signal, "SIGUSR1", None)
-        if dump_signal is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(self.process.pid, dump_signal)
-            time.sleep(TRACEBACK_GRACE_SECONDS)
+        if dump_signal is None:
+            self._kill()
+            return self._with_tail(how)
+        before = _size(self.stderr)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(self.process.pid, dump_signal)
+        time.sleep(TRACEBACK_GRACE_SECONDS)
         self._kill()
-        return self._with_tail(f"no answer after {self.import_timeout:g} s")
+        # What it wrote since the signal is faulthandler's dump, innermost frame first.
+        dump = _read_end(self.stderr, _size(self.stderr) - before).decode(errors="replace")
+        return f"{how}\n{dump[:STDERR_TAIL_CHARS]}" if dump.strip() else self._with_tail(how)
 
     def _death(self) -> str:
         """Say how the child ended, with the end of its stderr."""
@@ -357,6 +373,12 @@ class _SuiteChild(_Child):
         return self._with_tail(how)
 
     def _with_tail(self, how: str) -> str:
+        # faulthandler's report of a fatal signal names the innermost frame first, and a deep
+        # pytest stack makes it longer than the probe's tail: its start is looked for further.
+        end = _read_end(self.stderr, TRACEBACK_SEARCH_BYTES).decode(errors="replace")
+        fatal = list(_FATAL_ERROR.finditer(end))
+        if fatal:
+            return f"{how}\n{end[fatal[-1].start() :][:STDERR_TAIL_CHARS]}"
         tail = self._stderr_tail()
         if len(tail) > STDERR_TAIL_CHARS:
             # Cut at a line's start: the first line kept is whole.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
@@ -64,7 +65,9 @@ def test_a_test_past_the_time_limit_is_a_timeout_and_the_rest_runs(
     assert verdicts["tests/check_slow.py::test_slow"] == "timeout", run.stderr
     assert verdicts["tests/check_slow.py::test_after_the_slow_one"] == "passed"
     detail = {test["id"]: test["detail"] for test in run.json()["tests"]}
-    assert detail["tests/check_slow.py::test_slow"].startswith("no answer after 1.5 s")
+    assert detail["tests/check_slow.py::test_slow"].startswith("no answer after 1.5 s\n")
+    # Where it hung, innermost frame first: faulthandler's dump, asked for before the kill.
+    assert 'check_slow.py", line 9 in test_slow' in detail["tests/check_slow.py::test_slow"]
     assert run.json()["processes"] == 2
     assert run.returncode == 1
 
@@ -87,6 +90,25 @@ def test_a_test_that_passes_alone_and_fails_in_threads_is_thread_unsafe(
     assert run.json()["threads"] == 4
     assert run.json()["processes"] == 2
     assert run.returncode == 1
+
+
+def test_junit_has_one_case_per_test_counted_as_the_gate_counts(
+    run_clean: Callable[..., TestRun],
+) -> None:
+    run = run_clean("--format", "junit", "--test-timeout", "1.5")
+    assert run.returncode == 1, run.stderr
+    suite = ET.fromstring(run.stdout).find("testsuite")  # noqa: S314 -- our own output
+    assert suite is not None
+    cases = {(case.get("classname"), case.get("name")): case for case in suite.iter("testcase")}
+    assert len(cases) == 5
+    timeout = cases[("tests/check_slow.py", "test_slow")].find("failure")
+    assert timeout is not None
+    assert timeout.get("type") == "timeout"
+    # Failed alone, which the gate lets pass without --strict: skipped, saying so.
+    failed = cases[("tests/check_basic.py", "test_fails")].find("skipped")
+    assert failed is not None
+    assert (failed.get("message") or "").startswith("failed: assert 3 == 4")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("5", "1", "1")
 
 
 @pytest.mark.parametrize(

@@ -70,7 +70,8 @@ def test_a_crash_is_named_with_its_signal_and_a_failure_with_its_assertion(
     suite_run: TestRun,
 ) -> None:
     details = {test["id"]: test["detail"] for test in suite_run.json()["tests"]}
-    assert details["tests/check_crash.py::test_segfault"].startswith("killed by SIGSEGV\n")
+    crash = details["tests/check_crash.py::test_segfault"]
+    assert crash.startswith("killed by SIGSEGV\nFatal Python error: Segmentation fault\n")
     assert "assert 4 == 5" in details["tests/check_plain.py::test_fails"]
     assert details["tests/check_plain.py::test_skipped"] == "Skipped: never runs"
 
