@@ -27,6 +27,7 @@ from readiness.policy import EXIT_FAILED, EXIT_READY
 from readiness.probe.plan import plan_probe
 from readiness.scan import hidden_gil_warnings
 from readiness.selection_options import add_selection_options, selection_from
+from readiness.testrun.distributions import summarize
 from readiness.testrun.install import suite_environment
 from readiness.testrun.model import CaseVerdict, SuiteReport, gate_verdicts
 from readiness.testrun.report import failing, to_json, to_junit, to_table
@@ -184,8 +185,11 @@ def run_test(args: argparse.Namespace, cache_dir: Path, progress: Progress, stde
             threads=args.threads,
             progress=progress,
         )
+        summaries = summarize(
+            environment, run.results, abi=interpreter.abi_tag, cache_dir=cache_dir
+        )
     progress.finish()
-    report = SuiteReport(project, interpreter, run, warnings)
+    report = SuiteReport(project, interpreter, run, warnings, summaries)
     width = shutil.get_terminal_size().columns if destination.is_terminal() else 100
     report_format: TestFormat = args.format or TestFormat.TABLE
     destination.write(report_format.render(report, gate, width=width))

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import NormalizedName
+from packaging.version import Version
 
 from readiness._errors import ReadinessError
 from readiness.interpreter.interface import Interpreter
 from readiness.probe.interface import ModuleName
+from readiness.report import GilTrigger
 
 
 class TestRunError(ReadinessError):
@@ -107,6 +109,36 @@ class CaseResult:
 
 
 @dataclass(frozen=True)
+class DistributionSummary:
+    """One distribution that switched the GIL on during the tests."""
+
+    name: NormalizedName
+    """Its normalized name."""
+
+    version: Version | None
+    """The installed version."""
+
+    modules: tuple[ModuleName, ...]
+    """Its modules that switched the GIL on during the tests, in run order."""
+
+    tests: tuple[str, ...]
+    """The results (test, module or folder ids) that named it, in run order."""
+
+    scan_trigger: GilTrigger | None
+    """What ``scan``'s probe found: ``on-import`` (its top-level import already switches the
+    GIL on), ``submodule`` (only a module loaded on demand does: the lazily loaded kind that
+    only the tests find in use), or None when the probe saw no module of it needing the GIL."""
+
+    remedy: str | None
+    """The tracker's advice for it, when it has some."""
+
+    @property
+    def lazy(self) -> bool:
+        """True when ``scan``'s import of the stack keeps the GIL off for it."""
+        return self.scan_trigger is not GilTrigger.ON_IMPORT
+
+
+@dataclass(frozen=True)
 class SuiteRun:
     """What the runner observed: the verdicts, and how many children it took."""
 
@@ -135,6 +167,9 @@ class SuiteReport:
 
     warnings: tuple[str, ...] = ()
     """What the user should know about the run (``PYTHON_GIL=0`` removed)."""
+
+    distributions: tuple[DistributionSummary, ...] = ()
+    """Each distribution whose module switched the GIL on during the tests, as scan sees it."""
 
     @property
     def results(self) -> tuple[CaseResult, ...]:

@@ -58,6 +58,18 @@ def to_json(report: SuiteReport, gate: Collection[CaseVerdict]) -> str:
             "passed": not failing(report, gate),
         },
         "tests": [_result_json(result) for result in report.results],
+        "distributions": [
+            {
+                "name": summary.name,
+                "version": str(summary.version) if summary.version is not None else None,
+                "modules": list(summary.modules),
+                "tests": list(summary.tests),
+                "scan_trigger": summary.scan_trigger,
+                "lazy": summary.lazy,
+                "remedy": summary.remedy,
+            }
+            for summary in report.distributions
+        ],
     }
     return json.dumps(document, indent=2) + "\n"
 
@@ -90,8 +102,28 @@ def to_table(report: SuiteReport, gate: Collection[CaseVerdict], *, width: int =
             Text(escape_controls(_why(result))),
         )
     buffer = io.StringIO()
-    Console(file=buffer, width=width, color_system=None, highlight=False).print(table)
+    console = Console(file=buffer, width=width, color_system=None, highlight=False)
+    console.print(table)
+    if report.distributions:
+        console.print(_distribution_table(report))
     return buffer.getvalue()
+
+
+def _distribution_table(report: SuiteReport) -> Table:
+    table = Table(title="distributions that switched the GIL on during the tests")
+    table.add_column("distribution", overflow="fold")
+    table.add_column("modules", overflow="fold")
+    table.add_column("at import (scan)")
+    table.add_column("remedy", overflow="fold")
+    for summary in report.distributions:
+        version = f" {summary.version}" if summary.version is not None else ""
+        table.add_row(
+            Text(escape_controls(f"{summary.name}{version}")),
+            Text(escape_controls(", ".join(summary.modules))),
+            Text("no: loaded on first use" if summary.lazy else "yes"),
+            Text(escape_controls(summary.remedy or "")),
+        )
+    return table
 
 
 def _why(result: CaseResult) -> str:

@@ -120,3 +120,29 @@ def test_a_conftest_that_switches_the_gil_on_at_startup_is_the_one_verdict(
     ), run.stderr
     assert (result["module"], result["distribution"]) == ("ft_gil._core", "ft-gil")
     assert run.returncode == 1
+
+
+@pytest.mark.network
+@pytest.mark.freethreaded
+def test_each_distribution_is_summarized_as_scan_sees_it(suite_run: TestRun) -> None:
+    summary = {
+        dist["name"]: (dist["modules"], dist["tests"], dist["scan_trigger"], dist["lazy"])
+        for dist in suite_run.json()["distributions"]
+    }
+    assert summary == {
+        "ft-gil-two": (
+            ["ft_gil_two._impl"],
+            ["tests/check_collect.py", "tests/with_conftest"],
+            "on-import",
+            False,
+        ),
+        "ft-gil": (["ft_gil._core"], ["tests/check_gil.py::test_answer"], "on-import", False),
+        # scan's import of the stack keeps the GIL off for it: only the test's first use finds
+        # the accelerator in use.
+        "ft-lazy": (
+            ["ft_lazy._accel"],
+            ["tests/check_lazy.py::test_accelerator"],
+            "submodule",
+            True,
+        ),
+    }
