@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from collections.abc import Generator
+    from collections.abc import Generator, Iterable
     from types import ModuleType
     from typing import Any, NoReturn
 
@@ -52,17 +52,16 @@ def load_probe_child(path: str) -> ModuleType:
     return module
 
 
-def _extension_modules() -> set[str]:
-    """Return the names of the loaded modules that are compiled extension modules."""
+def _extension_modules(names: Iterable[str]) -> list[str]:
+    """Return those of the loaded modules ``names`` that are compiled extension modules."""
     from importlib.machinery import ExtensionFileLoader
 
-    return {
-        name
-        for name, module in list(sys.modules.items())
-        if isinstance(
-            getattr(getattr(module, "__spec__", None), "loader", None), ExtensionFileLoader
-        )
-    }
+    found = []
+    for name in names:
+        loader = getattr(getattr(sys.modules.get(name), "__spec__", None), "loader", None)
+        if isinstance(loader, ExtensionFileLoader):
+            found.append(name)
+    return found
 
 
 class GilWatch:
@@ -83,7 +82,8 @@ class GilWatch:
     def around(self) -> Generator[None, object, object]:
         """Wrap one hook call (a pluggy wrapper body), whether it returns or raises."""
         before = self.child.gil_enabled()
-        loaded = _extension_modules()
+        # Only the names: which of the new ones are extensions is asked only after a switch.
+        loaded = set(sys.modules)
         caught: list[warnings.WarningMessage] = []
         try:
             with warnings.catch_warnings(record=True) as caught:
@@ -95,7 +95,7 @@ class GilWatch:
             if self.switched:
                 # Without the warning (a test that silenced it), the extension modules the
                 # phase loaded are the suspects; the first in name order is named.
-                new = sorted(_extension_modules() - loaded)
+                new = sorted(_extension_modules(set(sys.modules) - loaded))
                 self.module = warned or (new[0] if new else None)
 
     def _warned(self, caught: list[warnings.WarningMessage]) -> str | None:
@@ -225,8 +225,9 @@ class Observer:
         return (yield from self._phase(item, "teardown"))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Report how one phase of a test ended."""
-        self._report(report.nodeid, report.when or "call", report)
+        """Report a phase of a test that failed or skipped; a passed one says nothing."""
+        if report.failed or report.skipped:
+            self._report(report.nodeid, report.when or "call", report)
 
     def pytest_runtest_logfinish(self, nodeid: str) -> None:
         """Say the test is over; end the process if the GIL went on during it."""
