@@ -151,6 +151,10 @@ class SuiteRun:
     threads: int = 1
     """How many threads ran each test that passed alone, a second time (1: no second run)."""
 
+    reruns: int = 0
+    """How many times more a test that failed only in threads ran alone, to rule out a flaky
+    test (0 without threads)."""
+
 
 @dataclass(frozen=True)
 class SuiteReport:

@@ -51,6 +51,7 @@ def to_json(report: SuiteReport, gate: Collection[CaseVerdict]) -> str:
         },
         "processes": report.run.processes,
         "threads": report.run.threads,
+        "reruns": report.run.reruns,
         "warnings": list(report.warnings),
         "summary": {verdict.value: count for verdict, count in report.counts().items()},
         "gate": {

@@ -69,6 +69,10 @@ _FATAL_ERROR = re.compile(r"Fatal Python error: ")
 """Where faulthandler's report of a fatal signal begins (Python/faulthandler.c): often on the
 line where pytest's progress stopped, not at a line's start."""
 
+FLAKY_RERUNS = 2
+"""How many times more a test that passed alone and failed in threads runs alone before it
+is called thread-unsafe: a test that fails alone on one of them is flaky, and ``failed``."""
+
 PYTEST_USAGE_STATUSES = frozenset({2, 3, 4})
 """pytest's exit statuses for an interrupted run, an internal error and a usage error."""
 
@@ -130,7 +134,37 @@ def run_suite(
                     verdict=CaseVerdict.THREAD_UNSAFE,
                     detail=f"in {threads} threads, {result.verdict.value}:\n{result.detail}",
                 )
-    return SuiteRun(results=tuple(results.values()), processes=runs.number, threads=threads)
+        _rule_out_flaky(runs, results)
+    return SuiteRun(
+        results=tuple(results.values()),
+        processes=runs.number,
+        threads=threads,
+        reruns=FLAKY_RERUNS if threads > 1 else 0,
+    )
+
+
+def _rule_out_flaky(runs: _Runs, results: dict[str, CaseResult]) -> None:
+    """Run each thread-unsafe test alone FLAKY_RERUNS times more, to rule out a flaky test.
+
+    One that fails alone on a re-run is ``failed`` (flaky), not blamed on the threads.
+    """
+    for attempt in range(1, FLAKY_RERUNS + 1):
+        suspects = [
+            nodeid
+            for nodeid, result in results.items()
+            if result.verdict is CaseVerdict.THREAD_UNSAFE
+        ]
+        if not suspects:
+            return
+        again = runs.run(_Progress(collected=suspects), ())
+        for nodeid, result in again.results.items():
+            if result.verdict not in (CaseVerdict.PASSED, CaseVerdict.SKIPPED):
+                results[nodeid] = replace(
+                    result,
+                    verdict=CaseVerdict.FAILED,
+                    detail=f"flaky: passed alone, failed in threads, then {result.verdict.value} "
+                    f"alone on re-run {attempt} of {FLAKY_RERUNS}:\n{result.detail}",
+                )
 
 
 @dataclass

@@ -87,9 +87,35 @@ def test_a_test_that_passes_alone_and_fails_in_threads_is_thread_unsafe(
     detail = {test["id"]: test["detail"] for test in run.json()["tests"]}
     assert detail["tests/check_race.py::test_shared_list"].startswith("in 4 threads, failed:\n")
     assert "AssertionError" in detail["tests/check_race.py::test_shared_list"]
-    assert run.json()["threads"] == 4
-    assert run.json()["processes"] == 2
+    assert (run.json()["threads"], run.json()["reruns"]) == (4, 2)
+    # Alone, in threads, then the race alone twice more: it passed, so it is no flaky test.
+    assert run.json()["processes"] == 4
     assert run.returncode == 1
+
+
+def test_a_test_that_fails_alone_on_a_rerun_is_flaky_not_thread_unsafe(
+    freethreaded_python: Path, suite_wheelhouse: Path, test_cache: Path, tmp_path: Path
+) -> None:
+    environ = {**os.environ, "TMPDIR": str(tmp_path)}  # the flaky test's memory, fresh
+    run = run_test_command(
+        "flaky",
+        "--format",
+        "json",
+        "--threads",
+        "2",
+        python=freethreaded_python,
+        cache=test_cache,
+        env=offline_environment(suite_wheelhouse, environ),
+    )
+    assert run.verdicts() == {
+        "tests/check_flaky.py::test_passes_only_the_first_time": "failed",
+        "tests/check_flaky.py::test_steady": "passed",
+    }, run.stderr
+    [flaky] = [test for test in run.json()["tests"] if test["verdict"] == "failed"]
+    assert flaky["detail"].startswith(
+        "flaky: passed alone, failed in threads, then failed alone on re-run 1 of 2:\n"
+    )
+    assert run.returncode == 0
 
 
 def test_junit_has_one_case_per_test_counted_as_the_gate_counts(
