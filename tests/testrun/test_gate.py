@@ -40,6 +40,7 @@ def test_a_failing_test_alone_passes_the_gate(run_clean: Callable[..., TestRun])
         "tests/check_race.py::test_shared_list": "passed",
         "tests/check_slow.py::test_slow": "passed",
         "tests/check_slow.py::test_after_the_slow_one": "passed",
+        "tests/check_unittest.py::AddTest::test_adds": "passed",
     }, run.stderr
     assert run.json()["processes"] == 1
     assert run.returncode == 0, run.stderr
@@ -83,6 +84,7 @@ def test_a_test_that_passes_alone_and_fails_in_threads_is_thread_unsafe(
         "tests/check_race.py::test_shared_list": "thread-unsafe",
         "tests/check_slow.py::test_slow": "passed",
         "tests/check_slow.py::test_after_the_slow_one": "passed",
+        "tests/check_unittest.py::AddTest::test_adds": "passed",
     }, run.stderr
     detail = {test["id"]: test["detail"] for test in run.json()["tests"]}
     assert detail["tests/check_race.py::test_shared_list"].startswith("in 4 threads, failed:\n")
@@ -126,7 +128,7 @@ def test_junit_has_one_case_per_test_counted_as_the_gate_counts(
     suite = ET.fromstring(run.stdout).find("testsuite")  # noqa: S314 -- our own output
     assert suite is not None
     cases = {(case.get("classname"), case.get("name")): case for case in suite.iter("testcase")}
-    assert len(cases) == 5
+    assert len(cases) == 6
     timeout = cases[("tests/check_slow.py", "test_slow")].find("failure")
     assert timeout is not None
     assert timeout.get("type") == "timeout"
@@ -134,7 +136,7 @@ def test_junit_has_one_case_per_test_counted_as_the_gate_counts(
     failed = cases[("tests/check_basic.py", "test_fails")].find("skipped")
     assert failed is not None
     assert (failed.get("message") or "").startswith("failed: assert 3 == 4")
-    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("5", "1", "1")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("6", "1", "1")
 
 
 @pytest.mark.parametrize(
