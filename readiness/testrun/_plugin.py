@@ -142,6 +142,23 @@ class Observer:
         self._send(event="bye", exitstatus=None, stopped=True)
         os._exit(0)
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_cmdline_main(self, config: pytest.Config) -> Generator[None, object, object]:
+        """Override what the project's options say about how much runs, and where.
+
+        Every test runs, in this process: ``-x`` or ``--maxfail`` would leave tests without
+        a verdict, a collection error would stop the session, and pytest-xdist's workers
+        (``-n``) would run the tests where no observer watches the GIL.
+        """
+        config.option.maxfail = 0
+        config.option.continue_on_collection_errors = True
+        if hasattr(config.option, "numprocesses"):
+            # pytest-xdist reads these in its own pytest_cmdline_main (xdist/plugin.py).
+            config.option.numprocesses = 0
+            config.option.distload = False
+            config.option.dist = "no"
+        return (yield)
+
     def pytest_plugin_registered(self, plugin: object) -> None:
         """Note each conftest.py pytest loads: its import may switch the GIL on."""
         path = getattr(plugin, "__file__", None)

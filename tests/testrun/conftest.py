@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,8 @@ PROJECTS = Path(__file__).parents[1] / "assets" / "testrun"
 COMPILED = ("ft-gil", "ft-gil-two", "ft-lazy", "ft-ready", "ft-segfault")
 """The compiled fixture distributions the suite project depends on."""
 
-RUNNER = ("pytest", "pytest-run-parallel", "flit_core")
-"""pytest and its dependencies, the plugin of --threads, and the fixture projects' backend."""
+RUNNER = ("pytest", "pytest-run-parallel", "pytest-xdist", "flit_core")
+"""pytest, the plugin of --threads, pytest-xdist (a fixture uses it) and the fixtures' backend."""
 
 
 @dataclass(frozen=True)
@@ -96,3 +97,27 @@ def run_test_command(
         env=dict(env),
     )
     return TestRun(done.returncode, done.stdout, done.stderr)
+
+
+RunProject = Callable[..., TestRun]
+"""``run(project, *args, environ=None)``: ``readiness test`` on a fixture project, offline."""
+
+
+@pytest.fixture
+def run_project(freethreaded_python: Path, suite_wheelhouse: Path, test_cache: Path) -> RunProject:
+    """Run ``readiness test`` on a fixture project with ``args``, installing offline.
+
+    ``environ`` is the caller's environment (default: this one's).
+    """
+
+    def run(project: str, *args: str | Path, environ: Mapping[str, str] | None = None) -> TestRun:
+        caller = os.environ if environ is None else environ
+        return run_test_command(
+            project,
+            *args,
+            python=freethreaded_python,
+            cache=test_cache,
+            env=offline_environment(suite_wheelhouse, caller),
+        )
+
+    return run

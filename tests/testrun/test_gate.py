@@ -2,37 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.testrun.conftest import TestRun, offline_environment, run_test_command
+from tests.testrun.conftest import RunProject, run_test_command
 
 pytestmark = [pytest.mark.network, pytest.mark.freethreaded]
 
 
 @pytest.fixture
-def run_clean(
-    freethreaded_python: Path, suite_wheelhouse: Path, test_cache: Path
-) -> Callable[..., TestRun]:
+def run_clean(run_project: RunProject) -> RunProject:
     """Run ``readiness test`` on the clean project with extra arguments."""
-
-    def run(*args: str | Path) -> TestRun:
-        return run_test_command(
-            "clean",
-            *args,
-            python=freethreaded_python,
-            cache=test_cache,
-            env=offline_environment(suite_wheelhouse, os.environ),
-        )
-
-    return run
+    return functools.partial(run_project, "clean")
 
 
-def test_a_failing_test_alone_passes_the_gate(run_clean: Callable[..., TestRun]) -> None:
+def test_a_failing_test_alone_passes_the_gate(run_clean: RunProject) -> None:
     run = run_clean("--format", "json")
     assert run.verdicts() == {
         "tests/check_basic.py::test_passes": "passed",
@@ -48,7 +36,7 @@ def test_a_failing_test_alone_passes_the_gate(run_clean: Callable[..., TestRun])
 
 
 def test_strict_fails_on_a_failing_test_and_the_table_says_so(
-    run_clean: Callable[..., TestRun],
+    run_clean: RunProject,
 ) -> None:
     run = run_clean("--strict")
     assert run.returncode == 1, run.stderr
@@ -59,7 +47,7 @@ def test_strict_fails_on_a_failing_test_and_the_table_says_so(
 
 
 def test_a_test_past_the_time_limit_is_a_timeout_and_the_rest_runs(
-    run_clean: Callable[..., TestRun],
+    run_clean: RunProject,
 ) -> None:
     run = run_clean("--format", "json", "--test-timeout", "1.5", "--fail-on", "timeout")
     verdicts = run.verdicts()
@@ -74,7 +62,7 @@ def test_a_test_past_the_time_limit_is_a_timeout_and_the_rest_runs(
 
 
 def test_a_test_that_passes_alone_and_fails_in_threads_is_thread_unsafe(
-    run_clean: Callable[..., TestRun],
+    run_clean: RunProject,
 ) -> None:
     run = run_clean("--format", "json", "--threads", "4")
     assert run.verdicts() == {
@@ -96,19 +84,10 @@ def test_a_test_that_passes_alone_and_fails_in_threads_is_thread_unsafe(
 
 
 def test_a_test_that_fails_alone_on_a_rerun_is_flaky_not_thread_unsafe(
-    freethreaded_python: Path, suite_wheelhouse: Path, test_cache: Path, tmp_path: Path
+    run_project: RunProject, tmp_path: Path
 ) -> None:
     environ = {**os.environ, "TMPDIR": str(tmp_path)}  # the flaky test's memory, fresh
-    run = run_test_command(
-        "flaky",
-        "--format",
-        "json",
-        "--threads",
-        "2",
-        python=freethreaded_python,
-        cache=test_cache,
-        env=offline_environment(suite_wheelhouse, environ),
-    )
+    run = run_project("flaky", "--format", "json", "--threads", "2", environ=environ)
     assert run.verdicts() == {
         "tests/check_flaky.py::test_passes_only_the_first_time": "failed",
         "tests/check_flaky.py::test_steady": "passed",
@@ -121,7 +100,7 @@ def test_a_test_that_fails_alone_on_a_rerun_is_flaky_not_thread_unsafe(
 
 
 def test_junit_has_one_case_per_test_counted_as_the_gate_counts(
-    run_clean: Callable[..., TestRun],
+    run_clean: RunProject,
 ) -> None:
     run = run_clean("--format", "junit", "--test-timeout", "1.5")
     assert run.returncode == 1, run.stderr
@@ -147,9 +126,7 @@ def test_junit_has_one_case_per_test_counted_as_the_gate_counts(
         (("--fail-on", "gil-enabled,slow"), "not a verdict: slow"),
     ],
 )
-def test_usage_errors_exit_2(
-    run_clean: Callable[..., TestRun], args: tuple[str, ...], message: str
-) -> None:
+def test_usage_errors_exit_2(run_clean: RunProject, args: tuple[str, ...], message: str) -> None:
     run = run_clean(*args)
     assert run.returncode == 2
     assert message in run.stderr

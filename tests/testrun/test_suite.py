@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.testrun.conftest import TestRun, offline_environment, run_test_command
+from tests.testrun.conftest import RunProject, TestRun, offline_environment, run_test_command
 
 EXPECTED = {
     "tests/check_collect.py": ("gil-enabled", "collection", "ft_gil_two._impl", "ft-gil-two"),
@@ -101,16 +101,9 @@ def test_the_gate_and_the_warning(suite_run: TestRun, python_gil_0: bool) -> Non
 @pytest.mark.network
 @pytest.mark.freethreaded
 def test_a_conftest_that_switches_the_gil_on_at_startup_is_the_one_verdict(
-    freethreaded_python: Path, suite_wheelhouse: Path, test_cache: Path
+    run_project: RunProject,
 ) -> None:
-    run = run_test_command(
-        "startup",
-        "--format",
-        "json",
-        python=freethreaded_python,
-        cache=test_cache,
-        env=offline_environment(suite_wheelhouse, os.environ),
-    )
+    run = run_project("startup", "--format", "json")
     # Its test would pass, with the GIL on: it gets no verdict, the start-up gets one.
     [result] = run.json()["tests"]
     assert (result["id"], result["verdict"], result["phase"]) == (
