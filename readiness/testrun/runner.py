@@ -372,9 +372,13 @@ class _SuiteChild(_Child):
         """Record the test (or module collection) that the child did not live through."""
         if self.running is not None:
             nodeid, self.running = self.running.nodeid, None
-        elif self.collecting is not None:
+        elif self.collecting:
             nodeid = self.collecting
             state.ignored.append(nodeid)
+        elif self.collecting is not None:
+            # The root folder (its conftest.py): nothing is left to collect without it.
+            nodeid = STARTUP_ID
+            state.finished = True
         else:
             return  # between tests, or before collection: nothing to blame, no progress made
         self._decide(state, nodeid, verdict, how)
