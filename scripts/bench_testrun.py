@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from readiness._cache import default_cache_dir
-from readiness.environment.uv import find_uv
+from readiness._uv import find_uv
 from readiness.probe.plan import plan_probe
 from readiness.testrun.runner import run_suite
 

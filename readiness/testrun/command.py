@@ -11,6 +11,7 @@ import argparse
 import enum
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar, assert_never
 
@@ -21,12 +22,11 @@ from readiness._errors import InputError
 from readiness._state import Progress
 from readiness.destination import Destination
 from readiness.formats.control_chars import escape_controls
-from readiness.installer_choice import InstallerChoice
 from readiness.interpreter.discover import find_interpreter
+from readiness.options import SharedOptions, add_installer_option, add_selection_options
 from readiness.policy import EXIT_FAILED, EXIT_READY
 from readiness.probe.plan import plan_probe
 from readiness.scan import hidden_gil_warnings
-from readiness.selection_options import add_selection_options, selection_from
 from readiness.testrun.distributions import summarize
 from readiness.testrun.install import suite_environment
 from readiness.testrun.model import CaseVerdict, SuiteReport, gate_verdicts
@@ -124,19 +124,76 @@ def add_test_parser(
         metavar="SECONDS",
         help=f"time one test may take (default: {DEFAULT_TEST_TIMEOUT:g})",
     )
-    installers = ", ".join(InstallerChoice)
-    test.add_argument(
-        "--installer",
-        type=InstallerChoice,
-        help=f"installer for the test environment ({installers}; default: uv where installed, "
-        "else pip)",
+    add_installer_option(
+        test, help_text="installer for the test environment (default: uv where installed)"
     )
     test.add_argument(
         "--no-build", action="store_true", help="never build a dependency from source"
     )
     add_selection_options(test)
     add_common_options(test)
+    # SharedOptions reads the target of scan and deps; a test run has a real interpreter.
+    test.set_defaults(target=None)
     return test
+
+
+@dataclass(frozen=True)
+class TestCommandOptions:
+    """Everything ``readiness test`` was asked, checked."""
+
+    __test__ = False  # a name pytest would otherwise collect as a test class
+
+    shared: SharedOptions
+    """What ``scan`` and ``deps`` take too: the folder, the selection, the interpreter."""
+
+    project: Path
+    """The project folder, resolved; it holds a pyproject.toml."""
+
+    destination: Destination
+    """Where the report goes, checked."""
+
+    report_format: TestFormat
+    """The report's format."""
+
+    gate: frozenset[CaseVerdict]
+    """The verdicts that fail the run (``--fail-on``, ``--strict``)."""
+
+    threads: int
+    """``--threads``: 1 runs each test alone only."""
+
+    test_timeout: float
+    """Seconds one test may take."""
+
+    no_build: bool
+    """``--no-build``: never build a dependency from source."""
+
+    @classmethod
+    def from_namespace(cls, args: argparse.Namespace, *, cache_dir: Path) -> TestCommandOptions:
+        """Return the options ``test`` was given, or raise :class:`InputError`."""
+        if args.test_timeout <= 0:
+            raise InputError("--test-timeout must be a positive number of seconds")
+        if args.threads < 1:
+            raise InputError("--threads must be 1 or more")
+        shared = SharedOptions.from_namespace(args, cache_dir=cache_dir)
+        project = (shared.path or Path()).resolve()
+        if not (project / "pyproject.toml").is_file():
+            raise InputError(
+                "no pyproject.toml here: `readiness test` runs a project's suite",
+                path=project,
+                hint="pass the project's folder",
+            )
+        destination = Destination(args.output)
+        destination.check()
+        return cls(
+            shared=shared,
+            project=project,
+            destination=destination,
+            report_format=args.format or TestFormat.TABLE,
+            gate=gate_verdicts(args.fail_on, strict=args.strict),
+            threads=args.threads,
+            test_timeout=args.test_timeout,
+            no_build=args.no_build,
+        )
 
 
 def run_test(args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console) -> int:
@@ -145,55 +202,15 @@ def run_test(args: argparse.Namespace, cache_dir: Path, progress: Progress, stde
     Raises :class:`readiness._errors.ReadinessError` for bad input and for a run that cannot
     go on, for which the command line's error boundary exits 2.
     """
-    if args.test_timeout <= 0:
-        raise InputError("--test-timeout must be a positive number of seconds")
-    if args.threads < 1:
-        raise InputError("--threads must be 1 or more")
-    project = (args.path or Path()).resolve()
-    if not (project / "pyproject.toml").is_file():
-        raise InputError(
-            "no pyproject.toml here: `readiness test` runs a project's suite",
-            path=project,
-            hint="pass the project's folder",
-        )
-    destination = Destination(args.output)
-    destination.check()
-    gate = gate_verdicts(args.fail_on, strict=args.strict)
+    options = TestCommandOptions.from_namespace(args, cache_dir=cache_dir)
     warnings = hidden_gil_warnings()
     for warning in warnings:
         stderr.print(f"[bold yellow]warning:[/] {_escape(warning)}")
-
-    interpreter = find_interpreter(args.python, cache_dir=cache_dir)
-    installer: InstallerChoice = args.installer or InstallerChoice.AUTO
-    with suite_environment(
-        project,
-        interpreter,
-        selection=selection_from(args),
-        installer=installer.to_installer(),
-        resolver=installer.to_resolver(),
-        cache_dir=cache_dir,
-        no_build=args.no_build,
-        threads=args.threads > 1,
-        progress=progress,
-    ) as environment:
-        owners = plan_probe(environment.site_packages).extension_owners
-        run = run_suite(
-            environment.python,
-            project,
-            owners=owners,
-            test_timeout=args.test_timeout,
-            threads=args.threads,
-            progress=progress,
-        )
-        summaries = summarize(
-            environment, run.results, abi=interpreter.abi_tag, cache_dir=cache_dir
-        )
-    progress.finish()
-    report = SuiteReport(project, interpreter, run, warnings, summaries)
+    report = _run(options, warnings, progress)
+    destination = options.destination
     width = shutil.get_terminal_size().columns if destination.is_terminal() else 100
-    report_format: TestFormat = args.format or TestFormat.TABLE
-    destination.write(report_format.render(report, gate, width=width))
-    failed = failing(report, gate)
+    destination.write(options.report_format.render(report, options.gate, width=width))
+    failed = failing(report, options.gate)
     counts = ", ".join(f"{count} {verdict.value}" for verdict, count in report.counts().items())
     outcome = "[bold red]gate failed[/]" if failed else "[bold green]gate passed[/]"
     stderr.print(
@@ -201,6 +218,36 @@ def run_test(args: argparse.Namespace, cache_dir: Path, progress: Progress, stde
         f"on {report.interpreter_name}: {counts or 'no tests'}; {outcome}"
     )
     return EXIT_FAILED if failed else EXIT_READY
+
+
+def _run(options: TestCommandOptions, warnings: tuple[str, ...], progress: Progress) -> SuiteReport:
+    """Install, run the suite and summarize: the report, with nothing printed."""
+    shared = options.shared
+    interpreter = find_interpreter(shared.python, cache_dir=shared.cache_dir)
+    with suite_environment(
+        options.project,
+        interpreter,
+        selection=shared.selection,
+        installer=shared.installer.to_installer(),
+        resolver=shared.installer.to_resolver(),
+        cache_dir=shared.cache_dir,
+        no_build=options.no_build,
+        threads=options.threads > 1,
+        progress=progress,
+    ) as environment:
+        run = run_suite(
+            environment.python,
+            options.project,
+            owners=plan_probe(environment.site_packages).extension_owners,
+            test_timeout=options.test_timeout,
+            threads=options.threads,
+            progress=progress,
+        )
+        summaries = summarize(
+            environment, run.results, abi=interpreter.abi_tag, cache_dir=shared.cache_dir
+        )
+    progress.finish()
+    return SuiteReport(options.project, interpreter, run, warnings, summaries)
 
 
 def _escape(text: str) -> str:

@@ -26,10 +26,8 @@ RUNNER = ("pytest", "pytest-run-parallel", "pytest-xdist", "flit_core")
 
 
 @dataclass(frozen=True)
-class TestRun:
+class CommandRun:
     """What one ``readiness test`` run printed and returned."""
-
-    __test__ = False  # a name pytest would otherwise collect as a test class
 
     returncode: int
     stdout: str
@@ -85,7 +83,7 @@ def run_test_command(
     python: Path,
     cache: Path,
     env: Mapping[str, str],
-) -> TestRun:
+) -> CommandRun:
     """Run ``readiness test`` on the fixture project ``project`` in a child process."""
     options = ["--python", str(python), "--cache-dir", str(cache), "--installer", "uv"]
     done = subprocess.run(
@@ -96,10 +94,10 @@ def run_test_command(
         timeout=600,
         env=dict(env),
     )
-    return TestRun(done.returncode, done.stdout, done.stderr)
+    return CommandRun(done.returncode, done.stdout, done.stderr)
 
 
-RunProject = Callable[..., TestRun]
+RunProject = Callable[..., CommandRun]
 """``run(project, *args, environ=None)``: ``readiness test`` on a fixture project, offline."""
 
 
@@ -110,7 +108,9 @@ def run_project(freethreaded_python: Path, suite_wheelhouse: Path, test_cache: P
     ``environ`` is the caller's environment (default: this one's).
     """
 
-    def run(project: str, *args: str | Path, environ: Mapping[str, str] | None = None) -> TestRun:
+    def run(
+        project: str, *args: str | Path, environ: Mapping[str, str] | None = None
+    ) -> CommandRun:
         caller = os.environ if environ is None else environ
         return run_test_command(
             project,

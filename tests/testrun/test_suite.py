@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.testrun.conftest import RunProject, TestRun, offline_environment, run_test_command
+from tests.testrun.conftest import CommandRun, RunProject, offline_environment, run_test_command
 
 EXPECTED = {
     "tests/check_collect.py": ("gil-enabled", "collection", "ft_gil_two._impl", "ft-gil-two"),
@@ -35,7 +35,7 @@ def python_gil_0(request: pytest.FixtureRequest) -> bool:
 @pytest.fixture(scope="module")
 def suite_run(
     python_gil_0: bool, freethreaded_python: Path, suite_wheelhouse: Path, test_cache: Path
-) -> TestRun:
+) -> CommandRun:
     """The suite project's run, with and without PYTHON_GIL=0 in the caller's environment."""
     environ = {key: value for key, value in os.environ.items() if key != "PYTHON_GIL"}
     if python_gil_0:
@@ -52,7 +52,7 @@ def suite_run(
 
 @pytest.mark.network
 @pytest.mark.freethreaded
-def test_every_test_gets_its_verdict(suite_run: TestRun) -> None:
+def test_every_test_gets_its_verdict(suite_run: CommandRun) -> None:
     tests = suite_run.json()["tests"]
     assert {
         test["id"]: (test["verdict"], test["phase"], test["module"], test["distribution"])
@@ -67,7 +67,7 @@ def test_every_test_gets_its_verdict(suite_run: TestRun) -> None:
 @pytest.mark.network
 @pytest.mark.freethreaded
 def test_a_crash_is_named_with_its_signal_and_a_failure_with_its_assertion(
-    suite_run: TestRun,
+    suite_run: CommandRun,
 ) -> None:
     details = {test["id"]: test["detail"] for test in suite_run.json()["tests"]}
     crash = details["tests/check_crash.py::test_segfault"]
@@ -78,7 +78,7 @@ def test_a_crash_is_named_with_its_signal_and_a_failure_with_its_assertion(
 
 @pytest.mark.network
 @pytest.mark.freethreaded
-def test_the_gate_and_the_warning(suite_run: TestRun, python_gil_0: bool) -> None:
+def test_the_gate_and_the_warning(suite_run: CommandRun, python_gil_0: bool) -> None:
     report = suite_run.json()
     assert report["gate"] == {
         "fail_on": ["crashed", "gil-enabled", "thread-unsafe", "timeout"],
@@ -117,7 +117,7 @@ def test_a_conftest_that_switches_the_gil_on_at_startup_is_the_one_verdict(
 
 @pytest.mark.network
 @pytest.mark.freethreaded
-def test_each_distribution_is_summarized_as_scan_sees_it(suite_run: TestRun) -> None:
+def test_each_distribution_is_summarized_as_scan_sees_it(suite_run: CommandRun) -> None:
     summary = {
         dist["name"]: (dist["modules"], dist["tests"], dist["scan_trigger"], dist["lazy"])
         for dist in suite_run.json()["distributions"]
