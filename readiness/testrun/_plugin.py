@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Iterable
+    from collections.abc import Callable, Generator, Iterable
     from types import ModuleType
     from typing import Any, NoReturn
 
@@ -64,6 +64,12 @@ def _extension_modules(names: Iterable[str]) -> list[str]:
     return found
 
 
+def _first_extension(names: Iterable[str]) -> str | None:
+    """Return the first, in name order, of the extension modules among ``names``."""
+    found = sorted(_extension_modules(names))
+    return found[0] if found else None
+
+
 class GilWatch:
     """Runs one phase and tells whether it switched the GIL on, and which module did it.
 
@@ -78,12 +84,26 @@ class GilWatch:
         self.module: str | None = None
         """The module that switched the GIL on in the last phase watched; None if none did."""
         self.switched = False
+        self.between = False
+        """True when the GIL went on between the last phase watched and this one."""
+        self._left: set[str] | None = None
+        """The loaded modules' names when the last watched phase ended, with the GIL off."""
 
-    def around(self) -> Generator[None, object, object]:
-        """Wrap one hook call (a pluggy wrapper body), whether it returns or raises."""
+    def around(self, began: Callable[[], None] | None = None) -> Generator[None, object, object]:
+        """Wrap one hook call (a pluggy wrapper body), whether it returns or raises.
+
+        ``began`` is called once :attr:`between` is known, before the hook runs.
+        """
         before = self.child.gil_enabled()
         # Only the names: which of the new ones are extensions is asked only after a switch.
         loaded = set(sys.modules)
+        # A thread an earlier test left behind may load a module between two phases, where
+        # nothing watches: the GIL is then on before this phase starts.
+        self.between = before and self._left is not None
+        if self.between:
+            self.module = _first_extension(loaded - (self._left or set()))
+        if began is not None:
+            began()
         caught: list[warnings.WarningMessage] = []
         try:
             with warnings.catch_warnings(record=True) as caught:
@@ -95,8 +115,8 @@ class GilWatch:
             if self.switched:
                 # Without the warning (a test that silenced it), the extension modules the
                 # phase loaded are the suspects; the first in name order is named.
-                new = sorted(_extension_modules(set(sys.modules) - loaded))
-                self.module = warned or (new[0] if new else None)
+                self.module = warned or _first_extension(set(sys.modules) - loaded)
+            self._left = None if self.child.gil_enabled() else set(sys.modules)
 
     def _warned(self, caught: list[warnings.WarningMessage]) -> str | None:
         named: str | None = None
@@ -219,8 +239,14 @@ class Observer:
         self._send(event="start", nodeid=nodeid)
 
     def _phase(self, item: pytest.Item, phase: str) -> Generator[None, object, object]:
+        def began() -> None:
+            if self.watch.between and self.gil_test is None:
+                # On before this test began: it is the first test to run with the GIL on.
+                self.gil_test = item.nodeid
+                self._gil(item.nodeid, "between-tests")
+
         try:
-            return (yield from self.watch.around())
+            return (yield from self.watch.around(began))
         finally:
             if self.watch.switched and self.gil_test is None:
                 self.gil_test = item.nodeid

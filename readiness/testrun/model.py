@@ -63,7 +63,9 @@ class Phase(enum.StrEnum):
     ``startup`` is pytest's start, when it loads the plugins and the first conftest.py files
     (before any test: no test can be judged); ``collection`` is the import of a test module,
     or of a folder's conftest.py, while pytest collects it; ``setup`` and ``teardown`` are a
-    test's fixtures'; ``call`` is the test function itself.
+    test's fixtures'; ``call`` is the test function itself; ``between-tests`` is outside
+    every phase, where a thread an earlier test left behind loaded the module: the test named
+    is the first one that would have run with the GIL on.
     """
 
     STARTUP = "startup"
@@ -71,6 +73,7 @@ class Phase(enum.StrEnum):
     SETUP = "setup"
     CALL = "call"
     TEARDOWN = "teardown"
+    BETWEEN_TESTS = "between-tests"
 
 
 @dataclass(frozen=True)

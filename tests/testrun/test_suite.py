@@ -139,3 +139,26 @@ def test_each_distribution_is_summarized_as_scan_sees_it(suite_run: CommandRun) 
             True,
         ),
     }
+
+
+@pytest.mark.network
+@pytest.mark.freethreaded
+def test_a_switch_between_two_tests_is_the_next_tests_not_a_pass(run_project: RunProject) -> None:
+    # A thread test_first left behind imports ft_gil as test_second is about to start,
+    # outside every phase: test_second is the first that would run with the GIL on.
+    run = run_project("background", "--format", "json")
+    tests = {
+        test["id"]: (test["verdict"], test["phase"], test["module"], test["distribution"])
+        for test in run.json()["tests"]
+    }
+    assert tests == {
+        "tests/check_background.py::test_first": ("passed", None, None, None),
+        "tests/check_background.py::test_second": (
+            "gil-enabled",
+            "between-tests",
+            "ft_gil._core",
+            "ft-gil",
+        ),
+        "tests/check_background.py::test_third": ("passed", None, None, None),
+    }, run.stderr
+    assert run.json()["processes"] == 2
