@@ -30,7 +30,7 @@ from readiness.scan import hidden_gil_warnings
 from readiness.testrun.distributions import summarize
 from readiness.testrun.install import suite_environment
 from readiness.testrun.model import CaseVerdict, SuiteReport, gate_verdicts
-from readiness.testrun.report import failing, to_json, to_junit, to_table
+from readiness.testrun.report import failing, to_json, to_junit, to_markdown, to_table
 from readiness.testrun.runner import run_suite
 
 _P = TypeVar("_P", bound=argparse.ArgumentParser)
@@ -47,6 +47,7 @@ class TestFormat(enum.StrEnum):
     TABLE = "table"
     JSON = "json"
     JUNIT = "junit"
+    MARKDOWN = "markdown"
 
     def render(self, report: SuiteReport, gate: frozenset[CaseVerdict], *, width: int) -> str:
         """Return ``report`` in this format."""
@@ -57,6 +58,8 @@ class TestFormat(enum.StrEnum):
                 return to_json(report, gate)
             case TestFormat.JUNIT:
                 return to_junit(report, gate)
+            case TestFormat.MARKDOWN:
+                return to_markdown(report, gate)
             case _:
                 assert_never(self)
 

@@ -14,6 +14,9 @@ from rich.text import Text
 
 from readiness.formats.control_chars import escape_controls
 from readiness.formats.junit import _text as xml_text
+from readiness.formats.markdown import _table as markdown_table
+from readiness.formats.markdown import code_span
+from readiness.formats.markdown import escape as markdown_escape
 from readiness.testrun.model import CaseResult, CaseVerdict, SuiteReport
 
 SCHEMA = "readiness-test/1"
@@ -179,3 +182,46 @@ def _junit_case(result: CaseResult, gate: Collection[CaseVerdict]) -> ET.Element
         message = f"{result.verdict.value}: {summary}"
         ET.SubElement(case, "skipped", {"message": xml_text(message)})
     return case
+
+
+def to_markdown(report: SuiteReport, gate: Collection[CaseVerdict]) -> str:
+    """Return the report as GitHub-flavoured Markdown: for a pull request or a CI summary.
+
+    Every result that is not a plain pass is a row, gate failures first; passes are counted.
+    """
+    failed = failing(report, gate)
+    counts = ", ".join(f"{count} {verdict.value}" for verdict, count in report.counts().items())
+    lines = [
+        f"## readiness test: {markdown_escape(report.project.name)} on "
+        f"{markdown_escape(report.interpreter_name)}",
+        "",
+        f"**{'Gate failed' if failed else 'Gate passed'}**: {counts or 'no tests'}, "
+        f"in {report.run.processes} processes.",
+    ]
+    shown = [*failed, *(result for result in report.results if result not in failed)]
+    rows = [
+        [code_span(result.nodeid), result.verdict.value, markdown_escape(_why(result))]
+        for result in shown
+        if result.verdict is not CaseVerdict.PASSED
+    ]
+    if rows:
+        lines += ["", *markdown_table(("test", "verdict", "why"), rows)]
+    if report.distributions:
+        lines += [
+            "",
+            *markdown_table(
+                ("distribution", "modules", "at import (scan)", "remedy"),
+                [
+                    [
+                        markdown_escape(summary.name),
+                        ", ".join(code_span(module) for module in summary.modules),
+                        "no: loaded on first use" if summary.lazy else "yes",
+                        markdown_escape(summary.remedy or ""),
+                    ]
+                    for summary in report.distributions
+                ],
+            ),
+        ]
+    if report.warnings:
+        lines += ["", *(f"- {markdown_escape(warning)}" for warning in report.warnings)]
+    return "\n".join(lines) + "\n"

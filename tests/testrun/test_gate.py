@@ -118,6 +118,19 @@ def test_junit_has_one_case_per_test_counted_as_the_gate_counts(
     assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("6", "1", "1")
 
 
+def test_markdown_lists_what_did_not_pass_gate_failures_first(run_clean: RunProject) -> None:
+    run = run_clean("--format", "markdown", "--strict", environ={**os.environ, "PYTHON_GIL": "0"})
+    assert run.returncode == 1, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("## readiness test: clean on CPython 3.")
+    assert lines[2] == "**Gate failed**: 5 passed, 1 failed, in 1 processes."
+    # Only what did not pass is a row; its cells are escaped Markdown.
+    assert [line for line in lines if line.startswith("| `")] == [
+        "| `tests/check_basic.py::test_fails` | failed | assert 3 == 4 + where 3 = add(1, 2) |"
+    ]
+    assert lines[-1].startswith("- PYTHON\\_GIL=0 is set in your environment")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
