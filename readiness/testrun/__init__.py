@@ -1,0 +1,1 @@
+"""``readiness test``: the project's own test suite on the free-threaded interpreter."""

@@ -1,0 +1,257 @@
+"""``readiness test``: the parser of its flags and the command that runs it.
+
+The command line wires it in with two lines: ``add_test_parser(commands, _add_common_options)``
+where the other commands are added, and ``run_test(args, cache_dir, progress, stderr)`` where
+``args.command == "test"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar, assert_never
+
+from rich.console import Console
+from rich.markup import escape
+
+from readiness._errors import InputError
+from readiness._state import Progress
+from readiness.destination import Destination
+from readiness.formats.control_chars import escape_controls
+from readiness.interpreter.discover import find_interpreter
+from readiness.options import SharedOptions, add_installer_option, add_selection_options
+from readiness.policy import EXIT_FAILED, EXIT_READY
+from readiness.probe.plan import plan_probe
+from readiness.scan import hidden_gil_warnings
+from readiness.testrun.distributions import summarize
+from readiness.testrun.install import suite_environment
+from readiness.testrun.model import CaseVerdict, SuiteReport, gate_verdicts
+from readiness.testrun.report import failing, to_json, to_junit, to_markdown, to_table
+from readiness.testrun.runner import run_suite
+
+_P = TypeVar("_P", bound=argparse.ArgumentParser)
+
+DEFAULT_TEST_TIMEOUT = 300.0
+"""Seconds one test (or one module's collection) may take before it counts as a timeout."""
+
+
+class TestFormat(enum.StrEnum):
+    """The ``--format`` choices of ``readiness test``."""
+
+    __test__ = False  # a name pytest would otherwise collect as a test class
+
+    TABLE = "table"
+    JSON = "json"
+    JUNIT = "junit"
+    MARKDOWN = "markdown"
+
+    def render(self, report: SuiteReport, gate: frozenset[CaseVerdict], *, width: int) -> str:
+        """Return ``report`` in this format."""
+        match self:
+            case TestFormat.TABLE:
+                return to_table(report, gate, width=width)
+            case TestFormat.JSON:
+                return to_json(report, gate)
+            case TestFormat.JUNIT:
+                return to_junit(report, gate)
+            case TestFormat.MARKDOWN:
+                return to_markdown(report, gate)
+            case _:
+                assert_never(self)
+
+
+def _verdicts(value: str) -> frozenset[CaseVerdict]:
+    known = {verdict.value: verdict for verdict in CaseVerdict}
+    names = {part.strip() for part in value.split(",")} - {""}
+    unknown = sorted(names - known.keys())
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"not a verdict: {', '.join(unknown)} (the verdicts: {', '.join(known)})"
+        )
+    return frozenset(known[name] for name in names)
+
+
+_HELP = "run the project's own tests on a free-threaded interpreter"
+_DESCRIPTION = (
+    "Install the project, its dependencies and its test group into an environment of a "
+    "free-threaded CPython, run its pytest suite there, and name every test that switches "
+    "the GIL on (with the module, its distribution and the phase), crashes or hangs. The run "
+    "goes on in a fresh process after each of them."
+)
+
+
+def add_test_parser(
+    commands: argparse._SubParsersAction[_P],
+    add_common_options: Callable[[argparse.ArgumentParser], None],
+) -> _P:
+    """Add the ``test`` subcommand to ``commands`` and return its parser."""
+    test = commands.add_parser("test", help=_HELP, description=_DESCRIPTION)
+    test.add_argument(
+        "path", nargs="?", type=Path, help="the project folder (default: the current folder)"
+    )
+    test.add_argument(
+        "--python",
+        metavar="PATH|VERSION",
+        help="the free-threaded interpreter: a path, or 3.14t, 3.13t, 3.15t "
+        "(default: discover one, 3.14t first)",
+    )
+    formats = ", ".join(TestFormat)
+    test.add_argument(
+        "--format", type=TestFormat, help=f"the report's format ({formats}; default: table)"
+    )
+    test.add_argument("-o", "--output", type=Path, help="write the report here, not to stdout")
+    test.add_argument(
+        "--fail-on",
+        type=_verdicts,
+        metavar="VERDICTS",
+        help="comma-separated verdicts that fail the run (default: "
+        "gil-enabled,thread-unsafe,crashed,timeout)",
+    )
+    test.add_argument("--strict", action="store_true", help="also fail on failed tests")
+    test.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run each test that passed alone again in N threads at once (pytest-run-parallel); "
+        "one that then fails is thread-unsafe (default: 1, no second run)",
+    )
+    test.add_argument(
+        "--test-timeout",
+        type=float,
+        default=DEFAULT_TEST_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time one test may take (default: {DEFAULT_TEST_TIMEOUT:g})",
+    )
+    add_installer_option(
+        test, help_text="installer for the test environment (default: uv where installed)"
+    )
+    test.add_argument(
+        "--no-build", action="store_true", help="never build a dependency from source"
+    )
+    add_selection_options(test)
+    add_common_options(test)
+    # SharedOptions reads the target of scan and deps; a test run has a real interpreter.
+    test.set_defaults(target=None)
+    return test
+
+
+@dataclass(frozen=True)
+class TestCommandOptions:
+    """Everything ``readiness test`` was asked, checked."""
+
+    __test__ = False  # a name pytest would otherwise collect as a test class
+
+    shared: SharedOptions
+    """What ``scan`` and ``deps`` take too: the folder, the selection, the interpreter."""
+
+    project: Path
+    """The project folder, resolved; it holds a pyproject.toml."""
+
+    destination: Destination
+    """Where the report goes, checked."""
+
+    report_format: TestFormat
+    """The report's format."""
+
+    gate: frozenset[CaseVerdict]
+    """The verdicts that fail the run (``--fail-on``, ``--strict``)."""
+
+    threads: int
+    """``--threads``: 1 runs each test alone only."""
+
+    test_timeout: float
+    """Seconds one test may take."""
+
+    no_build: bool
+    """``--no-build``: never build a dependency from source."""
+
+    @classmethod
+    def from_namespace(cls, args: argparse.Namespace, *, cache_dir: Path) -> TestCommandOptions:
+        """Return the options ``test`` was given, or raise :class:`InputError`."""
+        if args.test_timeout <= 0:
+            raise InputError("--test-timeout must be a positive number of seconds")
+        if args.threads < 1:
+            raise InputError("--threads must be 1 or more")
+        shared = SharedOptions.from_namespace(args, cache_dir=cache_dir)
+        project = (shared.path or Path()).resolve()
+        if not (project / "pyproject.toml").is_file():
+            raise InputError(
+                "no pyproject.toml here: `readiness test` runs a project's suite",
+                path=project,
+                hint="pass the project's folder",
+            )
+        destination = Destination(args.output)
+        destination.check()
+        return cls(
+            shared=shared,
+            project=project,
+            destination=destination,
+            report_format=args.format or TestFormat.TABLE,
+            gate=gate_verdicts(args.fail_on, strict=args.strict),
+            threads=args.threads,
+            test_timeout=args.test_timeout,
+            no_build=args.no_build,
+        )
+
+
+def run_test(args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console) -> int:
+    """Run ``readiness test`` for parsed ``args``; return the exit code (0 passed, 1 failed).
+
+    Raises :class:`readiness._errors.ReadinessError` for bad input and for a run that cannot
+    go on, for which the command line's error boundary exits 2.
+    """
+    options = TestCommandOptions.from_namespace(args, cache_dir=cache_dir)
+    warnings = hidden_gil_warnings()
+    for warning in warnings:
+        stderr.print(f"[bold yellow]warning:[/] {_escape(warning)}")
+    report = _run(options, warnings, progress)
+    destination = options.destination
+    width = shutil.get_terminal_size().columns if destination.is_terminal() else 100
+    destination.write(options.report_format.render(report, options.gate, width=width))
+    failed = failing(report, options.gate)
+    counts = ", ".join(f"{count} {verdict.value}" for verdict, count in report.counts().items())
+    outcome = "[bold red]gate failed[/]" if failed else "[bold green]gate passed[/]"
+    stderr.print(
+        f"readiness test: {len(report.results)} results in {report.run.processes} processes "
+        f"on {report.interpreter_name}: {counts or 'no tests'}; {outcome}"
+    )
+    return EXIT_FAILED if failed else EXIT_READY
+
+
+def _run(options: TestCommandOptions, warnings: tuple[str, ...], progress: Progress) -> SuiteReport:
+    """Install, run the suite and summarize: the report, with nothing printed."""
+    shared = options.shared
+    interpreter = find_interpreter(shared.python, cache_dir=shared.cache_dir)
+    with suite_environment(
+        options.project,
+        interpreter,
+        selection=shared.selection,
+        installer=shared.installer.to_installer(),
+        resolver=shared.installer.to_resolver(),
+        cache_dir=shared.cache_dir,
+        no_build=options.no_build,
+        threads=options.threads > 1,
+        progress=progress,
+    ) as environment:
+        run = run_suite(
+            environment.python,
+            options.project,
+            owners=plan_probe(environment.site_packages).extension_owners,
+            test_timeout=options.test_timeout,
+            threads=options.threads,
+            progress=progress,
+        )
+        summaries = summarize(
+            environment, run.results, abi=interpreter.abi_tag, cache_dir=shared.cache_dir
+        )
+    progress.finish()
+    return SuiteReport(options.project, interpreter, run, warnings, summaries)
+
+
+def _escape(text: str) -> str:
+    return escape(escape_controls(text))

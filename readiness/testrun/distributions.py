@@ -1,0 +1,83 @@
+"""The distributions whose modules switched the GIL on during the tests, as ``scan`` sees them.
+
+For each one, the import probe runs on its modules in the test environment (the probe and the
+verdicts are ``scan``'s own): a distribution whose top-level import keeps the GIL off is one
+``scan`` of the stack passes at import, whose culprit only a test's first use loads. The
+remedy comes from the tracker snapshot, as ``scan`` gives it (the index is not asked here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from packaging.utils import NormalizedName
+
+from readiness.environment.interface import InstallResult, ProbeEnvironment
+from readiness.environment.venv import installed_distributions
+from readiness.evidence.gather import EvidenceSources
+from readiness.evidence.interface import Query
+from readiness.evidence.tracker import TrackerService, load_snapshot
+from readiness.probe.interface import ModuleName
+from readiness.probe.plan import plan_probe
+from readiness.probe.runner import run_probe
+from readiness.testrun.model import CaseResult, DistributionSummary
+from readiness.verdicts import judge
+
+
+def summarize(
+    environment: ProbeEnvironment,
+    results: Sequence[CaseResult],
+    *,
+    abi: str,
+    cache_dir: Path,
+    import_timeout: float = 60.0,
+) -> tuple[DistributionSummary, ...]:
+    """Return one summary per distribution named by a ``gil-enabled`` result, in run order.
+
+    Raises :class:`readiness.probe.interface.ProbeError` when the probe cannot run.
+    """
+    modules: dict[NormalizedName, list[ModuleName]] = {}
+    tests: dict[NormalizedName, list[str]] = {}
+    for result in results:
+        gil = result.gil
+        if gil is None or gil.distribution is None:
+            continue
+        named = modules.setdefault(gil.distribution, [])
+        if gil.module is not None and gil.module not in named:
+            named.append(gil.module)
+        tests.setdefault(gil.distribution, []).append(result.nodeid)
+    if not modules:
+        return ()
+    installed = tuple(
+        dist
+        for dist in installed_distributions(environment, built_from_source=set())
+        if dist.name in modules
+    )
+    plan = plan_probe(environment.site_packages, [dist.name for dist in installed])
+    observations = run_probe(environment.python, plan, import_timeout=import_timeout)
+    judged = {
+        report.name: report
+        for report in judge([], InstallResult(installed=installed), plan, observations)
+    }
+    evidence = EvidenceSources(
+        tracker=TrackerService(load_snapshot(cache_dir=cache_dir)), index=None, abi=abi
+    ).gather(
+        [Query(name=dist.name, version=dist.version) for dist in installed],
+        blockers=set(modules),
+    )
+    summaries = []
+    for name, found in modules.items():
+        report = judged.get(name)
+        remedy = evidence[name].remedy if name in evidence else None
+        summaries.append(
+            DistributionSummary(
+                name=name,
+                version=report.version if report is not None else None,
+                modules=tuple(found),
+                tests=tuple(tests[name]),
+                scan_trigger=report.gil_trigger if report is not None else None,
+                remedy=remedy.text if remedy is not None else None,
+            )
+        )
+    return tuple(summaries)

@@ -1,0 +1,6 @@
+"""The project under test."""
+
+
+def add(left: int, right: int) -> int:
+    """Return the sum."""
+    return left + right
