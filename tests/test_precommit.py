@@ -316,6 +316,8 @@ def test_action_is_a_composite_action_with_its_inputs() -> None:
         "format",
         "fail-on",
         "args",
+        "test",
+        "test-args",
         "readiness-version",
     }
     assert parsed["inputs"]["python"]["default"] == "3.14t"
@@ -366,7 +368,7 @@ def test_action_runs_readiness_with_existing_options_only() -> None:
         lines = [line for line in step["run"].splitlines() if not line.lstrip().startswith("#")]
         used = set(_OPTION.findall("\n".join(lines)))
         assert used <= known, (command, used - known)
-    assert commands_run == ["python install", "scan"]
+    assert commands_run == ["python install", "scan", "test"]
 
 
 def test_action_writes_the_markdown_summary_and_exits_with_the_scan() -> None:
