@@ -67,7 +67,7 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Measure the probe against its floor, index evidence, and every scan against its anchor.
+    """Measure the probe, index evidence, every scan and readiness test, each beside its anchor.
 
     Arguments after ``--`` go to scripts/bench_scan.py (``--sizes 27 100 --large 500``).
     """
@@ -76,6 +76,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "scripts/bench_probe.py", "--python", python)
     session.run("python", "scripts/bench_index.py")
     session.run("python", "scripts/bench_scan.py", "--python", python, *session.posargs)
+    session.run("python", "scripts/bench_testrun.py", "--python", python)
 
 
 @nox.session(default=False)
