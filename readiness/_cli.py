@@ -11,18 +11,17 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
 
 import httpx
 from rich.console import Console
 
-from readiness import __version__
+from readiness._arguments import FormatChoice as FormatChoice  # re-exported: tests name it here
+from readiness._arguments import build_parser
 from readiness._cache import default_cache_dir
-from readiness._defaults import DEFAULT_IMPORT_TIMEOUT, DEFAULT_TARGET_VERSION
-from readiness._errors import InputError, ReadinessError
+from readiness._errors import ReadinessError
 from readiness._state import Progress
 from readiness.config import find_config
-from readiness.deps import DepsCommandOptions, add_deps_parser, deps_command
+from readiness.deps import DepsCommandOptions, deps_command
 from readiness.destination import (
     Destination,
     Layout,
@@ -31,19 +30,10 @@ from readiness.destination import (
     detach,
     write_report,
 )
-from readiness.evidence.tracker import (
-    DEFAULT_URL as TRACKER_URL,
-)
 from readiness.evidence.tracker import tracker_update_command
 from readiness.interpreter.discover import find_interpreter
 from readiness.interpreter.provision import install_python
-from readiness.options import FormatChoice as FormatChoice  # re-exported: tests name it here
-from readiness.options import (
-    ScanCommandOptions,
-    add_installer_option,
-    add_selection_options,
-    add_source_argument,
-)
+from readiness.options import ScanCommandOptions
 from readiness.policy import (
     EXIT_INTERRUPTED,
     EXIT_READY,
@@ -59,242 +49,6 @@ from readiness.results import clear_cache
 from readiness.scan import hidden_gil_warnings
 from readiness.session import ScanSession
 from readiness.session import escape_message as _escape
-
-
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose usage errors exit 2 through our own error boundary."""
-
-    def error(self, message: str) -> NoReturn:
-        raise InputError(message, hint=f"run `{self.prog} --help` for the options")
-
-
-def _format_destination(value: str) -> tuple[FormatChoice, Path | None]:
-    """Parse ``--format NAME[=PATH]``: the format, and the file it goes to (None: stdout)."""
-    name, equals, path = value.partition("=")
-    try:
-        choice = FormatChoice(name.strip())
-    except ValueError:
-        choices = ", ".join(choice.value for choice in FormatChoice)
-        raise argparse.ArgumentTypeError(f"{name!r} is not a format ({choices})") from None
-    if equals and not path:
-        raise argparse.ArgumentTypeError(f"{value!r} names no file after '='")
-    return choice, Path(path) if equals else None
-
-
-def _fail_on(value: str) -> frozenset[Verdict]:
-    names = [part.strip() for part in value.split(",") if part.strip()]
-    try:
-        return frozenset(Verdict(name) for name in names)
-    except ValueError:
-        choices = ", ".join(verdict.value for verdict in Verdict)
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not a comma-separated list of verdicts ({choices})"
-        ) from None
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="readiness",
-        description="Tell whether a dependency stack really runs without the GIL.",
-    )
-    parser.add_argument("--version", action="version", version=f"readiness {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    _add_scan_parser(
-        commands.add_parser(
-            "scan",
-            help="install and import every dependency on a free-threaded interpreter",
-            description="Install every dependency into a fresh environment of a free-threaded "
-            "CPython, import each module in a child interpreter and report which ones re-enable "
-            "the GIL.",
-        )
-    )
-    add_deps_parser(commands, _add_common_options)
-
-    cache = commands.add_parser("cache", help="the cache of results, index pages and environments")
-    cache_commands = cache.add_subparsers(dest="cache_command", required=True, parser_class=_Parser)
-    clear = cache_commands.add_parser(
-        "clear",
-        help="remove cached results, index pages and probe environments (provisioned "
-        "interpreters and the tracker copy stay)",
-    )
-    _add_common_options(clear)
-
-    tracker = commands.add_parser(
-        "tracker", help="the free-threading tracker snapshot the evidence comes from"
-    )
-    tracker_commands = tracker.add_subparsers(
-        dest="tracker_command", required=True, parser_class=_Parser
-    )
-    update = tracker_commands.add_parser(
-        "update",
-        help="refresh the cached tracker snapshot (a conditional GET; offline, the shipped "
-        "snapshot stays in use)",
-    )
-    update.add_argument("--url", default=TRACKER_URL, help="where the tracker's table is")
-    _add_common_options(update)
-
-    python = commands.add_parser("python", help="find or provision a free-threaded CPython")
-    python_commands = python.add_subparsers(
-        dest="python_command", required=True, parser_class=_Parser
-    )
-    install_cmd = python_commands.add_parser(
-        "install",
-        help="provision a free-threaded CPython into the cache (once)",
-        description="Provision a free-threaded CPython: with uv where it can reach its "
-        "downloads, else by building CPython --disable-gil from a source tarball (--source) or "
-        "from the Debian/Ubuntu source package.",
-    )
-    install_cmd.add_argument(
-        "version",
-        nargs="?",
-        default=DEFAULT_TARGET_VERSION,
-        help=f"3.14t, 3.13t or 3.15t (default: {DEFAULT_TARGET_VERSION})",
-    )
-    install_cmd.add_argument(
-        "--source", type=Path, help="a CPython source tarball to build from (offline)"
-    )
-    _add_common_options(install_cmd)
-    find_cmd = python_commands.add_parser(
-        "find", help="print the free-threaded interpreter a scan would use"
-    )
-    _add_python_option(find_cmd)
-    _add_common_options(find_cmd)
-    return parser
-
-
-def _add_scan_parser(scan: argparse.ArgumentParser) -> None:
-    add_source_argument(scan)
-    _add_python_option(scan)
-    scan.add_argument(
-        "--env",
-        type=Path,
-        metavar="PATH",
-        help="scan what is installed in this virtual environment of a free-threaded "
-        "interpreter, installing nothing (instead of a dependency file)",
-    )
-    _add_switches(
-        scan,
-        {
-            "--install-python": (
-                "provision a free-threaded CPython when none is found, without asking"
-            )
-        },
-    )
-    output = scan.add_argument_group("output")
-    output.add_argument(
-        "--format",
-        type=_format_destination,
-        action="append",
-        metavar="NAME[=PATH]",
-        help=f"a report format ({', '.join(FormatChoice)}; default: table), written to PATH, "
-        "else to stdout; repeat it for several reports, at most one without =PATH",
-    )
-    output.add_argument(
-        "-o", "--output", type=Path, help="write the report without =PATH here, not to stdout"
-    )
-    gate = scan.add_argument_group("gate")
-    gate.add_argument(
-        "--fail-on",
-        type=_fail_on,
-        metavar="VERDICTS",
-        help="comma-separated verdicts that fail the scan (default: "
-        "gil-enabled,not-installable,crashed,timeout)",
-    )
-    _add_switches(gate, {"--strict": "also fail on import-error (inconclusive)"})
-    for flag, help_text in (
-        (
-            "--config",
-            "read the policy and defaults from this TOML file (default: [tool.readiness] in "
-            "the scanned folder's pyproject.toml, else the current folder's)",
-        ),
-        ("--baseline", "only blockers not recorded in this baseline fail the gate"),
-        ("--write-baseline", "record the current blockers in FILE and exit 0"),
-    ):
-        gate.add_argument(flag, type=Path, metavar="FILE", help=help_text)
-    add_selection_options(scan)
-    evidence = scan.add_argument_group("evidence")
-    _add_switches(
-        evidence,
-        {
-            "--static": "judge from the index's files alone (free-threaded wheel, pure, sdist "
-            "only, none): no interpreter, nothing installed; fails only on what is certain"
-        },
-    )
-    evidence.add_argument(
-        "--target",
-        metavar="VERSION",
-        help="with --static and no --python: the free-threaded CPython to judge for "
-        f"(default {DEFAULT_TARGET_VERSION}, this platform)",
-    )
-    evidence.add_argument(
-        "--index-url",
-        metavar="URL",
-        help="the simple API index to ask for evidence (default: the file's -i, else your "
-        "pip/uv configuration, else pip's default)",
-    )
-    _add_switches(
-        evidence,
-        {"--offline": "do not ask the package index; the tracker snapshot is still used"},
-    )
-    install = scan.add_argument_group("installing and probing")
-    add_installer_option(
-        install,
-        help_text="installer for the probe environment (default: uv where installed, else pip)",
-    )
-    _add_switches(
-        install,
-        {
-            "--no-build": "never build from source: a distribution without a usable wheel is "
-            "not-installable"
-        },
-    )
-    install.add_argument(
-        "--import-timeout",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help="time one import may take before it counts as a timeout "
-        f"(default: {DEFAULT_IMPORT_TIMEOUT:g})",
-    )
-    _add_switches(
-        install,
-        {
-            "--no-cache": "probe every distribution again, even those whose results are cached",
-            "--refresh": "ask the index again, and try again what could not be installed, "
-            "whatever is kept from the last day",
-        },
-    )
-    _add_common_options(scan)
-
-
-def _add_switches(group: argparse._ActionsContainer, switches: dict[str, str]) -> None:
-    """Add each ``--flag`` that switches something on, with its help."""
-    for flag, help_text in switches.items():
-        group.add_argument(flag, action="store_true", help=help_text)
-
-
-def _add_python_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--python",
-        metavar="PATH|VERSION",
-        help="the free-threaded interpreter: a path, or 3.14t, 3.13t, 3.15t "
-        "(default: discover one, 3.14t first)",
-    )
-
-
-def _add_common_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--cache-dir",
-        type=Path,
-        default=None,
-        help="where interpreters and probe environments are kept (default: the user cache)",
-    )
-    parser.add_argument(
-        "--debug",
-        action="store_true",
-        help="show tracebacks and child process output, and the installer's whole output "
-        "for each distribution it could not install",
-    )
 
 
 class Terminated(KeyboardInterrupt):
@@ -361,7 +115,7 @@ def _main(argv: Sequence[str] | None) -> int:
 def _run(argv: Sequence[str] | None, stderr: Console) -> int:
     debug = "--debug" in (sys.argv[1:] if argv is None else argv)
     try:
-        args = _parser().parse_args(argv)
+        args = build_parser().parse_args(argv)
         if args.debug:
             logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
         progress = _progress_for(stderr)

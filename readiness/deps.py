@@ -10,31 +10,24 @@ version and a platform.
 from __future__ import annotations
 
 import argparse
-import enum
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar, assert_never
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
 from readiness import __version__
-from readiness._defaults import DEFAULT_TARGET_VERSION
+from readiness._arguments import DepsFormatChoice as DepsFormatChoice  # re-exported: it lived here
 from readiness._errors import InputError
-from readiness.destination import Destination, Layout, Rendered, write_report
+from readiness.destination import Destination, write_report
 from readiness.environment.uv import UvResolver
 from readiness.formats.control_chars import escape_controls
 from readiness.formats.table import cell, render_text
-from readiness.interpreter.target import host_platform
 from readiness.model import IndexOptions, Target
-from readiness.options import (
-    SharedOptions,
-    add_installer_option,
-    add_selection_options,
-    add_source_argument,
-)
+from readiness.options import SharedOptions
 from readiness.session import ScanSession
 from readiness.sources.discovery import find_source
 from readiness.sources.interface import (
@@ -48,37 +41,6 @@ from readiness.sources.resolve import RequirementLine, Resolver
 DEPS_SCHEMA_VERSION = 1
 """The version of the ``readiness deps --format json`` document; raised on any change that
 removes or renames a field (adding one does not)."""
-
-# The command line's own parser class: argparse's _SubParsersAction is invariant in it.
-_P = TypeVar("_P", bound=argparse.ArgumentParser)
-
-
-class DepsFormatChoice(enum.StrEnum):
-    """The ``deps --format`` choices."""
-
-    TABLE = "table"
-    JSON = "json"
-
-    def render(self, listing: DependencyListing, layout: Layout) -> Rendered:
-        """Return ``listing`` in the format this choice names, fit for ``layout``.
-
-        The table is drawn for the destination's encoding and written in it; the JSON
-        document is UTF-8.
-        """
-        match self:
-            case DepsFormatChoice.TABLE:
-                return Rendered(
-                    render_table(
-                        listing,
-                        color=layout.color,
-                        width=layout.width,
-                        encoding=layout.encoding,
-                    )
-                )
-            case DepsFormatChoice.JSON:
-                return Rendered(render_json(listing), charset="utf-8")
-            case _:
-                assert_never(self)
 
 
 @dataclass(frozen=True)
@@ -320,61 +282,6 @@ def _skipped_to_dict(skipped: SkippedDependency) -> dict[str, Any]:
 
 def _origin_to_dict(origin: Origin) -> dict[str, Any]:
     return {"path": str(origin.path), "line": origin.line, "entry": origin.entry}
-
-
-# The command line.
-
-
-def add_deps_parser(
-    commands: argparse._SubParsersAction[_P],
-    add_common_options: Callable[[argparse.ArgumentParser], None],
-) -> _P:
-    """Add the ``deps`` subcommand to ``commands`` and return its parser."""
-    deps = commands.add_parser(
-        "deps",
-        help="list the distributions a scan would install, without installing anything",
-        description="Read a dependency file for a target interpreter and list every "
-        "distribution it selects: version, where it comes from, direct or pulled in by what, "
-        "and where it was declared; then the ones skipped for the target, with the reason. "
-        "Nothing is installed, and no free-threaded interpreter is needed.",
-    )
-    add_source_argument(deps)
-    target = deps.add_argument_group("target")
-    target.add_argument(
-        "--python",
-        metavar="PATH|VERSION",
-        help="select for this free-threaded interpreter: a path, or 3.14t, 3.13t, 3.15t "
-        "(it must be found)",
-    )
-    target.add_argument(
-        "--target",
-        metavar="VERSION",
-        help=f"select for this CPython version without running it: 3.14t, 3.13t, 3.10, ... "
-        f"(default: {DEFAULT_TARGET_VERSION})",
-    )
-    target.add_argument(
-        "--platform",
-        metavar="PLATFORM",
-        help="with --target, select for this platform, spelled as sysconfig.get_platform(): "
-        f"linux-x86_64, win-amd64, macosx-11.0-arm64 (default: this one, {host_platform()})",
-    )
-    output = deps.add_argument_group("output")
-    output.add_argument(
-        "--format",
-        type=DepsFormatChoice,
-        choices=list(DepsFormatChoice),
-        default=DepsFormatChoice.TABLE,
-        help="listing format (default: table)",
-    )
-    output.add_argument("-o", "--output", type=Path, help="write the listing here, not to stdout")
-    add_selection_options(deps)
-    add_installer_option(
-        deps,
-        help_text="whose resolver answers what a requirements file or pyproject.toml leaves "
-        "open (default: uv where installed, else pip)",
-    )
-    add_common_options(deps)
-    return deps
 
 
 def deps_command(options: DepsCommandOptions, session: ScanSession, stderr: Console) -> int:

@@ -3,109 +3,29 @@
 argparse leaves an untyped namespace; each command turns it into one frozen options object
 here (``ScanCommandOptions.from_namespace``, ``DepsCommandOptions.from_namespace`` in
 :mod:`readiness.deps`), merging the configuration file and refusing what does not go
-together, so that nothing past that point sees a namespace. The flags both commands take
-(the dependency file, the selection, ``--installer``) are declared here once.
+together, so that nothing past that point sees a namespace. The flags themselves, and the
+choices they name, are declared in :mod:`readiness._arguments`.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import enum
 from dataclasses import dataclass
 from pathlib import Path
-from typing import assert_never
 
+from readiness._arguments import FormatChoice as FormatChoice  # re-exported: it lived here
+from readiness._arguments import InstallerChoice
+from readiness._arguments import add_installer_option as add_installer_option
+from readiness._arguments import add_selection_options as add_selection_options
+from readiness._arguments import add_source_argument as add_source_argument
 from readiness._defaults import DEFAULT_IMPORT_TIMEOUT, DEFAULT_INDEX_MAX_AGE
 from readiness._errors import InputError
 from readiness.config import Config
 from readiness.destination import Destination
-from readiness.formats.html import HtmlFormat
-from readiness.formats.interface import ReportFormat
-from readiness.formats.json import JsonFormat
-from readiness.formats.junit import JunitFormat
-from readiness.formats.markdown import MarkdownFormat
-from readiness.formats.sarif import SarifFormat
-from readiness.formats.table import TableFormat
-from readiness.installer_choice import InstallerChoice
-from readiness.policy import Allowance, Baseline, PolicyOutcome
+from readiness.policy import Allowance, Baseline
 from readiness.report import Verdict
-from readiness.sources.discovery import SOURCE_PRIORITY
 from readiness.sources.interface import Selection
-
-
-class FormatChoice(enum.StrEnum):
-    """The ``--format`` choices."""
-
-    TABLE = "table"
-    JSON = "json"
-    HTML = "html"
-    MARKDOWN = "markdown"
-    SARIF = "sarif"
-    JUNIT = "junit"
-
-    def to_format(
-        self,
-        *,
-        color: bool,
-        width: int | None = None,
-        gate: PolicyOutcome | None = None,
-        encoding: str = "utf-8",
-    ) -> ReportFormat:
-        """Return the format object this choice names; ``gate`` marks what the policy allowed.
-
-        ``encoding`` is the destination's: the table is drawn in characters it has.
-        """
-        match self:
-            case FormatChoice.TABLE:
-                return TableFormat(color=color, width=width, gate=gate, encoding=encoding)
-            case FormatChoice.JSON:
-                return JsonFormat(gate=gate)
-            case FormatChoice.HTML:
-                return HtmlFormat(gate=gate)
-            case FormatChoice.MARKDOWN:
-                return MarkdownFormat(gate=gate)
-            case FormatChoice.SARIF:
-                return SarifFormat(gate=gate)
-            case FormatChoice.JUNIT:
-                return JunitFormat(gate=gate)
-            case _:
-                assert_never(self)
-
-
-# The flags both commands take.
-
-
-def add_source_argument(parser: argparse.ArgumentParser) -> None:
-    """Add the positional dependency file or project folder."""
-    parser.add_argument(
-        "path",
-        nargs="?",
-        type=Path,
-        help="a dependency file or a project folder (default: the current folder; in a folder "
-        f"the first of {', '.join(SOURCE_PRIORITY)} is read)",
-    )
-
-
-def add_installer_option(group: argparse._ActionsContainer, *, help_text: str) -> None:
-    """Add ``--installer``; ``help_text`` says what the command uses it for."""
-    group.add_argument(
-        "--installer",
-        type=InstallerChoice,
-        choices=list(InstallerChoice),
-        default=InstallerChoice.AUTO,
-        help=help_text,
-    )
-
-
-def add_selection_options(parser: argparse.ArgumentParser) -> None:
-    """Add the flags that choose a project's optional parts, as uv spells them."""
-    select = parser.add_argument_group("selection")
-    select.add_argument("--extra", action="append", default=[], help="include this extra")
-    select.add_argument("--group", action="append", default=[], help="include this group")
-    select.add_argument("--all-extras", action="store_true", help="include every extra")
-    select.add_argument("--all-groups", action="store_true", help="include every group")
-    select.add_argument("--no-dev", action="store_true", help="leave out the dev group")
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 
 from readiness._cache import atomic_write, default_cache_dir
+from readiness._defaults import DEFAULT_TRACKER_URL
 from readiness.evidence._http import CachedFetcher, FetchFailed, RetryPolicy
 from readiness.evidence.interface import (
     EvidenceService,
@@ -40,8 +41,8 @@ from readiness.evidence.interface import (
 if TYPE_CHECKING:
     import httpx
 
-DEFAULT_URL = "https://raw.githubusercontent.com/Quansight-Labs/free-threaded-compatibility/main/docs/tracking.md"
-"""The tracker's Markdown source upstream, as a raw file."""
+DEFAULT_URL = DEFAULT_TRACKER_URL
+"""The tracker's Markdown source upstream, as a raw file (the command line's ``--url`` default)."""
 
 UPSTREAM_PERMALINK = (
     "https://github.com/Quansight-Labs/free-threaded-compatibility/blob/{revision}/docs/tracking.md"

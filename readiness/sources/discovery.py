@@ -7,6 +7,8 @@ from pathlib import Path
 
 from packaging.pylock import is_valid_pylock_path
 
+# The order lives on the ground floor, where the command line's help reads it.
+from readiness._defaults import SOURCE_PRIORITY as SOURCE_PRIORITY
 from readiness.sources.interface import DependencySource, Selection, SourceError
 from readiness.sources.pdmlock import PdmLockSource
 from readiness.sources.pipfilelock import PipfileLockSource
@@ -16,24 +18,6 @@ from readiness.sources.pyproject import PyprojectSource
 from readiness.sources.requirements import RequirementsSource
 from readiness.sources.resolve import Resolver
 from readiness.sources.uvlock import UvLockSource
-
-SOURCE_PRIORITY: tuple[str, ...] = (
-    "pylock.toml",
-    "uv.lock",
-    "poetry.lock",
-    "pdm.lock",
-    "Pipfile.lock",
-    "requirements.txt",
-    "pyproject.toml",
-)
-"""The files a folder is searched for, in order: the first present is read.
-
-The most exact first: a PEP 751 lock is the installer-neutral standard and says exactly what
-to install; the tools' own locks are exact too; a requirements file may leave versions to the
-resolver; pyproject.toml always does. ``pylock.<name>.toml`` and ``requirements/*.txt`` are
-never picked from a folder: a folder often holds several, and picking one would be a guess.
-Name the file instead.
-"""
 
 ACCEPTED_FILES = (
     "pylock.toml",
