@@ -1,54 +1,39 @@
-"""The command line: ``readiness scan`` and ``readiness python``."""
+"""The command line: ``readiness scan``, ``deps``, ``cache``, ``tracker`` and ``python``.
+
+The parser is built from :mod:`readiness._arguments` alone; each command imports its own
+machinery when it runs, and the console (rich) is made once there is something to say, so
+that ``--version`` and ``--help`` cost little more than the interpreter's start.
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import signal
 import sys
-import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-
-import httpx
-from rich.console import Console
+from typing import TYPE_CHECKING, TypeAlias
 
 from readiness._arguments import FormatChoice as FormatChoice  # re-exported: tests name it here
 from readiness._arguments import build_parser
-from readiness._cache import default_cache_dir
-from readiness._errors import ReadinessError
-from readiness._state import Progress
-from readiness.config import find_config
-from readiness.deps import DepsCommandOptions, deps_command
-from readiness.destination import (
-    Destination,
-    Layout,
-    OutputError,
-    Rendered,
-    detach,
-    write_report,
-)
-from readiness.evidence.tracker import tracker_update_command
-from readiness.interpreter.discover import find_interpreter
-from readiness.interpreter.provision import install_python
-from readiness.options import ScanCommandOptions
-from readiness.policy import (
+from readiness._errors import (
     EXIT_INTERRUPTED,
     EXIT_READY,
     EXIT_TERMINATED,
     EXIT_USAGE,
-    Baseline,
-    MessageLevel,
-    Policy,
-    PolicyOutcome,
+    ReadinessError,
 )
-from readiness.report import Report, Verdict
-from readiness.results import clear_cache
-from readiness.scan import hidden_gil_warnings
-from readiness.session import ScanSession
-from readiness.session import escape_message as _escape
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from readiness._state import Progress
+    from readiness.destination import Layout, OutputError, Rendered
+    from readiness.options import ScanCommandOptions
+    from readiness.policy import Policy, PolicyOutcome
+    from readiness.report import Report
 
 
 class Terminated(KeyboardInterrupt):
@@ -85,15 +70,6 @@ def _terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-class _MessageConsole(Console):
-    """The console on stderr: when its reader goes away, it falls silent and the run goes on."""
-
-    def on_broken_pipe(self) -> None:
-        """Stop writing to stderr; rich's default would exit 1, which says "the gate failed"."""
-        self.quiet = True
-        detach(sys.stderr)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
     with _terminate_as_interrupt():
@@ -101,53 +77,83 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    stderr = _MessageConsole(stderr=True, highlight=False, soft_wrap=True)
     try:
-        return _run(argv, stderr)
+        return _run(argv)
     except BrokenPipeError:
         # A write to a stream whose reader went away, past the console (a --debug traceback):
         # nothing more can be said, and Python's flush at exit must not complain about it.
+        from readiness.destination import detach
+
         detach(sys.stdout)
         detach(sys.stderr)
         return EXIT_USAGE
 
 
-def _run(argv: Sequence[str] | None, stderr: Console) -> int:
+def _run(argv: Sequence[str] | None) -> int:
     debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    # Made once the command line is read: --version and --help end before, without rich.
+    stderr: Console | None = None
     try:
         args = build_parser().parse_args(argv)
         if args.debug:
+            import logging
+
             logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+        from readiness._cache import default_cache_dir
+        from readiness._console import MessageConsole
+
+        stderr = MessageConsole()
         progress = _progress_for(stderr)
         cache_dir = args.cache_dir or default_cache_dir()
         return _COMMANDS[args.command](args, cache_dir, progress, stderr)
-    except Terminated:
+    except BrokenPipeError:
+        raise  # stderr is gone: main() ends quietly
+    except (KeyboardInterrupt, Exception) as error:
+        return _report_error(error, stderr, debug=debug)
+
+
+def _report_error(
+    error: KeyboardInterrupt | Exception, stderr: Console | None, *, debug: bool
+) -> int:
+    """Say on stderr what ended the run, and return its exit code: the error boundary.
+
+    Called while ``error`` is being handled, so that ``--debug`` prints its traceback.
+    """
+    from readiness._console import MessageConsole
+
+    if stderr is None:
+        stderr = MessageConsole()
+    if isinstance(error, Terminated):
         stderr.print("readiness: terminated")
         return EXIT_TERMINATED
-    except KeyboardInterrupt:
+    if isinstance(error, KeyboardInterrupt):
         stderr.print("readiness: interrupted")
         return EXIT_INTERRUPTED
-    except ReadinessError as error:
-        if debug:
-            traceback.print_exc()
+    if debug:
+        import traceback
+
+        traceback.print_exc()
+    if isinstance(error, ReadinessError):
         stderr.print(f"[bold red]error:[/] {_escape(str(error))}")
         if error.hint:
             stderr.print(f"[bold]hint:[/] {_escape(error.hint)}")
         return EXIT_USAGE
-    except BrokenPipeError:
-        raise  # stderr is gone: main() ends quietly
-    except Exception as error:
-        # A bug of ours must not exit 1, which says "the gate failed", nor pass as 0.
-        if debug:
-            traceback.print_exc()
-        stderr.print(f"[bold red]internal error:[/] {_escape(repr(error))}")
-        stderr.print("[bold]hint:[/] run again with --debug for the traceback, and report it")
-        return EXIT_USAGE
+    # A bug of ours must not exit 1, which says "the gate failed", nor pass as 0.
+    stderr.print(f"[bold red]internal error:[/] {_escape(repr(error))}")
+    stderr.print("[bold]hint:[/] run again with --debug for the traceback, and report it")
+    return EXIT_USAGE
 
 
 def _scan_command(
     args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console
 ) -> int:
+    from readiness.config import find_config
+    from readiness.destination import Rendered, write_report
+    from readiness.options import ScanCommandOptions
+    from readiness.policy import Baseline, Policy
+    from readiness.scan import hidden_gil_warnings
+    from readiness.session import ScanSession
+
     config = find_config(args.config, args.path)
     if config.path is not None:
         stderr.print(f"[dim]configuration: {_escape(str(config.path))}[/]")
@@ -189,6 +195,8 @@ def _write_reports(
     options: ScanCommandOptions, report: Report, outcome: PolicyOutcome
 ) -> OutputError | None:
     """Write every report the scan was asked for; return the first that could not be."""
+    from readiness.destination import OutputError, Rendered, write_report
+
     unwritten: OutputError | None = None
     for choice, destination in options.reports:
 
@@ -231,6 +239,8 @@ def _print_install_logs(stderr: Console, report: Report, *, debug: bool) -> None
 
     Without ``--debug``, one note says where that output is: the row's reason is its cause line.
     """
+    from readiness.report import Verdict
+
     failed = [dist for dist in report.by_verdict(Verdict.NOT_INSTALLABLE) if dist.install_log]
     if not failed:
         return
@@ -247,16 +257,20 @@ def _print_install_logs(stderr: Console, report: Report, *, debug: bool) -> None
 
 
 _GATE_LEVELS = {
-    MessageLevel.ERROR: "[bold red]gate:[/]",
-    MessageLevel.WARNING: "[bold yellow]warning:[/]",
-    MessageLevel.INFO: "[dim]gate:[/]",
+    "error": "[bold red]gate:[/]",
+    "warning": "[bold yellow]warning:[/]",
+    "info": "[dim]gate:[/]",
 }
-"""How each kind of gate message is introduced on stderr."""
+"""How each kind of gate message (a :class:`readiness.policy.MessageLevel`, a ``str``) is
+introduced on stderr."""
 
 
 def _deps_command(
     args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console
 ) -> int:
+    from readiness.deps import DepsCommandOptions, deps_command
+    from readiness.session import ScanSession
+
     options = DepsCommandOptions.from_namespace(args, cache_dir=cache_dir)
     session = ScanSession(cache_dir=cache_dir, progress=progress, console=stderr)
     return deps_command(options, session, stderr)
@@ -265,6 +279,10 @@ def _deps_command(
 def _python_command(
     args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console
 ) -> int:
+    from readiness.destination import Destination, Rendered, write_report
+    from readiness.interpreter.discover import find_interpreter
+    from readiness.interpreter.provision import install_python
+
     stdout = Destination(None)
     stdout.check()
     if args.python_command == "install":
@@ -282,6 +300,10 @@ def _python_command(
 def _tracker_command(
     args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console
 ) -> int:
+    import httpx
+
+    from readiness.evidence.tracker import tracker_update_command
+
     with httpx.Client(follow_redirects=True) as client:
         for line in tracker_update_command(client, url=args.url, cache_dir=cache_dir):
             stderr.print(_escape(line))
@@ -291,6 +313,8 @@ def _tracker_command(
 def _cache_command(
     args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console
 ) -> int:
+    from readiness.results import clear_cache
+
     removed = clear_cache(cache_dir)
     for folder in removed:
         stderr.print(f"removed {_escape(str(folder))}")
@@ -299,7 +323,14 @@ def _cache_command(
     return 0
 
 
-_Command = Callable[[argparse.Namespace, Path, Progress, Console], int]
+def _escape(text: str) -> str:
+    """Return ``text`` for a console message (see :func:`readiness._console.escape_message`)."""
+    from readiness._console import escape_message
+
+    return escape_message(text)
+
+
+_Command: TypeAlias = "Callable[[argparse.Namespace, Path, Progress, Console], int]"
 
 _COMMANDS: dict[str, _Command] = {
     "scan": _scan_command,
@@ -313,6 +344,8 @@ _COMMANDS: dict[str, _Command] = {
 
 def summary_line(report: Report, policy: Policy) -> str:
     """Return the one-line summary printed on stderr after a scan."""
+    from readiness.report import Verdict
+
     counts: dict[Verdict, int] = {}
     for dist in report.distributions:
         counts[dist.verdict] = counts.get(dist.verdict, 0) + 1

@@ -1,8 +1,17 @@
-"""The root of the error hierarchy; each layer derives its own base from it."""
+"""The root of the error hierarchy (each layer derives its own base from it), and exit codes."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+# The exit codes: the gate passed, the gate failed, and the error boundary's.
+EXIT_READY = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+"""128 + SIGTERM: what a shell reports for a program that SIGTERM ended, and so what users of
+pip or pytest (which leave SIGTERM's default action in place) see when a CI job is cancelled."""
 
 
 class ReadinessError(Exception):

@@ -15,6 +15,11 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from readiness._documents import read_json
+from readiness._errors import EXIT_FAILED as EXIT_FAILED  # re-exported: they lived here
+from readiness._errors import EXIT_INTERRUPTED as EXIT_INTERRUPTED
+from readiness._errors import EXIT_READY as EXIT_READY
+from readiness._errors import EXIT_TERMINATED as EXIT_TERMINATED
+from readiness._errors import EXIT_USAGE as EXIT_USAGE
 from readiness._errors import InputError
 from readiness._records import to_record
 from readiness.probe.interface import ModuleName
@@ -34,14 +39,6 @@ the GIL stays off, and a source build may succeed."""
 
 STATIC_INCONCLUSIVE = frozenset({Verdict.SOURCE_BUILD_REQUIRED, Verdict.UNKNOWN})
 """What a static scan cannot judge: ``--strict`` makes it fail."""
-
-EXIT_READY = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-EXIT_TERMINATED = 143
-"""128 + SIGTERM: what a shell reports for a program that SIGTERM ended, and so what users of
-pip or pytest (which leave SIGTERM's default action in place) see when a CI job is cancelled."""
 
 BASELINE_FORMAT = 1
 """The version of the baseline file's format, written as ``readiness_baseline``."""

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.markup import escape
 
+from readiness._console import escape_message
 from readiness._defaults import DEFAULT_TARGET_VERSION
 from readiness._state import Progress
 from readiness.environment.venv import existing_environment
@@ -24,7 +24,6 @@ from readiness.evidence.index import IndexService
 from readiness.evidence.indexconfig import configured_index_url
 from readiness.evidence.interface import ServiceError
 from readiness.evidence.tracker import TrackerService, load_snapshot
-from readiness.formats.control_chars import escape_controls
 from readiness.interpreter.discover import find_interpreter, is_version_request
 from readiness.interpreter.inspect import inspect_interpreter, require_free_threaded
 from readiness.interpreter.interface import Interpreter, InterpreterError
@@ -45,11 +44,6 @@ PROVISION_ORDER = (DEFAULT_TARGET_VERSION, "3.13t")
 """What ``scan --install-python`` tries in turn when no version is asked for: 3.14t is the
 supported free-threaded build, 3.13t the experimental one that still shows what re-enables
 the GIL where 3.14t cannot be had (no uv downloads and no 3.14 source)."""
-
-
-def escape_message(text: str) -> str:
-    """Return ``text`` for a console message: no markup read in it, controls shown escaped."""
-    return escape(escape_controls(text))
 
 
 class ScanSession:
