@@ -18,6 +18,7 @@ from readiness import __version__
 from readiness._defaults import (
     DEFAULT_IMPORT_TIMEOUT,
     DEFAULT_TARGET_VERSION,
+    DEFAULT_TEST_TIMEOUT,
     DEFAULT_TRACKER_URL,
     SOURCE_PRIORITY,
 )
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from readiness.policy import PolicyOutcome
     from readiness.report import Verdict
     from readiness.sources.resolve import Resolver
+    from readiness.testrun.model import CaseVerdict
 
 
 # The flag choices.
@@ -154,6 +156,17 @@ class InstallerChoice(enum.StrEnum):
 # The parser.
 
 
+class TestFormat(enum.StrEnum):
+    """The ``readiness test --format`` choices."""
+
+    __test__ = False  # a name pytest would otherwise collect as a test class
+
+    TABLE = "table"
+    JSON = "json"
+    JUNIT = "junit"
+    MARKDOWN = "markdown"
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors exit 2 through our own error boundary."""
 
@@ -186,6 +199,16 @@ def build_parser() -> argparse.ArgumentParser:
             "distribution it selects: version, where it comes from, direct or pulled in by "
             "what, and where it was declared; then the ones skipped for the target, with the "
             "reason. Nothing is installed, and no free-threaded interpreter is needed.",
+        )
+    )
+    _add_test_parser(
+        commands.add_parser(
+            "test",
+            help="run the project's own tests on a free-threaded interpreter",
+            description="Install the project, its dependencies and its test group into an "
+            "environment of a free-threaded CPython, run its pytest suite there, and name every "
+            "test that switches the GIL on (with the module, its distribution and the phase), "
+            "crashes or hangs. The run goes on in a fresh process after each of them.",
         )
     )
 
@@ -385,6 +408,65 @@ def _add_deps_parser(deps: argparse.ArgumentParser) -> None:
         "open (default: uv where installed, else pip)",
     )
     _add_common_options(deps)
+
+
+def _add_test_parser(test: argparse.ArgumentParser) -> None:
+    test.add_argument(
+        "path", nargs="?", type=Path, help="the project folder (default: the current folder)"
+    )
+    _add_python_option(test)
+    formats = ", ".join(TestFormat)
+    test.add_argument(
+        "--format", type=TestFormat, help=f"the report's format ({formats}; default: table)"
+    )
+    test.add_argument("-o", "--output", type=Path, help="write the report here, not to stdout")
+    test.add_argument(
+        "--fail-on",
+        type=_test_verdicts,
+        metavar="VERDICTS",
+        help="comma-separated verdicts that fail the run (default: "
+        "gil-enabled,thread-unsafe,crashed,timeout)",
+    )
+    test.add_argument("--strict", action="store_true", help="also fail on failed tests")
+    test.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run each test that passed alone again in N threads at once (pytest-run-parallel); "
+        "one that then fails is thread-unsafe (default: 1, no second run)",
+    )
+    test.add_argument(
+        "--test-timeout",
+        type=float,
+        default=DEFAULT_TEST_TIMEOUT,
+        metavar="SECONDS",
+        help=f"time one test may take (default: {DEFAULT_TEST_TIMEOUT:g})",
+    )
+    add_installer_option(
+        test, help_text="installer for the test environment (default: uv where installed)"
+    )
+    test.add_argument(
+        "--no-build", action="store_true", help="never build a dependency from source"
+    )
+    add_selection_options(test)
+    _add_common_options(test)
+    # SharedOptions reads the target of scan and deps; a test run has a real interpreter.
+    test.set_defaults(target=None)
+
+
+def _test_verdicts(value: str) -> frozenset[CaseVerdict]:
+    # Only a command line that gives --fail-on pays for the test run's model.
+    from readiness.testrun.model import CaseVerdict
+
+    known = {verdict.value: verdict for verdict in CaseVerdict}
+    names = {part.strip() for part in value.split(",")} - {""}
+    unknown = sorted(names - known.keys())
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"not a verdict: {', '.join(unknown)} (the verdicts: {', '.join(known)})"
+        )
+    return frozenset(known[name] for name in names)
 
 
 def _format_destination(value: str) -> tuple[FormatChoice, Path | None]:

@@ -310,6 +310,14 @@ def _tracker_command(
     return 0
 
 
+def _test_command(
+    args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console
+) -> int:
+    from readiness.testrun.command import run_test
+
+    return run_test(args, cache_dir, progress, stderr)
+
+
 def _cache_command(
     args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console
 ) -> int:
@@ -335,6 +343,7 @@ _Command: TypeAlias = "Callable[[argparse.Namespace, Path, Progress, Console], i
 _COMMANDS: dict[str, _Command] = {
     "scan": _scan_command,
     "deps": _deps_command,
+    "test": _test_command,
     "python": _python_command,
     "tracker": _tracker_command,
     "cache": _cache_command,

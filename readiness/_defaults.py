@@ -40,3 +40,6 @@ resolver; pyproject.toml always does. ``pylock.<name>.toml`` and ``requirements/
 never picked from a folder: a folder often holds several, and picking one would be a guess.
 Name the file instead.
 """
+
+DEFAULT_TEST_TIMEOUT: Final = 300.0
+"""Seconds one test (or one module's collection) of ``readiness test`` may take."""

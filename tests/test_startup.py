@@ -24,6 +24,7 @@ HEAVY = (
     "readiness.evidence",
     "readiness.sources",
     "readiness.formats",
+    "readiness.testrun",
     "jinja2",
 )
 
@@ -42,7 +43,7 @@ print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 
 @pytest.mark.parametrize(
     "argv",
-    [["--version"], ["--help"], ["scan", "--help"], ["deps", "--help"]],
+    [["--version"], ["--help"], ["scan", "--help"], ["deps", "--help"], ["test", "--help"]],
     ids=" ".join,
 )
 def test_the_parser_alone_imports_no_command_machinery(argv: list[str]) -> None:

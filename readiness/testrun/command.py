@@ -1,16 +1,13 @@
 """``readiness test``: the parser of its flags and the command that runs it.
 
-The command line wires it in with two lines: ``add_test_parser(commands, _add_common_options)``
-where the other commands are added, and ``run_test(args, cache_dir, progress, stderr)`` where
-``args.command == "test"``.
+Its flags are parsed by the command line's parser (``readiness/_arguments.py``, which imports
+no command); :func:`run_test` runs it.
 """
 
 from __future__ import annotations
 
 import argparse
-import enum
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar, assert_never
@@ -18,12 +15,13 @@ from typing import TypeVar, assert_never
 from rich.console import Console
 from rich.markup import escape
 
+from readiness._arguments import TestFormat
 from readiness._errors import InputError
 from readiness._state import Progress
 from readiness.destination import Destination
 from readiness.formats.control_chars import escape_controls
 from readiness.interpreter.discover import find_interpreter
-from readiness.options import SharedOptions, add_installer_option, add_selection_options
+from readiness.options import SharedOptions
 from readiness.policy import EXIT_FAILED, EXIT_READY
 from readiness.probe.plan import plan_probe
 from readiness.scan import hidden_gil_warnings
@@ -35,109 +33,26 @@ from readiness.testrun.runner import run_suite
 
 _P = TypeVar("_P", bound=argparse.ArgumentParser)
 
-DEFAULT_TEST_TIMEOUT = 300.0
-"""Seconds one test (or one module's collection) may take before it counts as a timeout."""
 
-
-class TestFormat(enum.StrEnum):
-    """The ``--format`` choices of ``readiness test``."""
-
-    __test__ = False  # a name pytest would otherwise collect as a test class
-
-    TABLE = "table"
-    JSON = "json"
-    JUNIT = "junit"
-    MARKDOWN = "markdown"
-
-    def render(self, report: SuiteReport, gate: frozenset[CaseVerdict], *, width: int) -> str:
-        """Return ``report`` in this format."""
-        match self:
-            case TestFormat.TABLE:
-                return to_table(report, gate, width=width)
-            case TestFormat.JSON:
-                return to_json(report, gate)
-            case TestFormat.JUNIT:
-                return to_junit(report, gate)
-            case TestFormat.MARKDOWN:
-                return to_markdown(report, gate)
-            case _:
-                assert_never(self)
-
-
-def _verdicts(value: str) -> frozenset[CaseVerdict]:
-    known = {verdict.value: verdict for verdict in CaseVerdict}
-    names = {part.strip() for part in value.split(",")} - {""}
-    unknown = sorted(names - known.keys())
-    if unknown:
-        raise argparse.ArgumentTypeError(
-            f"not a verdict: {', '.join(unknown)} (the verdicts: {', '.join(known)})"
-        )
-    return frozenset(known[name] for name in names)
-
-
-_HELP = "run the project's own tests on a free-threaded interpreter"
-_DESCRIPTION = (
-    "Install the project, its dependencies and its test group into an environment of a "
-    "free-threaded CPython, run its pytest suite there, and name every test that switches "
-    "the GIL on (with the module, its distribution and the phase), crashes or hangs. The run "
-    "goes on in a fresh process after each of them."
-)
-
-
-def add_test_parser(
-    commands: argparse._SubParsersAction[_P],
-    add_common_options: Callable[[argparse.ArgumentParser], None],
-) -> _P:
-    """Add the ``test`` subcommand to ``commands`` and return its parser."""
-    test = commands.add_parser("test", help=_HELP, description=_DESCRIPTION)
-    test.add_argument(
-        "path", nargs="?", type=Path, help="the project folder (default: the current folder)"
-    )
-    test.add_argument(
-        "--python",
-        metavar="PATH|VERSION",
-        help="the free-threaded interpreter: a path, or 3.14t, 3.13t, 3.15t "
-        "(default: discover one, 3.14t first)",
-    )
-    formats = ", ".join(TestFormat)
-    test.add_argument(
-        "--format", type=TestFormat, help=f"the report's format ({formats}; default: table)"
-    )
-    test.add_argument("-o", "--output", type=Path, help="write the report here, not to stdout")
-    test.add_argument(
-        "--fail-on",
-        type=_verdicts,
-        metavar="VERDICTS",
-        help="comma-separated verdicts that fail the run (default: "
-        "gil-enabled,thread-unsafe,crashed,timeout)",
-    )
-    test.add_argument("--strict", action="store_true", help="also fail on failed tests")
-    test.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        metavar="N",
-        help="run each test that passed alone again in N threads at once (pytest-run-parallel); "
-        "one that then fails is thread-unsafe (default: 1, no second run)",
-    )
-    test.add_argument(
-        "--test-timeout",
-        type=float,
-        default=DEFAULT_TEST_TIMEOUT,
-        metavar="SECONDS",
-        help=f"time one test may take (default: {DEFAULT_TEST_TIMEOUT:g})",
-    )
-    add_installer_option(
-        test, help_text="installer for the test environment (default: uv where installed)"
-    )
-    test.add_argument(
-        "--no-build", action="store_true", help="never build a dependency from source"
-    )
-    add_selection_options(test)
-    add_common_options(test)
-    # SharedOptions reads the target of scan and deps; a test run has a real interpreter.
-    test.set_defaults(target=None)
-    return test
+def render(
+    report_format: TestFormat,
+    report: SuiteReport,
+    gate: frozenset[CaseVerdict],
+    *,
+    width: int,
+) -> str:
+    """Return ``report`` in ``report_format``."""
+    match report_format:
+        case TestFormat.TABLE:
+            return to_table(report, gate, width=width)
+        case TestFormat.JSON:
+            return to_json(report, gate)
+        case TestFormat.JUNIT:
+            return to_junit(report, gate)
+        case TestFormat.MARKDOWN:
+            return to_markdown(report, gate)
+        case _:
+            assert_never(report_format)
 
 
 @dataclass(frozen=True)
@@ -212,7 +127,7 @@ def run_test(args: argparse.Namespace, cache_dir: Path, progress: Progress, stde
     report = _run(options, warnings, progress)
     destination = options.destination
     width = shutil.get_terminal_size().columns if destination.is_terminal() else 100
-    destination.write(options.report_format.render(report, options.gate, width=width))
+    destination.write(render(options.report_format, report, options.gate, width=width))
     failed = failing(report, options.gate)
     counts = ", ".join(f"{count} {verdict.value}" for verdict, count in report.counts().items())
     outcome = "[bold red]gate failed[/]" if failed else "[bold green]gate passed[/]"

@@ -87,7 +87,7 @@ def run_test_command(
     """Run ``readiness test`` on the fixture project ``project`` in a child process."""
     options = ["--python", str(python), "--cache-dir", str(cache), "--installer", "uv"]
     done = subprocess.run(
-        [sys.executable, "-m", "readiness.testrun", "test", str(PROJECTS / project), *options]
+        [sys.executable, "-m", "readiness", "test", str(PROJECTS / project), *options]
         + [str(arg) for arg in args],
         capture_output=True,
         text=True,
