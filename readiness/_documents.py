@@ -140,14 +140,23 @@ def loads_toml(text: str, *, path: Path, error: type[InputError] = InputError) -
     return document
 
 
-def read_json(path: Path, *, what: str = "the file", error: type[InputError] = InputError) -> Any:
-    """Return the JSON document in the file at ``path``, within the limits of this module."""
+def read_json(
+    path: Path,
+    *,
+    what: str = "the file",
+    error: type[InputError] = InputError,
+    malformed: str = "not valid JSON",
+) -> Any:
+    """Return the JSON document in the file at ``path``, within the limits of this module.
+
+    ``malformed`` begins the message of a file that is not JSON at all.
+    """
     text = read_text(path, what=what, error=error)
     with _decoder_limits("JSON", path=path, error=error):
         try:
             document = json.loads(text)
         except json.JSONDecodeError as e:
-            raise error(f"not JSON: {e.msg}", path=path, line=e.lineno) from e
+            raise error(f"{malformed}: {e.msg}", path=path, line=e.lineno) from e
     _check_nesting(document, path=path, error=error)
     return document
 

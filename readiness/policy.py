@@ -153,7 +153,7 @@ class Baseline:
     def read(cls, path: Path) -> Baseline:
         """Read a baseline file; raise :class:`InputError` naming the file when it is not one."""
         try:
-            document = read_json(path, what="the baseline")
+            document = read_json(path, what="the baseline", malformed="the baseline is not JSON")
         except InputError as e:
             e.hint = e.hint or _WRITE_BASELINE
             raise
