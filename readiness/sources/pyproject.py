@@ -335,9 +335,11 @@ class _ProjectReader:
             raise self.error(
                 f"poetry dependency `{name}` is {spec!r}; expected a string or table", line
             )
-        extras = spec.get("extras", [])
-        extras_text = f"[{','.join(str(e) for e in extras)}]" if extras else ""
         where = f"poetry dependency `{name}`"
+        extras = spec.get("extras", [])
+        if not isinstance(extras, list) or not all(isinstance(e, str) for e in extras):
+            raise self.error(f"{where}: extras is {extras!r}; expected a list of names", line)
+        extras_text = f"[{','.join(extras)}]" if extras else ""
         markers: list[Marker] = []
         if "python" in spec:
             try:

@@ -293,3 +293,16 @@ def test_poetry_extras_that_are_not_lists_are_refused_in_a_pyproject(tmp_path: P
     found = read_or_refuse(path, Selection(all_extras=True))
     assert isinstance(found, SourceError)
     assert "[tool.poetry.extras] cli is not a list of names" in str(found)
+
+
+def test_poetry_dependency_extras_that_are_not_a_list_are_refused(tmp_path: Path) -> None:
+    # Found by `nox -s fuzz` (100,000 examples): a dependency table's `extras = 1` ended in
+    # TypeError: 'int' object is not iterable.
+    old = 'exceptiongroup = { version = ">=1.0", python = "<3.11" }'
+    new = 'exceptiongroup = { version = ">=1.0", python = "<3.11", extras = 1 }'
+    path = _case(tmp_path, "poetry11", "pyproject.toml", old, new)
+    (tmp_path / "poetry.lock").unlink()
+    found = read_or_refuse(path, Selection())
+    assert isinstance(found, SourceError)
+    assert "poetry dependency `exceptiongroup`: extras is 1; expected a list of names" in str(found)
+    assert found.line == 12
