@@ -5,19 +5,13 @@ JSON lines. A child ends after the test (or the module's collection) that switch
 or dies with a crashing test, or is killed when a test exceeds the time limit; the runner then
 starts a fresh child with the tests not yet run, so every such test is found, not only the
 first. The process handling (a clean environment, a session of its own, the warden that ends
-what a test left behind) is the import probe's: its child class is reused, not copied.
+what a test left behind) is the import probe's :class:`~readiness.probe.process.ChildProcess`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import re
-import signal
-import subprocess
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,17 +21,8 @@ from packaging.utils import NormalizedName
 
 from readiness._state import Progress
 from readiness.probe.interface import ModuleName
-from readiness.probe.runner import (
-    CHILD_SCRIPT,
-    STARTUP_TIMEOUT_FLOOR,
-    TRACEBACK_GRACE_SECONDS,
-    _Child,
-    _NoAnswer,
-    _read_end,
-    _signal_name,
-    _size,
-    child_environment,
-)
+from readiness.probe.process import ChildProcess, NoAnswer, read_end
+from readiness.probe.runner import CHILD_SCRIPT
 from readiness.testrun.model import (
     STARTUP_ID,
     CaseResult,
@@ -211,11 +196,11 @@ class _Running:
     gil: GilSwitch | None = None
 
 
-class _SuiteChild(_Child):
+class _SuiteChild(ChildProcess):
     """One pytest child: started, followed, and always ended with its process group."""
 
     def __init__(self, python: Path, project: Path, number: int, test_timeout: float) -> None:
-        super().__init__(python, (), number, False, test_timeout)
+        super().__init__(python, number, test_timeout)
         self.project = project
         self.owners: Mapping[ModuleName, NormalizedName] = {}
         """Each compiled module's distribution, to name the one that switched the GIL on."""
@@ -224,55 +209,39 @@ class _SuiteChild(_Child):
 
     def run_tests(self, args: Sequence[str], state: _Progress) -> None:
         """Start the child on ``args``, record its verdicts in ``state`` and end it."""
-        task = json.dumps(
-            {
-                "protocol": PROTOCOL,
-                "args": ["-p", "no:cacheprovider", "-W", GIL_WARNING_FILTER, *args],
-                "probe_child": str(CHILD_SCRIPT),
-                "runner": os.getpid(),
-            }
-        ).encode()
+        task = {
+            "protocol": PROTOCOL,
+            "args": ["-p", "no:cacheprovider", "-W", GIL_WARNING_FILTER, *args],
+            "probe_child": str(CHILD_SCRIPT),
+        }
         with tempfile.TemporaryFile(prefix="readiness-test-stderr-") as stderr:
-            self.stderr = stderr
             try:
-                # pytest runs where the user runs it, in the project's folder; a session of its
-                # own lets a hung test be killed with everything it started.
-                self.process = subprocess.Popen(
+                # pytest runs where the user runs it, in the project's folder.
+                self.start(
                     [str(self.python), "-I", str(PLUGIN_SCRIPT)],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=stderr,
+                    task,
                     cwd=self.project,
-                    env=child_environment(),
-                    start_new_session=os.name == "posix",
+                    stderr=stderr,
                 )
             except OSError as e:
                 raise TestRunError(f"cannot run {self.python}: {e}") from e
             try:
-                self._start_threads(task)
                 self._follow(state)
             finally:
-                self._end()
+                self.end()
 
     def _follow(self, state: _Progress) -> None:
-        startup = max(self.import_timeout, STARTUP_TIMEOUT_FLOOR)
-        try:
-            hello = self._next_event(startup)
-        except _NoAnswer:
-            raise self._failed_to_start(f"did not start within {startup:g} s") from None
-        if hello is None or hello["event"] != "hello" or hello.get("protocol") != PROTOCOL:
-            raise self._failed_to_start(f"did not start pytest (first event: {hello!r})")
-        self.warden = hello.get("warden") is True
+        hello = self.hello(PROTOCOL)
         if hello.get("gil_enabled"):
-            raise self._fault(
+            raise self.fault(
                 f"the GIL is already enabled when {self.python} starts, before any test runs",
                 hint="A .pth file or sitecustomize in the environment loads a module that "
                 "needs it: run `readiness scan` on the project to find it.",
             )
         while True:
             try:
-                event = self._next_event(self._limit())
-            except _NoAnswer:
+                event = self.next_event(self._limit())
+            except NoAnswer:
                 self._unfinished(state, CaseVerdict.TIMEOUT, self._hung())
                 return
             if event is None:
@@ -286,8 +255,8 @@ class _SuiteChild(_Child):
     def _limit(self) -> float:
         # Collecting a whole suite may take longer than one test; a test has its own limit.
         if self.running is None:
-            return max(self.import_timeout, STARTUP_TIMEOUT_FLOOR)
-        return self.import_timeout
+            return self.startup_timeout()
+        return self.timeout
 
     def _handle(self, event: Mapping[str, Any], state: _Progress) -> None:
         try:
@@ -307,9 +276,9 @@ class _SuiteChild(_Child):
             elif kind == "finish":
                 self._finish(state)
             else:
-                raise self._broken(f"an unexpected event: {event!r}")
+                raise self.broken(f"an unexpected event: {event!r}")
         except (KeyError, TypeError, ValueError) as e:
-            raise self._broken(f"a malformed event: {event!r}") from e
+            raise self.broken(f"a malformed event: {event!r}") from e
 
     def _report(self, event: Mapping[str, Any], state: _Progress) -> None:
         nodeid, when, outcome = str(event["nodeid"]), str(event["when"]), str(event["outcome"])
@@ -319,7 +288,7 @@ class _SuiteChild(_Child):
                 self._decide(state, nodeid, CaseVerdict.FAILED, text)
             return
         if self.running is None or self.running.nodeid != nodeid:
-            raise self._broken(f"a report for a test that is not running: {event!r}")
+            raise self.broken(f"a report for a test that is not running: {event!r}")
         if outcome == "failed":
             self.running.failures.append(f"{when}: {text}" if when != "call" else text)
         elif outcome == "skipped":
@@ -347,7 +316,7 @@ class _SuiteChild(_Child):
     def _finish(self, state: _Progress) -> None:
         running, self.running = self.running, None
         if running is None:
-            raise self._broken("a finish without a start")
+            raise self.broken("a finish without a start")
         if running.gil is not None:
             self._decide(state, running.nodeid, CaseVerdict.GIL_ENABLED, gil=running.gil)
         elif running.failures:
@@ -362,7 +331,7 @@ class _SuiteChild(_Child):
         if event.get("stopped") or state.finished:
             return
         if status in PYTEST_USAGE_STATUSES and not state.results:
-            raise self._fault(
+            raise self.fault(
                 f"pytest in {self.python} could not run the suite (exit status {status})",
                 hint="Run pytest in the project with that interpreter to see why.",
             )
@@ -385,39 +354,24 @@ class _SuiteChild(_Child):
 
     def _hung(self) -> str:
         """Ask the hung child where it hangs, kill it; return what it said."""
-        how = f"no answer after {self.import_timeout:g} s"
-        dump_signal = getattr(signal, "SIGUSR1", None)
-        if dump_signal is None:
-            self._kill()
-            return self._with_tail(how)
-        before = _size(self.stderr)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(self.process.pid, dump_signal)
-        time.sleep(TRACEBACK_GRACE_SECONDS)
-        self._kill()
-        # What it wrote since the signal is faulthandler's dump, innermost frame first.
-        dump = _read_end(self.stderr, _size(self.stderr) - before).decode(errors="replace")
+        how = f"no answer after {self.timeout:g} s"
+        # What it writes is faulthandler's dump, innermost frame first.
+        dump = self.ask_where_it_hangs()
+        self.kill()
         return f"{how}\n{dump[:STDERR_TAIL_CHARS]}" if dump.strip() else self._with_tail(how)
 
     def _death(self) -> str:
         """Say how the child ended, with the end of its stderr."""
-        status = self._exit_status()
-        if status is None:
-            how = "closed its output and did not exit; killed"
-        elif status < 0:
-            how = f"killed by {_signal_name(-status)}"
-        else:
-            how = f"exited with status {status}"
-        return self._with_tail(how)
+        return self._with_tail(self.how_it_ended(self.exit_status()))
 
     def _with_tail(self, how: str) -> str:
         # faulthandler's report of a fatal signal names the innermost frame first, and a deep
         # pytest stack makes it longer than the probe's tail: its start is looked for further.
-        end = _read_end(self.stderr, TRACEBACK_SEARCH_BYTES).decode(errors="replace")
+        end = read_end(self.stderr, TRACEBACK_SEARCH_BYTES).decode(errors="replace")
         fatal = list(_FATAL_ERROR.finditer(end))
         if fatal:
             return f"{how}\n{end[fatal[-1].start() :][:STDERR_TAIL_CHARS]}"
-        tail = self._stderr_tail()
+        tail = self.stderr_tail()
         if len(tail) > STDERR_TAIL_CHARS:
             # Cut at a line's start: the first line kept is whole.
             tail = tail[-STDERR_TAIL_CHARS:].partition("\n")[2]

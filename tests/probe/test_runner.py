@@ -19,7 +19,8 @@ from readiness.probe.interface import (
     ProbeStep,
 )
 from readiness.probe.plan import plan_probe
-from readiness.probe.runner import GilEnabledAtStartup, child_environment, run_probe
+from readiness.probe.process import child_environment
+from readiness.probe.runner import GilEnabledAtStartup, run_probe
 from tests.probe.conftest import ProbeVenv
 from tests.processes import HAS_PROC, alive
 
