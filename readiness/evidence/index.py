@@ -349,14 +349,20 @@ class IndexService(EvidenceService[IndexEvidence]):
         Evidence the index gave within ``max_age`` is used again without a request; an
         ``unavailable`` answer is never kept.
         """
-        key = self._key(query)
-        if self._kept is not None:
-            kept = self._kept.load(key, max_age=self.max_age)
-            if kept is not None:
-                return kept
+        kept = self._load(query)
+        return kept if kept is not None else self._ask_and_keep(query)
+
+    def _load(self, query: Query) -> IndexEvidence | None:
+        """Return the evidence kept for ``query`` within ``max_age``, if any."""
+        return (
+            None if self._kept is None else self._kept.load(self._key(query), max_age=self.max_age)
+        )
+
+    def _ask_and_keep(self, query: Query) -> IndexEvidence:
+        """Ask the index, and keep what it answered (but not its failure)."""
         evidence = self._ask(query)
         if self._kept is not None and evidence.unavailable is None:
-            self._kept.store(key, evidence)
+            self._kept.store(self._key(query), evidence)
         return evidence
 
     def _key(self, query: Query) -> str:
@@ -387,15 +393,15 @@ class IndexService(EvidenceService[IndexEvidence]):
         """Return the evidence for every query, ``workers`` requests in flight at once."""
         unique = list({query.name: query for query in queries}.values())
         found: dict[NormalizedName, IndexEvidence | None] = {}
-        if self._kept is not None:
-            for query in unique:
-                kept = self._kept.load(self._key(query), max_age=self.max_age)
-                if kept is not None:
-                    found[query.name] = kept
+        for query in unique:
+            kept = self._load(query)
+            if kept is not None:
+                found[query.name] = kept
         asked = [query for query in unique if query.name not in found]
         if asked:
             with ThreadPoolExecutor(max_workers=min(self.workers, len(asked))) as pool:
-                found.update(zip((q.name for q in asked), pool.map(self.query, asked), strict=True))
+                answers = pool.map(self._ask_and_keep, asked)
+                found.update(zip((query.name for query in asked), answers, strict=True))
         return {query.name: found[query.name] for query in unique}
 
     def _releases(self, page: ProjectPage) -> dict[Version, _Release]:
