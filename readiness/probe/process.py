@@ -94,6 +94,13 @@ class NoAnswer(Exception):
     """The child said nothing within the time limit."""
 
 
+class Stopped(Exception):
+    """The run this child belongs to was stopped, and the child ended with it.
+
+    Another child failed, or the caller was interrupted: what this one did is of no use.
+    """
+
+
 class ChildProcess:
     """One child process: started, spoken to, and always ended with its process group.
 
@@ -107,7 +114,9 @@ class ChildProcess:
     stderr: IO[bytes]
     """The (temporary, seekable) file that is the child's stderr."""
 
-    def __init__(self, python: Path, number: int, timeout: float) -> None:
+    def __init__(
+        self, python: Path, number: int, timeout: float, stop: threading.Event | None = None
+    ) -> None:
         self.python = python
         self.number = number
         """Which process of the run this is, counted from 1."""
@@ -119,6 +128,8 @@ class ChildProcess:
         """Whether a warden (``_child.Warden``) guards the child: it ends the child and
         everything the child left when sent SIGTERM."""
         self.asked_to_end = False
+        self.stop = stop
+        """Set by another thread to end this child: waiting for it then raises Stopped."""
 
     def start(
         self, argv: Sequence[str], task: Mapping[str, Any], *, cwd: Path, stderr: IO[bytes]
@@ -222,6 +233,8 @@ class ChildProcess:
         deadline = time.monotonic() + limit
         exited_at: float | None = None
         while True:
+            if self.stop is not None and self.stop.is_set():
+                raise Stopped
             now = time.monotonic()
             until = deadline if exited_at is None else min(deadline, exited_at + EXIT_DRAIN_SECONDS)
             try:

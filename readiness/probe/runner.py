@@ -10,11 +10,15 @@ runner starts a fresh child after every import that switched the GIL on instead.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import os
 import re
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,6 +89,7 @@ def run_probe(
     import_timeout: float = 60.0,
     progress: Progress | None = None,
     verbose: bool = True,
+    processes: int | None = None,
 ) -> list[ImportObservation]:
     """Perform every step of ``plan`` with the interpreter ``python``; one observation each.
 
@@ -92,36 +97,129 @@ def run_probe(
     the restart strategy: children run without ``-v`` and one ends after every import that
     switched the GIL on, so that the next import starts from a GIL that is off.
 
+    ``processes`` children run at once, each over a share of whole distributions (in plan
+    order); None picks one per :data:`STEPS_PER_PROCESS` steps, at most one per core. A
+    module that needs the GIL is then seen by every share that loads it, as by a child
+    started after a crash: blame still goes to the distribution that ships it.
+
     Raises :class:`ProbeError` when the interpreter cannot run the child at all or breaks
     the protocol, and :class:`GilEnabledAtStartup` when the GIL is on before any import.
     """
-    steps = plan.steps
-    observations: list[ImportObservation] = []
-    use_verbose = verbose
-    process = 0
+    shares = _shares(plan.steps, processes or _processes_for(len(plan.steps)))
     if progress is not None:
-        progress.start("probing", total=len(steps))
+        progress.start("probing", total=len(plan.steps))
     try:
-        while len(observations) < len(steps):
-            process += 1
-            remaining = steps[len(observations) :]
-            outcome = _ImportChild(python, remaining, process, use_verbose, import_timeout).run(
-                plan, progress
-            )
-            if not outcome.observations:
-                raise ProbeError(
-                    f"the probe's interpreter {python} ended without importing anything "
-                    f"(process {process}, before {remaining[0].module})",
-                    hint="Run that interpreter by hand to see whether it starts at all.",
-                )
-            observations.extend(outcome.observations)
-            if outcome.verbose_failed:
-                # This interpreter does not name every module needing the GIL under -v: from
-                # here on every child ends after the import that switched the GIL on.
-                use_verbose = False
+        if len(shares) <= 1:
+            return _probe_share(python, plan, plan.steps, import_timeout, progress, verbose)
+        done = _probe_shares_at_once(python, plan, shares, import_timeout, progress, verbose)
     finally:
         if progress is not None:
             progress.finish()
+    # Every process gets its own number, and the observations go back into plan order.
+    observed: dict[ProbeStep, ImportObservation] = {}
+    first = 0
+    for observations in done:
+        for observation in observations:
+            observed[observation.step] = dataclasses.replace(
+                observation, process=first + observation.process
+            )
+        first += max((observation.process for observation in observations), default=0)
+    return [observed[step] for step in plan.steps]
+
+
+STEPS_PER_PROCESS = 64
+"""The fewest imports worth a probe process of their own: a smaller share gains less than
+a second interpreter's start and its own imports of the shared dependencies cost."""
+
+
+def _processes_for(steps: int) -> int:
+    """Return how many children probe ``steps`` imports when the caller does not say."""
+    return max(1, min(os.cpu_count() or 1, steps // STEPS_PER_PROCESS))
+
+
+def _shares(steps: Sequence[ProbeStep], processes: int) -> list[tuple[ProbeStep, ...]]:
+    """Split ``steps`` into at most ``processes`` shares of whole distributions.
+
+    Each share is a run of distributions in plan order (dependencies first) with about as
+    many steps as the others, and keeps the plan's order of its steps: a distribution's
+    top-level import comes before its extension modules in its share as in the plan.
+    """
+    sizes: dict[NormalizedName, int] = {}
+    for step in steps:
+        sizes[step.distribution] = sizes.get(step.distribution, 0) + 1
+    target = len(steps) / max(1, processes)
+    share_of: dict[NormalizedName, int] = {}
+    share, filled = 0, 0
+    for name, size in sizes.items():
+        if filled and filled + size / 2 > target and share < processes - 1:
+            share, filled = share + 1, 0
+        share_of[name] = share
+        filled += size
+    return [
+        shared
+        for number in range(share + 1)
+        if (shared := tuple(step for step in steps if share_of[step.distribution] == number))
+    ]
+
+
+def _probe_shares_at_once(
+    python: Path,
+    plan: ProbePlan,
+    shares: Sequence[tuple[ProbeStep, ...]],
+    import_timeout: float,
+    progress: Progress | None,
+    verbose: bool,
+) -> list[list[ImportObservation]]:
+    """Probe each share in a thread of its own, and return what each observed.
+
+    When one fails, or the caller is interrupted, every other child is ended before the
+    error goes on.
+    """
+    stop = threading.Event()
+    with ThreadPoolExecutor(len(shares), thread_name_prefix="readiness-probe") as pool:
+        futures = [
+            pool.submit(_probe_share, python, plan, share, import_timeout, progress, verbose, stop)
+            for share in shares
+        ]
+        try:
+            finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in finished:
+                future.result()  # the first failure, if any, raises here
+            return [future.result() for future in futures]
+        except BaseException:
+            stop.set()
+            raise
+
+
+def _probe_share(
+    python: Path,
+    plan: ProbePlan,
+    steps: Sequence[ProbeStep],
+    import_timeout: float,
+    progress: Progress | None,
+    verbose: bool,
+    stop: threading.Event | None = None,
+) -> list[ImportObservation]:
+    """Perform ``steps`` in children started one after another; number them from 1."""
+    observations: list[ImportObservation] = []
+    use_verbose = verbose
+    process = 0
+    while len(observations) < len(steps):
+        process += 1
+        remaining = steps[len(observations) :]
+        child = _ImportChild(python, remaining, process, use_verbose, import_timeout, stop)
+        outcome = child.run(plan, progress)
+        if not outcome.observations:
+            raise ProbeError(
+                f"the probe's interpreter {python} ended without importing anything "
+                f"(process {process}, before {remaining[0].module})",
+                hint="Run that interpreter by hand to see whether it starts at all.",
+            )
+        observations.extend(outcome.observations)
+        if outcome.verbose_failed:
+            # This interpreter does not name every module needing the GIL under -v: from
+            # here on every child ends after the import that switched the GIL on.
+            use_verbose = False
     return observations
 
 
@@ -146,8 +244,9 @@ class _ImportChild(ChildProcess):
         number: int,
         verbose: bool,
         import_timeout: float,
+        stop: threading.Event | None = None,
     ) -> None:
-        super().__init__(python, number, import_timeout)
+        super().__init__(python, number, import_timeout, stop)
         self.steps = steps
         self.verbose = verbose
 
