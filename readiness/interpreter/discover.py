@@ -79,8 +79,8 @@ def find_interpreter(request: str | None, *, cache_dir: Path) -> Interpreter:
 
     ``request`` is a path (or a command on PATH) to use that interpreter only, a version
     (``3.14t``) to accept only that version, or None for the first of 3.14t, 3.15t, 3.13t.
-    Candidates come from PATH, then ``uv python find``, then pyenv, then what
-    ``readiness python install`` provisioned in ``cache_dir``. Each is inspected and must be
+    Candidates come from PATH, uv's installs, pyenv, what ``readiness python install``
+    provisioned in ``cache_dir``, and last ``uv python find``. Each is inspected and must be
     a free-threaded build that starts with the GIL off.
 
     Raises :class:`InterpreterError` (saying why each candidate was refused) when none is,
@@ -147,11 +147,17 @@ def _none_found(
 
 
 def _candidates(minors: Sequence[int], *, cache_dir: Path) -> Iterator[Path]:
-    """Yield executables that may be the interpreter wanted, best first, lazily."""
+    """Yield executables that may be the interpreter wanted, best first, lazily.
+
+    Every source but the last is a look at the file system; ``uv python find``, which
+    starts every interpreter it meets on PATH to ask what it is, is asked only when none
+    of them has one.
+    """
     yield from on_path(minors)
-    yield from managed_by_uv(minors)
+    yield from installed_by_uv(minors, uv_python_dir())
     yield from managed_by_pyenv(minors, pyenv_root())
     yield from provisioned(minors, cache_dir)
+    yield from managed_by_uv(minors)
 
 
 def on_path(minors: Sequence[int]) -> Iterator[Path]:
@@ -174,6 +180,47 @@ def managed_by_uv(minors: Sequence[int]) -> Iterator[Path]:
         found = uv_python_find(uv, f"3.{minor}t")
         if found is not None:
             yield found
+
+
+def uv_python_dir() -> Path:
+    """Return the folder uv installs interpreters into, as uv finds it.
+
+    ``$UV_PYTHON_INSTALL_DIR``, else ``python`` in uv's persistent data folder:
+    ``$XDG_DATA_HOME/uv``, ``~/.local/share/uv``, or ``uv/data`` in ``%APPDATA%`` on Windows.
+    """
+    configured = os.environ.get("UV_PYTHON_INSTALL_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    if os.name == "nt" and os.environ.get("APPDATA"):
+        return Path(os.environ["APPDATA"]) / "uv" / "data" / "python"
+    data = os.environ.get("XDG_DATA_HOME")
+    base = Path(data) if data and Path(data).is_absolute() else Path.home() / ".local" / "share"
+    return base / "uv" / "python"
+
+
+_UV_INSTALL = re.compile(r"cpython-3\.(?P<minor>\d+)\.(?P<micro>\d+)\S*\+freethreaded-.+")
+
+
+def installed_by_uv(minors: Sequence[int], root: Path) -> Iterator[Path]:
+    """Yield uv's free-threaded installs in ``root``, newest first (no process is started).
+
+    uv names them ``cpython-3.14.0+freethreaded-linux-x86_64-gnu/bin/python3.14t``.
+    """
+    found: list[tuple[int, int, Path]] = []
+    for folder in root.glob("cpython-3.*+freethreaded-*"):
+        match = _UV_INSTALL.fullmatch(folder.name)
+        if match is None or int(match["minor"]) not in minors:
+            continue
+        minor = int(match["minor"])
+        for executable in (
+            folder / "bin" / f"python3.{minor}t",
+            folder / f"python3.{minor}t.exe",
+        ):
+            if executable.is_file():
+                found.append((minors.index(minor), -int(match["micro"]), executable))
+                break
+    for *_, executable in sorted(found):
+        yield executable
 
 
 def uv_python_find(uv: Path, request: str) -> Path | None:

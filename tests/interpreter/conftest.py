@@ -70,11 +70,12 @@ def provision_by_hand(cache_dir: Path, version: str, target: Path, *, marker: bo
 
 @pytest.fixture
 def isolated_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point PATH and PYENV_ROOT at empty folders; return the PATH folder to fill."""
+    """Point PATH, PYENV_ROOT and uv's install folder at empty folders; return PATH's."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     monkeypatch.setenv("PATH", str(bin_dir))
     monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "pyenv"))
+    monkeypatch.setenv("UV_PYTHON_INSTALL_DIR", str(tmp_path / "uv-python"))
     return bin_dir
 
 

@@ -8,10 +8,12 @@ import pytest
 from readiness._errors import InputError
 from readiness.interpreter.discover import (
     find_interpreter,
+    installed_by_uv,
     is_version_request,
     managed_by_pyenv,
     parse_version_request,
     provisioned,
+    uv_python_dir,
 )
 from readiness.interpreter.interface import Interpreter, InterpreterError
 from tests.interpreter.conftest import GIL_PYTHON, link, provision_by_hand
@@ -114,6 +116,42 @@ def test_found_by_uv(freethreaded: Interpreter, isolated_search: Path, tmp_path:
     link(isolated_search / "python3", freethreaded.executable)
     found = find_interpreter(freethreaded.version_tag, cache_dir=tmp_path)
     assert os.path.realpath(found.executable) == os.path.realpath(freethreaded.executable)
+
+
+@pytest.mark.freethreaded
+def test_found_among_uvs_installs_without_asking_uv(
+    freethreaded: Interpreter, isolated_search: Path, tmp_path: Path
+) -> None:
+    major, minor, micro = freethreaded.version
+    root = tmp_path / "uv-python"
+    name = f"python{major}.{minor}t"
+
+    def install(folder: str, executable: str, python: Path) -> Path:
+        return link(root / folder / "bin" / executable, python)
+
+    executable = install(f"cpython-{major}.{minor}.{micro}+freethreaded-linux-x86_64-gnu", name,
+                         freethreaded.executable)  # fmt: skip
+    # The default build beside it, and a newer free-threaded one, to check filter and order.
+    install(f"cpython-{major}.{minor}.{micro}-linux-x86_64-gnu", f"python{major}.{minor}",
+            GIL_PYTHON)  # fmt: skip
+    newer = install(f"cpython-{major}.{minor}.{micro + 1}+freethreaded-linux-x86_64-gnu", name,
+                    freethreaded.executable)  # fmt: skip
+    assert list(installed_by_uv((minor,), root)) == [newer, executable]
+    # No uv on this PATH, and none asked: the install is found by its folder alone.
+    assert find_interpreter(None, cache_dir=tmp_path).executable == newer
+
+
+def test_uvs_install_folder_follows_its_variables(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("UV_PYTHON_INSTALL_DIR", str(tmp_path / "pythons"))
+    assert uv_python_dir() == tmp_path / "pythons"
+    monkeypatch.delenv("UV_PYTHON_INSTALL_DIR")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert uv_python_dir() == tmp_path / "data" / "uv" / "python"
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/data")  # not absolute: ignored, as by uv
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert uv_python_dir() == tmp_path / "home" / ".local" / "share" / "uv" / "python"
 
 
 @pytest.mark.freethreaded
