@@ -169,7 +169,11 @@ class ScanSession:
                 url = (
                     options.index_url
                     or index_options.index_url
-                    or configured_index_url(project_dir=project)
+                    or configured_index_url(
+                        project_dir=project,
+                        cache_dir=self.cache_dir,
+                        max_age=options.index_max_age,
+                    )
                 )
                 index = IndexService(
                     client,

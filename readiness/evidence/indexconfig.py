@@ -13,9 +13,11 @@ import os
 import re
 import sys
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from readiness._cache import RecordStore
 from readiness._documents import read_toml
 from readiness._errors import InputError
 from readiness._process import run_captured
@@ -39,6 +41,8 @@ def configured_index_url(
     *,
     python: Path | None = None,
     project_dir: Path | None = None,
+    cache_dir: Path | None = None,
+    max_age: float = 0.0,
 ) -> str:
     """Return the simple API index the user's installers use.
 
@@ -47,13 +51,15 @@ def configured_index_url(
     the current interpreter unless given), uv's ``uv.toml`` (``index-url``, or the
     ``[[index]]`` with ``default = true``; the project's in ``project_dir`` first); else
     pip's default index. Raises :class:`ServiceError` when none of these names one.
+    With ``cache_dir``, pip's answer is kept there for ``max_age`` seconds, as long as its
+    files are unchanged (:func:`pip_configured_index`).
     """
     for variable in (*UV_ENVIRONMENT, "PIP_INDEX_URL"):
         value = environ.get(variable, "").strip()
         if value:
             return value
     interpreter = python if python is not None else Path(sys.executable)
-    from_pip = pip_configured_index(interpreter, environ)
+    from_pip = pip_configured_index(interpreter, environ, cache_dir=cache_dir, max_age=max_age)
     if from_pip:
         return from_pip
     from_uv = uv_configured_index(environ, project_dir=project_dir)
@@ -62,16 +68,94 @@ def configured_index_url(
     return installer_default_index(interpreter, environ)
 
 
-def pip_configured_index(python: Path, environ: Mapping[str, str]) -> str | None:
+PIP_ANSWERS_FOLDER = "pip-config"
+"""Where pip's answers are kept, in the cache directory."""
+
+PIP_ANSWERS_FORMAT = 1
+"""The layout of a kept answer (:class:`PipAnswer`)."""
+
+
+@dataclass(frozen=True)
+class PipAnswer:
+    """What ``pip config list`` said the index is, kept while pip's files are unchanged."""
+
+    index_url: str | None
+    """The index its files name; None when they name none."""
+
+
+def pip_configured_index(
+    python: Path,
+    environ: Mapping[str, str],
+    *,
+    cache_dir: Path | None = None,
+    max_age: float = 0.0,
+) -> str | None:
     """Return the index pip's configuration files name, asking ``python -m pip config list``.
 
-    None when they name none, or when pip cannot be run there.
+    None when they name none, or when pip cannot be run there. With ``cache_dir`` the answer
+    is kept for ``max_age`` seconds, under the state of every file pip reads its settings
+    from (:func:`pip_config_files`) and of the ``PIP_*`` variables: a warm run starts no
+    pip, and a changed file asks again.
     """
+    store = (
+        RecordStore(cache_dir / PIP_ANSWERS_FOLDER, PipAnswer, PIP_ANSWERS_FORMAT)
+        if cache_dir is not None and max_age > 0
+        else None
+    )
+    key = "" if store is None else store.key(str(python), *_pip_settings_state(python, environ))
+    if store is not None and (kept := store.load(key, max_age=max_age)) is not None:
+        return kept.index_url
     completed = _run([str(python), "-m", "pip", "config", "list"], environ)
     if completed is None:
         return None
     settings = parse_pip_config_list(completed)
-    return next((settings[key] for key in PIP_CONFIG_KEYS if settings.get(key)), None)
+    found = next((settings[key] for key in PIP_CONFIG_KEYS if settings.get(key)), None)
+    if store is not None:
+        store.store(key, PipAnswer(found))
+    return found
+
+
+def pip_config_files(python: Path, environ: Mapping[str, str]) -> list[Path]:
+    """Return every file pip may read its settings from, whether it exists or not.
+
+    As pip's ``configuration.get_configuration_files`` finds them, for every platform at
+    once (a file that cannot be there is simply missing): ``PIP_CONFIG_FILE``; the global
+    ones (``$XDG_CONFIG_DIRS/pip``, ``/etc``, ``/Library/Application Support/pip``,
+    ``pip`` in ``%PROGRAMDATA%``); the user's (``~/.pip``, ``$XDG_CONFIG_HOME/pip`` or
+    ``~/.config/pip``, ``~/Library/Application Support/pip``, ``pip`` in ``%APPDATA%``); and the
+    environment's (its prefix).
+    """
+    home = Path(environ.get("HOME") or Path.home())
+    folders = [
+        Path(folder) / "pip"
+        for folder in environ.get("XDG_CONFIG_DIRS", "/etc/xdg").split(os.pathsep)
+        if folder
+    ]
+    folders += [Path("/etc"), Path("/Library/Application Support/pip")]
+    folders += [home / ".pip", home / "pip", home / "Library" / "Application Support" / "pip"]
+    folders.append(Path(environ.get("XDG_CONFIG_HOME") or home / ".config") / "pip")
+    folders += [
+        Path(environ[name]) / "pip" for name in ("APPDATA", "PROGRAMDATA") if environ.get(name)
+    ]
+    folders += [Path(sys.prefix), python.parent.parent]
+    files = [Path(environ["PIP_CONFIG_FILE"])] if environ.get("PIP_CONFIG_FILE") else []
+    return files + [folder / name for folder in folders for name in ("pip.conf", "pip.ini")]
+
+
+def _pip_settings_state(python: Path, environ: Mapping[str, str]) -> list[object]:
+    """Return what pip's settings depend on: its variables, and its files' size and time."""
+    state: list[object] = []
+    state += sorted(
+        (name, value) for name, value in environ.items() if name.upper().startswith("PIP_")
+    )
+    for path in pip_config_files(python, environ):
+        try:
+            found = path.stat()
+        except OSError:
+            state.append((str(path), None))
+        else:
+            state.append((str(path), found.st_size, found.st_mtime_ns))
+    return state
 
 
 def parse_pip_config_list(output: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ import pytest
 from readiness.evidence.indexconfig import (
     configured_index_url,
     parse_pip_config_list,
+    pip_configured_index,
     pip_help_default_index,
     uv_configured_index,
     uv_help_default_index,
@@ -149,3 +150,37 @@ def test_parse_pip_config_list() -> None:
         "global.index-url": OTHER,
         "install.index-url": MIRROR,
     }
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the counting interpreter is a shell script")
+def test_pips_answer_is_kept_until_its_settings_change(
+    environ: dict[str, str], tmp_path: Path
+) -> None:
+    # The real pip, through a script that counts how often it is started.
+    calls = tmp_path / "calls"
+    python = tmp_path / "bin" / "python"
+    python.parent.mkdir()
+    python.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexec {sys.executable} "$@"\n')
+    python.chmod(0o755)
+    config = tmp_path / "pip.conf"
+    config.write_text(f"[global]\nindex-url = {MIRROR}\n")
+    environ["PIP_CONFIG_FILE"] = str(config)
+    cache = tmp_path / "cache"
+
+    def ask(max_age: float = 3600) -> str | None:
+        return pip_configured_index(python, environ, cache_dir=cache, max_age=max_age)
+
+    def started() -> int:
+        return len(calls.read_text().splitlines())
+
+    assert ask() == MIRROR
+    assert ask() == MIRROR
+    assert started() == 1
+    config.write_text(f"[global]\nindex-url = {OTHER}\n")
+    assert ask() == OTHER
+    assert started() == 2
+    environ["PIP_TIMEOUT"] = "5"  # any PIP_ variable may change what pip says
+    assert ask() == OTHER
+    assert started() == 3
+    assert ask(max_age=0) == OTHER  # --refresh
+    assert started() == 4
