@@ -7,28 +7,32 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.progress import Progress as RichBar
 
 from readiness._state import Progress
 from readiness.formats.control_chars import escape_controls
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 
 class RichProgress(Progress):
     """Draw each phase as a bar (or a spinner, when its length is unknown) on stderr."""
 
     def __init__(self, console: Console) -> None:
+        # Imported here: rich's bar (and its spinners' table) is for a terminal only.
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+        from rich.progress import Progress as RichBar
+
         self._bar = RichBar(
             SpinnerColumn(),
             TextColumn("[bold]{task.fields[phase]}"),

@@ -7,7 +7,6 @@ for the scan's options; a flag given on the command line wins over the file (the
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -139,6 +138,8 @@ def _config_from(data: object, path: Path, text: str, *, root: str) -> Config:
         raise table.error(None, f"{table.title} must be a table")
     for key in data:
         if key not in _KEYS:
+            import difflib  # only for a misspelt key: not on every run's path
+
             close = difflib.get_close_matches(key, _KEYS, n=1)
             raise table.error(
                 key,

@@ -27,7 +27,6 @@ from readiness.evidence.tracker import TrackerService, load_snapshot
 from readiness.interpreter.discover import find_interpreter, is_version_request
 from readiness.interpreter.inspect import inspect_interpreter, require_free_threaded
 from readiness.interpreter.interface import Interpreter, InterpreterError
-from readiness.interpreter.provision import install_python
 from readiness.interpreter.target import synthesize_target, synthetic_interpreter
 from readiness.model import IndexOptions, Target
 from readiness.options import ScanCommandOptions
@@ -90,6 +89,9 @@ class ScanSession:
         return self._provision(versions)
 
     def _provision(self, versions: tuple[str, ...]) -> Interpreter | None:
+        # Imported here: provisioning (tar, downloads, builds) is not on a scan's usual path.
+        from readiness.interpreter.provision import install_python
+
         failures: list[InterpreterError] = []
         for version in versions:
             try:

@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+from tests.wheelhouse import build_wheelhouse
 
 # What a scan needs and a parser does not: the HTTP client, the console, the wheel tags, the
 # pipeline's stages and the report formats (jinja2 with them).
@@ -41,26 +44,70 @@ print(json.dumps(sorted(sys.modules)), file=sys.stderr)
 """
 
 
+def _imported(argv: list[str]) -> tuple[list[str], str]:
+    """Run the command line with ``argv``; return every module it imported, and its output."""
+    completed = subprocess.run(
+        [sys.executable, "-c", _PROBE, json.dumps(argv)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    modules: list[str] = json.loads(completed.stderr.strip().splitlines()[-1])
+    return modules, completed.stdout
+
+
+def _among(modules: list[str], wanted: tuple[str, ...]) -> list[str]:
+    return [
+        name
+        for name in modules
+        if any(name == module or name.startswith(f"{module}.") for module in wanted)
+    ]
+
+
+COLD_ONLY = (
+    "httpx",
+    "email",
+    "importlib.metadata",
+    "tarfile",
+    "difflib",
+    "rich.progress",
+    "readiness.interpreter.provision",
+)
+"""What only a run with work to do needs: the HTTP client and the parsing of what it
+fetches, installed distributions' metadata, provisioning, the terminal's progress bar, and
+the suggestions for a misspelt setting."""
+
+
+@pytest.mark.freethreaded
+def test_a_warm_scan_imports_only_what_it_uses(freethreaded_python: Path, tmp_path: Path) -> None:
+    wheels = build_wheelhouse(freethreaded_python, ["ft-ready"], tmp_path / "wheels")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"--no-index\n--find-links {wheels}\nft-ready==1.0\n")
+    argv = [
+        "scan",
+        str(requirements),
+        "--python",
+        str(freethreaded_python),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    ]
+    cold, _ = _imported(argv)
+    warm, report = _imported(argv)
+
+    assert _among(cold, ("importlib.metadata",)), "the cold run did not install and probe"
+    assert "ft-ready" in report
+    assert _among(warm, COLD_ONLY) == []
+
+
 @pytest.mark.parametrize(
     "argv",
     [["--version"], ["--help"], ["scan", "--help"], ["deps", "--help"], ["test", "--help"]],
     ids=" ".join,
 )
 def test_the_parser_alone_imports_no_command_machinery(argv: list[str]) -> None:
-    completed = subprocess.run(
-        [sys.executable, "-c", _PROBE, json.dumps(argv)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    modules = json.loads(completed.stderr.strip().splitlines()[-1])
+    modules, output = _imported(argv)
 
     assert "readiness._cli" in modules
-    assert completed.stdout.strip()
-    loaded = [
-        name
-        for name in modules
-        if any(name == heavy or name.startswith(f"{heavy}.") for heavy in HEAVY)
-    ]
-    assert loaded == []
+    assert output.strip()
+    assert _among(modules, HEAVY) == []

@@ -9,7 +9,6 @@ import shutil
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
@@ -334,6 +333,9 @@ def installed_distributions(
 ) -> tuple[InstalledDistribution, ...]:
     """Return every distribution in ``env``'s site-packages, sorted by name."""
     found: dict[NormalizedName, InstalledDistribution] = {}
+    # Imported here: a warm run reads the environment's record, not its metadata.
+    from importlib import metadata
+
     for dist in metadata.distributions(path=[str(path) for path in env.site_packages]):
         raw_name = dist.metadata["Name"]
         if not raw_name:

@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
@@ -300,6 +299,8 @@ class CachedFetcher:
 
 
 def _valid_http_date(value: str) -> bool:
+    from email.utils import parsedate_to_datetime  # for a response only: not on a warm run
+
     try:
         parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -10,7 +10,6 @@ the index serves it, else from the project JSON, which has only the latest versi
 
 from __future__ import annotations
 
-import email.parser
 import hashlib
 import json
 import re
@@ -227,6 +226,8 @@ def free_threading_classifier(classifiers: Iterable[str]) -> str | None:
 def _parse_metadata(text: str, media_type: str) -> list[str]:
     # Core metadata is an email-header block (core metadata spec); a page without its
     # mandatory Metadata-Version header is an error page, not metadata.
+    import email.parser  # only for a page the index serves: not on a warm run's path
+
     headers = email.parser.HeaderParser().parsestr(text)
     if headers.get("Metadata-Version") is None:
         raise BodyInvalid("core metadata without Metadata-Version")

@@ -20,8 +20,6 @@ import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from importlib import resources
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -292,13 +290,15 @@ def _platforms_cell(cell: str, line: int, source: str) -> bool:
 # -- The names table and the shipped data -----------------------------------------------------
 
 
-def shipped_data_file(name: str) -> Traversable:
+def shipped_data_file(name: str) -> Path:
     """Return a data file shipped with readiness (``tracker.json``, ``tracker-names.toml``).
 
     An installed readiness has them in the package (``readiness/_data/``); a source checkout
     has them in ``data/`` at the repository's root.
     """
-    packaged = resources.files("readiness").joinpath("_data", name)
+    # readiness runs from files on disk (its probe's child is a script run by path), so the
+    # package's folder is its __file__'s: no importlib.resources reader to load.
+    packaged = Path(__file__).resolve().parents[1] / "_data" / name
     if packaged.is_file():
         return packaged
     root = Path(__file__).resolve().parents[2]
@@ -311,7 +311,7 @@ def shipped_data_file(name: str) -> Traversable:
     )
 
 
-def load_names(path: Traversable | None = None) -> dict[str, tuple[str, ...] | None]:
+def load_names(path: Path | None = None) -> dict[str, tuple[str, ...] | None]:
     """Read the display-name table (``tracker-names.toml``; default: the shipped one).
 
     Returns each display name's distributions, or None for a row that is not a distribution.

@@ -6,7 +6,6 @@ This runs on the host, over the probe environment's site-packages: the child onl
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -137,6 +136,9 @@ def dependency_order(
 def _read_distributions(site_packages: Sequence[Path]) -> dict[NormalizedName, _Distribution]:
     found: dict[NormalizedName, _Distribution] = {}
     paths = [str(path) for path in site_packages]
+    # Imported here: a warm run reads its plan from the cache, not the metadata.
+    import importlib.metadata
+
     for metadata in importlib.metadata.distributions(path=paths):
         try:
             raw_name = metadata.metadata["Name"]
