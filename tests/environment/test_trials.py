@@ -11,8 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from readiness.environment.interface import Installer
-from readiness.environment.venv import COMPLETION_MARKER, Refusals
+from readiness.environment.interface import Installer, InstallResult
+from readiness.environment.venv import (
+    COMPLETION_MARKER,
+    Refusals,
+    create_environment,
+    install_dependencies,
+)
 from readiness.interpreter.interface import Interpreter
 from readiness.model import IndexOptions
 from tests.environment.conftest import (
@@ -136,6 +141,18 @@ def test_the_lines_are_tried_at_the_same_time(
     assert left_behind(tmp_path) == []
 
 
+class AdvanceRecordingProgress(RecordingProgress):
+    """Remembers what each step that began or ended said, without its time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.advanced: list[str] = []
+
+    def advance(self, description: str | None = None, steps: int = 1) -> None:
+        if description:
+            self.advanced.append(description.split(" in ")[0])
+
+
 class InterruptedProgress(RecordingProgress):
     """Ctrl-C, as the main thread sees it while the trials run: when the first one ends."""
 
@@ -163,3 +180,55 @@ def test_ctrl_c_leaves_no_scratch_environment(
     assert left_behind(tmp_path) == []
     # Nothing finished: the next run installs again.
     assert not (tmp_path / "envs" / "interrupted" / COMPLETION_MARKER).exists()
+
+
+def test_lines_that_conflict_go_in_one_after_the_other(
+    freethreaded: Interpreter, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Each installs alone, not both at once: the batch of what installed alone fails too,
+    and those lines go into the environment one after the other, as with one job."""
+    folder = tmp_path_factory.mktemp("conflicting")
+    make_wheel(folder, "alpha", "1.0")
+    make_wheel(folder, "alpha", "2.0")
+    make_wheel(folder, "old-user", "1.0", requires=["alpha==1.0"])
+    make_wheel(folder, "new-user", "1.0", requires=["alpha==2.0"])
+    index = IndexOptions(find_links=(str(folder),), no_index=True)
+    asked = [pin("old-user", "1.0", 1), pin("new-user", "1.0", 2), pin("nosuch", "1.0", 3)]
+
+    def install(key: str, jobs: int, progress: RecordingProgress) -> InstallResult:
+        env = create_environment(freethreaded, key, cache_dir=tmp_path, installer=uv_installer())
+        return install_dependencies(
+            env,
+            asked,
+            complete=False,
+            installer=uv_installer(),
+            no_build=False,
+            index_options=index,
+            progress=progress,
+            jobs=jobs,
+        )
+
+    serial = install("serial", 1, RecordingProgress())
+    progress = AdvanceRecordingProgress()
+    parallel = install("parallel", 2, progress)
+
+    # Tried side by side (each with its time), then the two that installed, one by one.
+    assert sorted(progress.advanced[:3]) == [
+        "new-user installed",
+        "nosuch refused",
+        "old-user installed",
+    ]
+    assert progress.advanced[3:] == ["old-user", "new-user"]
+
+    assert parallel.installed == serial.installed
+    assert [(f.name, f.reason) for f in parallel.failures] == [
+        (f.name, f.reason) for f in serial.failures
+    ]
+    assert [f.name for f in parallel.failures] == ["nosuch"]
+    # The last one in wins alpha, as it did one after the other.
+    assert {(d.name, str(d.version)) for d in parallel.installed} == {
+        ("old-user", "1.0"),
+        ("new-user", "1.0"),
+        ("alpha", "2.0"),
+    }
+    assert left_behind(tmp_path) == []
