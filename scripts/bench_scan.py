@@ -12,7 +12,9 @@ Every row is printed beside its anchor, measured in the same run on the same mac
   at most the warm time plus uv's install of it plus its import;
 - the cold install phase: within 1.5 x uv's own time for the same work (the same wheels,
   the same fresh uv cache, from the same index);
-- the peak resident memory of readiness and of its largest child during a cold scan of 100.
+- the peak resident memory of readiness and of its largest child during a cold scan of 100;
+- two sdists that take seconds each to fail, beside a wheel: the install phase within 0.85 x
+  uv's own time for the batch and then each line alone (readiness tries them side by side).
 
 The stack is generated: small pure-Python wheels plus two compiled fixtures (one re-enables
 the GIL), served by a package index on 127.0.0.1 (``tests/wheelindex.py``).
@@ -41,6 +43,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests.environment.conftest import make_sdist
 from tests.wheelhouse import build_wheel, build_wheelhouse, inspect_target
 from tests.wheelindex import serve_index
 
@@ -55,6 +58,18 @@ LOCK_FILES = {
 }
 
 Stack = list[tuple[str, str]]
+
+SLOW_SDISTS = ("slow-a", "slow-b")
+SLOW_BUILD = 4.0
+"""Seconds the build of each slow sdist takes before it fails, as a long compile would."""
+SLOW_BACKEND = """
+import time
+
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    time.sleep({seconds})
+    raise RuntimeError("this build needs the GIL")
+"""
 
 
 @dataclass(frozen=True)
@@ -307,13 +322,25 @@ def uv_install_seconds(
     python: Path, wheels: list[Path], scratch: Path, env: dict[str, str]
 ) -> float:
     """Return uv's own time to install ``wheels`` into a new environment, fresh uv cache."""
+    names = [f"{w.name.split('-')[0].replace('_', '-')}=={w.name.split('-')[1]}" for w in wheels]
+    return uv_seconds(python, scratch, env, names)
+
+
+def uv_seconds(python: Path, scratch: Path, env: dict[str, str], *installs: list[str]) -> float:
+    """Return uv's own time for ``installs``, one after the other, into a new environment.
+
+    Each is the arguments of one ``uv pip install``; uv's cache starts empty.
+    """
     uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
     venv = scratch / "venv"
     uv_env = {**env, "UV_CACHE_DIR": str(scratch / "uv-cache")}
     run([uv, "venv", "--quiet", "--python", str(python), str(venv)], uv_env)
     started = time.perf_counter()
-    names = [f"{w.name.split('-')[0].replace('_', '-')}=={w.name.split('-')[1]}" for w in wheels]
-    run([uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), *names], uv_env)
+    for arguments in installs:
+        run(
+            [uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), *arguments],
+            uv_env,
+        )
     return time.perf_counter() - started
 
 
@@ -403,6 +430,30 @@ class Bench:
             f"largest child {child / 1024:.0f} MiB"
         )
 
+    def slow_refusals(self) -> None:
+        """Add the row of two sdists that take SLOW_BUILD s each to fail, beside a wheel.
+
+        A cold scan's install phase beside uv's own time for the same work done as readiness
+        did it before it tried lines side by side: the batch, then each line alone.
+        """
+        folder = self.root / "slow-sdists"
+        folder.mkdir()
+        for name in SLOW_SDISTS:
+            make_sdist(folder, name, "1.0", backend=SLOW_BACKEND.format(seconds=SLOW_BUILD))
+        lines = ["bench-000==1.0", *(f"{name}==1.0" for name in SLOW_SDISTS)]
+        path = self.root / "slow" / "requirements.txt"
+        path.parent.mkdir()
+        path.write_text("\n".join([f"--find-links {folder}", *lines]) + "\n")
+        report = Scanner(self.python, self.root / "cache-slow", self.env).scan(path)
+        refused = sorted(d["name"] for d in report["distributions"] if d["install_log"])
+        installs = [[*lines, "--find-links", str(folder)]]
+        installs += [[line, "--find-links", str(folder)] for line in lines]
+        uv_s = uv_seconds(self.python, self.root / "uv-slow", self.env, *installs)
+        what = f"two slow sdists refused, install phase ({os.cpu_count()} cores)"
+        self.rows.append(Row(what, report["timings"]["install"], uv_s, 0.85, "uv one by one"))
+        if refused != list(SLOW_SDISTS):
+            self.failures.append(f"two slow sdists: refused {refused}")
+
 
 def stack_of(full: Stack, size: int) -> Stack:
     """Return ``size`` distributions of ``full``: generated ones and both compiled fixtures."""
@@ -453,6 +504,7 @@ def main() -> int:
                         warm_largest = warm
                         bench.changed_pin(scanner, path, stack_of(full, size), warm)
                         bench.cold_install(path, stack_of(full, size))
+            bench.slow_refusals()
             if args.large:
                 path = write_input(
                     "pylock", root / "large", stack_of(full, args.large), wheels, index

@@ -5,11 +5,14 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -29,6 +32,13 @@ from readiness.environment.interface import (
     InstallFailure,
     InstallResult,
     ProbeEnvironment,
+)
+from readiness.environment.trials import (
+    Installation,
+    ScratchEnvironments,
+    Trial,
+    install_alone,
+    install_side_by_side,
 )
 from readiness.environment.uv import UvInstaller
 from readiness.installer_requirements import checked_line
@@ -87,20 +97,30 @@ def create_environment(
     if root.exists():
         shutil.rmtree(root)
     root.parent.mkdir(parents=True, exist_ok=True)
+    argv = _creation_command(interpreter.executable, root, installer, with_pip=True)
+    _run(argv, what=f"creating the probe environment {root}", timeout=CREATE_TIMEOUT)
+    return _described(root)
+
+
+def _creation_command(
+    python: Path, root: Path, installer: Installer, *, with_pip: bool
+) -> list[str]:
+    """Return the command that creates an environment of ``python`` at ``root``.
+
+    ``uv venv`` for uv, ``-m venv`` (with pip unless ``with_pip`` is false) for every other
+    installer.
+    """
     if isinstance(installer, UvInstaller):
         # --no-project: the user's project must not narrow the interpreter chosen here.
-        argv = [
+        return [
             str(installer.executable),
             "venv",
             "--no-project",
             "--python",
-            str(interpreter.executable),
+            str(python),
             str(root),
         ]
-    else:
-        argv = [str(interpreter.executable), "-m", "venv", str(root)]
-    _run(argv, what=f"creating the probe environment {root}", timeout=CREATE_TIMEOUT)
-    return _described(root)
+    return [str(python), "-m", "venv", *([] if with_pip else ["--without-pip"]), str(root)]
 
 
 def existing_environment(root: Path) -> ProbeEnvironment:
@@ -221,14 +241,17 @@ def install_dependencies(
     index_options: IndexOptions | None = None,
     progress: Progress | None = None,
     refusals: Refusals | None = None,
+    jobs: int | None = None,
 ) -> InstallResult:
     """Install every requirement into ``env`` and return what it then holds.
 
     All at once first (``--no-deps`` when ``complete``: a lock lists everything); if that
     fails, one by one, so that one distribution that cannot be installed keeps none of the
-    others out, each failure recorded with the installer's reason. A finished environment
-    that was asked for the same is returned as it was recorded. With ``refusals``, a line
-    the installer refused lately is not tried again, and each new refusal is kept there.
+    others out, each failure recorded with the installer's reason. One by one means up to
+    ``jobs`` (default: the number of cores) at a time, each into a scratch environment
+    (:func:`_one_by_one`). A finished environment that was asked for the same is returned as
+    it was recorded. With ``refusals``, a line the installer refused lately is not tried
+    again, and each new refusal is kept there.
     Raises :class:`InstallerError` only when the installer cannot run at all, and
     :class:`UnsafeRequirement` for a requirement that would reach it as anything but itself.
     """
@@ -257,35 +280,23 @@ def install_dependencies(
         requirements = [dep for dep, found in zip(requirements, known, strict=True) if not found]
         lines = [line for line, found in zip(lines, known, strict=True) if not found]
     if lines:
+        how = Installation(
+            installer, no_deps=complete, no_build=no_build, index_options=index_options
+        )
         progress.start(f"installing with {installer.name}")
         try:
-            built |= installer.install(
-                env,
-                lines,
-                no_deps=complete,
-                no_build=no_build,
-                on_line=progress.message,
-                index_options=index_options,
-            )
+            built |= how.install(env, lines, progress.message)
         except InstallFailed:
             progress.start(f"installing one by one with {installer.name}", total=len(lines))
-            for dep, line in zip(requirements, lines, strict=True):
-                progress.advance(str(dep.name), steps=0)
-                try:
-                    built |= installer.install(
-                        env,
-                        [line],
-                        no_deps=complete,
-                        no_build=no_build,
-                        on_line=progress.message,
-                        index_options=index_options,
-                    )
-                except InstallFailed as failed:
-                    failure = InstallFailure(name=dep.name, reason=failed.reason, log=failed.log)
-                    failures.append(failure)
+            named = [(dep.name, line) for dep, line in zip(requirements, lines, strict=True)]
+            jobs = min(jobs or os.cpu_count() or 1, len(named))
+            trials = _one_by_one(env, named, how, progress, jobs)
+            for line, trial in zip(lines, trials, strict=True):
+                built |= trial.built
+                if trial.failure is not None:
+                    failures.append(trial.failure)
                     if refusals is not None:
-                        refusals.keep(line, failure)
-                progress.advance()
+                        refusals.keep(line, trial.failure)
         progress.finish()
 
     if complete:
@@ -298,6 +309,95 @@ def install_dependencies(
         json.dumps({"request": request, "result": to_record(result)}, indent=1),
     )
     return result
+
+
+def _one_by_one(
+    env: ProbeEnvironment,
+    named: Sequence[tuple[NormalizedName, str]],
+    how: Installation,
+    progress: Progress,
+    jobs: int,
+) -> list[Trial]:
+    """Install each line alone; return what each did, in order.
+
+    With one job, each line into ``env`` after the other. With more: each line into a
+    scratch environment beside ``env``, ``jobs`` at a time, then the lines that installed
+    there into ``env`` in one batch (quick: what they built is in the installer's cache); if
+    that batch fails still (two lines that conflict, when the installer resolves), those
+    lines as with one job. The scratch environments are removed in every case, Ctrl-C too.
+    """
+    if jobs < 2:
+        trials = []
+        for name, line in named:
+            progress.advance(str(name), steps=0)
+            trials.append(install_alone(env, name, line, how, progress.message))
+            progress.advance()
+        return trials
+    with tempfile.TemporaryDirectory(
+        prefix=f"{env.root.name}.trials-", dir=env.root.parent, ignore_cleanup_errors=True
+    ) as folder:
+        scratch = _ScratchEnvironments.beside(env, how.installer, Path(folder))
+        trials = install_side_by_side(named, how, scratch=scratch, jobs=jobs, progress=progress)
+    installed = [index for index, trial in enumerate(trials) if trial.failure is None]
+    if installed:
+        try:
+            built = how.install(env, [named[index][1] for index in installed], progress.message)
+        except InstallFailed:
+            again = _one_by_one(env, [named[index] for index in installed], how, progress, 1)
+            for index, trial in zip(installed, again, strict=True):
+                trials[index] = trial
+        else:
+            for index in installed:
+                trials[index] = Trial(None, trials[index].built | built)
+    return trials
+
+
+@dataclass(frozen=True)
+class _ScratchEnvironments(ScratchEnvironments):
+    """Empty environments of ``env``'s interpreter, made in ``folder`` for one line each."""
+
+    env: ProbeEnvironment
+    installer: Installer
+    folder: Path
+    pip: Path | None
+    """The pip package of ``env``, lent to each scratch environment; None: each has its own."""
+
+    @classmethod
+    def beside(cls, env: ProbeEnvironment, installer: Installer, folder: Path) -> Self:
+        """Return the scratch environments for ``installer`` in ``folder``.
+
+        ``-m venv`` installs pip from its bundled wheel, which takes seconds for each
+        environment; pip's own package copied once from ``env`` takes none. Without a pip in
+        ``env`` to lend (or for uv, which needs none), each gets its own.
+        """
+        found = [path / "pip" for path in env.site_packages if (path / "pip").is_dir()]
+        if isinstance(installer, UvInstaller) or not found:
+            return cls(env, installer, folder, None)
+        shutil.copytree(found[0], folder / "pip" / "pip")
+        return cls(env, installer, folder, found[0])
+
+    def create(self, index: int) -> ProbeEnvironment:
+        """Create the ``index``-th scratch environment; return it.
+
+        Raises :class:`InstallerError` when it cannot be created.
+        """
+        root = self.folder / str(index)
+        with_pip = self.pip is None
+        argv = _creation_command(self.env.python, root, self.installer, with_pip=with_pip)
+        _run(argv, what=f"creating the scratch environment {root}", timeout=CREATE_TIMEOUT)
+        scratch = _describe(root)
+        if self.pip is not None:
+            (scratch.site_packages[0] / "readiness-pip.pth").write_text(
+                f"{self.folder / 'pip'}\n", encoding="utf-8"
+            )
+        return scratch
+
+    def stands_for(self, scratch: ProbeEnvironment) -> dict[str, str]:
+        """Return the scratch environment's root and the lent pip, with ``env``'s own."""
+        paths = {str(scratch.root): str(self.env.root)}
+        if self.pip is not None:
+            paths[str(self.folder / "pip" / "pip")] = str(self.pip)
+        return paths
 
 
 def _remove_unrequested(

@@ -15,10 +15,16 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from readiness._state import Progress
+from readiness._uv import find_uv
+from readiness.environment.interface import Installer, InstallResult
+from readiness.environment.pip import PipInstaller
+from readiness.environment.uv import UvInstaller
+from readiness.environment.venv import Refusals, create_environment, install_dependencies
 from readiness.interpreter.inspect import inspect_interpreter
 from readiness.interpreter.interface import Interpreter
 from readiness.model import IndexOptions
 from readiness.sources.interface import Origin, ResolvedDependency
+from tests.sdists import sdist_folder
 
 
 class RecordingProgress(Progress):
@@ -102,16 +108,21 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
 """
 
 
-def make_sdist(folder: Path, name: str, version: str) -> Path:
-    """Write ``name-version.tar.gz``, an sdist that builds a one-module wheel."""
+def make_sdist(folder: Path, name: str, version: str, backend: str | None = None) -> Path:
+    """Write ``name-version.tar.gz``, an sdist that builds a one-module wheel.
+
+    ``backend`` replaces its in-tree build backend (the source of ``backend.py``).
+    """
     base = f"{name}-{version}"
+    if backend is None:
+        backend = _BACKEND.format(name=name, version=version, files=wheel_files(name, version))
     files = {
         "pyproject.toml": (
             '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n\n'
             f'[project]\nname = "{name}"\nversion = "{version}"\n'
         ),
         "PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
-        "backend.py": _BACKEND.format(name=name, version=version, files=wheel_files(name, version)),
+        "backend.py": backend,
     }
     path = folder / f"{base}.tar.gz"
     with tarfile.open(path, "w:gz") as archive:
@@ -139,6 +150,33 @@ def local_index(wheelhouse: Path) -> IndexOptions:
     return IndexOptions(find_links=(str(wheelhouse),), no_index=True)
 
 
+def install_lock(
+    interpreter: Interpreter,
+    cache_dir: Path,
+    key: str,
+    installer: Installer,
+    asked: list[ResolvedDependency],
+    index: IndexOptions,
+    *,
+    jobs: int | None = None,
+    progress: RecordingProgress | None = None,
+    refusals: Refusals | None = None,
+) -> InstallResult:
+    """Install ``asked`` as a lock lists it into the environment ``key``, made if need be."""
+    env = create_environment(interpreter, key, cache_dir=cache_dir, installer=installer)
+    return install_dependencies(
+        env,
+        asked,
+        complete=True,
+        installer=installer,
+        no_build=False,
+        index_options=index,
+        progress=progress,
+        refusals=refusals,
+        jobs=jobs,
+    )
+
+
 @pytest.fixture(scope="session")
 def freethreaded(freethreaded_python: Path) -> Interpreter:
     """The free-threaded interpreter, as inspection describes it."""
@@ -152,3 +190,25 @@ def pin(name: str, version: str, line: int = 1) -> ResolvedDependency:
         origin=Origin(Path("requirements.txt"), line=line),
         version=Version(version),
     )
+
+
+def uv_installer() -> UvInstaller:
+    """uv, which the test extra installs."""
+    uv = find_uv()
+    assert uv is not None, "the tests need uv (the test extra installs it)"
+    return UvInstaller(uv)
+
+
+def installers() -> list[Installer]:
+    """Both installers: pip, then uv."""
+    return [PipInstaller(), uv_installer()]
+
+
+@pytest.fixture(scope="module")
+def refusing(freethreaded_python: Path, tmp_path_factory: pytest.TempPathFactory) -> IndexOptions:
+    """Index options that read a folder holding alpha (a wheel) and ft-refuses-build (an sdist)."""
+    folder = sdist_folder(
+        freethreaded_python, tmp_path_factory.mktemp("sdists"), "ft-refuses-build"
+    )
+    make_wheel(folder, "alpha", "1.0")
+    return IndexOptions(find_links=(str(folder),), no_index=True)

@@ -11,35 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from readiness._uv import find_uv
 from readiness.environment.interface import Installer, InstallResult
-from readiness.environment.pip import PipInstaller
-from readiness.environment.uv import UvInstaller
 from readiness.environment.venv import create_environment, install_dependencies
 from readiness.interpreter.interface import Interpreter
 from readiness.model import IndexOptions
-from tests.environment.conftest import make_wheel, pin
-from tests.sdists import sdist_folder
+from tests.environment.conftest import installers, pin
 
 pytestmark = pytest.mark.freethreaded
 
 CAUSE = "RuntimeError: CFFI does not support the free-threaded build"
-
-
-@pytest.fixture(scope="module")
-def refusing(freethreaded_python: Path, tmp_path_factory: pytest.TempPathFactory) -> IndexOptions:
-    """Index options that read a folder holding alpha (a wheel) and ft-refuses-build (an sdist)."""
-    folder = sdist_folder(
-        freethreaded_python, tmp_path_factory.mktemp("sdists"), "ft-refuses-build"
-    )
-    make_wheel(folder, "alpha", "1.0")
-    return IndexOptions(find_links=(str(folder),), no_index=True)
-
-
-def installers() -> list[Installer]:
-    uv = find_uv()
-    assert uv is not None, "the tests need uv (the test extra installs it)"
-    return [PipInstaller(), UvInstaller(uv)]
 
 
 @pytest.mark.parametrize("installer", installers(), ids=lambda installer: installer.name)

@@ -23,7 +23,7 @@ from readiness.environment.venv import (
 )
 from readiness.interpreter.interface import Interpreter
 from readiness.model import IndexOptions
-from tests.environment.conftest import RecordingProgress, pin
+from tests.environment.conftest import RecordingProgress, install_lock, pin
 
 pytestmark = pytest.mark.freethreaded
 
@@ -103,15 +103,14 @@ def test_a_refusal_is_not_tried_again_until_refresh(
     asked = [pin("alpha", "1.0", 1), pin("nosuch", "1.0", 2)]
 
     def install(key: str, refusals: Refusals) -> tuple[InstallResult, list[str]]:
-        env = create_environment(freethreaded, key, cache_dir=tmp_path, installer=installer)
         progress = RecordingProgress()
-        result = install_dependencies(
-            env,
+        result = install_lock(
+            freethreaded,
+            tmp_path,
+            key,
+            installer,
             asked,
-            complete=True,
-            installer=installer,
-            no_build=False,
-            index_options=local_index,
+            local_index,
             progress=progress,
             refusals=refusals,
         )
