@@ -79,6 +79,17 @@ fetches, installed distributions' metadata, provisioning, the terminal's progres
 the suggestions for a misspelt setting."""
 
 
+OTHER_READERS = (
+    "packaging.pylock",
+    "readiness.sources.pylock",
+    "readiness.sources.uvlock",
+    "readiness.sources.poetrylock",
+    "readiness.sources.pdmlock",
+    "readiness.sources.pipfilelock",
+)
+"""The readers of the kinds of file a scan of a requirements file does not read."""
+
+
 @pytest.mark.freethreaded
 def test_a_warm_scan_imports_only_what_it_uses(freethreaded_python: Path, tmp_path: Path) -> None:
     wheels = build_wheelhouse(freethreaded_python, ["ft-ready"], tmp_path / "wheels")
@@ -98,6 +109,7 @@ def test_a_warm_scan_imports_only_what_it_uses(freethreaded_python: Path, tmp_pa
     assert _among(cold, ("importlib.metadata",)), "the cold run did not install and probe"
     assert "ft-ready" in report
     assert _among(warm, COLD_ONLY) == []
+    assert _among(warm, OTHER_READERS) == []
 
 
 @pytest.mark.parametrize(

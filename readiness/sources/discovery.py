@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
-
-from packaging.pylock import is_valid_pylock_path
+from typing import TYPE_CHECKING
 
 # The order lives on the ground floor, where the command line's help reads it.
 from readiness._defaults import SOURCE_PRIORITY as SOURCE_PRIORITY
 from readiness.sources.interface import DependencySource, Selection, SourceError
-from readiness.sources.pdmlock import PdmLockSource
-from readiness.sources.pipfilelock import PipfileLockSource
-from readiness.sources.poetrylock import PoetryLockSource
-from readiness.sources.pylock import PylockSource
-from readiness.sources.pyproject import PyprojectSource
-from readiness.sources.requirements import RequirementsSource
-from readiness.sources.resolve import Resolver
-from readiness.sources.uvlock import UvLockSource
+
+if TYPE_CHECKING:
+    from readiness.sources.resolve import Resolver
 
 ACCEPTED_FILES = (
     "pylock.toml",
@@ -51,26 +46,50 @@ def find_source(
     return _source_for_file(path, selection, resolver)
 
 
+_LOCKS = {
+    "uv.lock": "uvlock.UvLockSource",
+    "poetry.lock": "poetrylock.PoetryLockSource",
+    "pdm.lock": "pdmlock.PdmLockSource",
+    "Pipfile.lock": "pipfilelock.PipfileLockSource",
+}
+"""The reader of each lock file name: ``module.Class`` in this package."""
+
+
+def _reader(name: str) -> Callable[[Path, Selection], DependencySource]:
+    """Return the reader class ``module.Class`` of this package, importing only its module.
+
+    A run reads one kind of file: the readers of the others are never imported.
+    """
+    module, _, cls = name.rpartition(".")
+    reader: Callable[[Path, Selection], DependencySource] = getattr(
+        importlib.import_module(f"{__package__}.{module}"), cls
+    )
+    return reader
+
+
 def _source_for_file(
     path: Path, selection: Selection, resolver: Resolver | None
 ) -> DependencySource:
-    if is_valid_pylock_path(path):
-        return PylockSource(path, selection)
-    locks: dict[str, Callable[[Path, Selection], DependencySource]] = {
-        "uv.lock": UvLockSource,
-        "poetry.lock": PoetryLockSource,
-        "pdm.lock": PdmLockSource,
-        "Pipfile.lock": PipfileLockSource,
-    }
-    if path.name in locks:
-        return locks[path.name](path, selection)
+    if path.name.startswith("pylock."):
+        from packaging.pylock import is_valid_pylock_path
+
+        if is_valid_pylock_path(path):
+            from readiness.sources.pylock import PylockSource
+
+            return PylockSource(path, selection)
+    if path.name in _LOCKS:
+        return _reader(_LOCKS[path.name])(path, selection)
     if path.name == "pyproject.toml":
         if resolver is None:
             raise SourceError(
                 "pyproject.toml declares ranges, not versions: it needs a resolver", path=path
             )
+        from readiness.sources.pyproject import PyprojectSource
+
         return PyprojectSource(path, selection, resolver)
     if path.suffix in _REQUIREMENTS_SUFFIXES:
+        from readiness.sources.requirements import RequirementsSource
+
         return RequirementsSource(path, resolver)
     raise SourceError(
         f"unknown kind of dependency file; readiness reads {', '.join(ACCEPTED_FILES)}",
