@@ -443,6 +443,14 @@ def _add_test_parser(test: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help=f"time one test may take (default: {DEFAULT_TEST_TIMEOUT:g})",
     )
+    _add_switches(
+        test,
+        {
+            "--install-python": (
+                "provision a free-threaded CPython when none is found, without asking"
+            )
+        },
+    )
     add_installer_option(
         test, help_text="installer for the test environment (default: uv where installed)"
     )

@@ -1,4 +1,4 @@
-"""A scan session: the choices one run makes once, for ``scan`` and ``deps`` alike.
+"""A scan session: the choices one run makes once, for ``scan``, ``deps`` and ``test`` alike.
 
 Which interpreter to probe (found, provisioned after asking, or none), the static fallback
 when there is none, the target a static scan or a listing is read for, and the evidence
@@ -45,6 +45,14 @@ supported free-threaded build, 3.13t the experimental one that still shows what 
 the GIL where 3.14t cannot be had (no uv downloads and no 3.14 source)."""
 
 
+class NotProvisioned(InterpreterError):
+    """Raised when no interpreter was found and none was provisioned (declined, or failed)."""
+
+    def __init__(self, cause: InterpreterError) -> None:
+        super().__init__(cause.message, hint=cause.hint)
+        self.cause = cause
+
+
 class ScanSession:
     """One run's interpreter, static fallback and evidence, chosen once and said on stderr."""
 
@@ -77,6 +85,18 @@ class ScanSession:
         ``install``); a refused GIL build or a path that is not an interpreter is raised.
         """
         try:
+            return self.require_interpreter(python, install=install)
+        except NotProvisioned as error:
+            self._static_fallback(error.cause)
+            return None
+
+    def require_interpreter(self, python: str | None, *, install: bool) -> Interpreter:
+        """Find (or provision) the interpreter a run cannot do without (``readiness test``).
+
+        As :meth:`probe_interpreter`, but where none is found or provisioned,
+        :class:`NotProvisioned` is raised: there is no static fallback.
+        """
+        try:
             return find_interpreter(python, cache_dir=self.cache_dir)
         except InterpreterError as error:
             # Only "none found" is worth offering to provision; a refused GIL build is not.
@@ -84,11 +104,10 @@ class ScanSession:
                 raise
             versions = (python,) if python else PROVISION_ORDER
             if not (install or self._confirm(error, versions[0])):
-                self._static_fallback(error)
-                return None
+                raise NotProvisioned(error) from error
         return self._provision(versions)
 
-    def _provision(self, versions: tuple[str, ...]) -> Interpreter | None:
+    def _provision(self, versions: tuple[str, ...]) -> Interpreter:
         # Imported here: provisioning (tar, downloads, builds) is not on a scan's usual path.
         from readiness.interpreter.provision import install_python
 
@@ -108,8 +127,7 @@ class ScanSession:
                 continue
             self.progress.finish()
             return find_interpreter(str(executable), cache_dir=self.cache_dir)
-        self._static_fallback(failures[0])
-        return None
+        raise NotProvisioned(failures[0]) from failures[0]
 
     def _static_fallback(self, error: InterpreterError) -> None:
         self.console.print(f"[bold yellow]warning:[/] {escape_message(str(error))}")

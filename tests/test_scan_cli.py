@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.interpreter.conftest import bare_machine
 from tests.probe.conftest import make_venv
 from tests.wheelhouse import build_wheelhouse
 
@@ -288,16 +289,8 @@ def test_tracker_update_offline_keeps_the_shipped_snapshot(tmp_path: Path) -> No
 def test_no_interpreter_anywhere_falls_back_to_a_static_scan_loudly(tmp_path: Path) -> None:
     reqs = tmp_path / "requirements.txt"
     reqs.write_text("six==1.16.0\n")
-    # A machine with no free-threaded interpreter: nothing on PATH, no pyenv, no uv-managed
-    # Python, an empty readiness cache.
-    home = tmp_path / "home"
-    home.mkdir()
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(home),
-        "PYENV_ROOT": str(home / "pyenv"),
-        "UV_PYTHON_INSTALL_DIR": str(home / "uv-python"),
-    }
+    # A machine with no free-threaded interpreter, and an empty readiness cache.
+    env = bare_machine(tmp_path / "home")
 
     result = readiness(
         "scan", reqs, "--offline", "--format", "json", "--cache-dir", tmp_path / "c", env=env

@@ -20,11 +20,12 @@ from readiness._errors import InputError
 from readiness._state import Progress
 from readiness.destination import Destination
 from readiness.formats.control_chars import escape_controls
-from readiness.interpreter.discover import find_interpreter
+from readiness.interpreter.interface import Interpreter, InterpreterError
 from readiness.options import SharedOptions
 from readiness.policy import EXIT_FAILED, EXIT_READY
 from readiness.probe.plan import plan_probe
 from readiness.scan import hidden_gil_warnings
+from readiness.session import NotProvisioned, ScanSession
 from readiness.testrun.distributions import summarize
 from readiness.testrun.install import suite_environment
 from readiness.testrun.model import CaseVerdict, SuiteReport, gate_verdicts
@@ -85,6 +86,9 @@ class TestCommandOptions:
     no_build: bool
     """``--no-build``: never build a dependency from source."""
 
+    install_python: bool = False
+    """``--install-python``: provision an interpreter when none is found, without asking."""
+
     @classmethod
     def from_namespace(cls, args: argparse.Namespace, *, cache_dir: Path) -> TestCommandOptions:
         """Return the options ``test`` was given, or raise :class:`InputError`."""
@@ -111,6 +115,7 @@ class TestCommandOptions:
             threads=args.threads,
             test_timeout=args.test_timeout,
             no_build=args.no_build,
+            install_python=args.install_python,
         )
 
 
@@ -124,7 +129,8 @@ def run_test(args: argparse.Namespace, cache_dir: Path, progress: Progress, stde
     warnings = hidden_gil_warnings()
     for warning in warnings:
         stderr.print(f"[bold yellow]warning:[/] {_escape(warning)}")
-    report = _run(options, warnings, progress)
+    session = ScanSession(cache_dir=cache_dir, progress=progress, console=stderr)
+    report = _run(options, warnings, session)
     destination = options.destination
     width = shutil.get_terminal_size().columns if destination.is_terminal() else 100
     destination.write(render(options.report_format, report, options.gate, width=width))
@@ -138,10 +144,16 @@ def run_test(args: argparse.Namespace, cache_dir: Path, progress: Progress, stde
     return EXIT_FAILED if failed else EXIT_READY
 
 
-def _run(options: TestCommandOptions, warnings: tuple[str, ...], progress: Progress) -> SuiteReport:
-    """Install, run the suite and summarize: the report, with nothing printed."""
+def _run(
+    options: TestCommandOptions, warnings: tuple[str, ...], session: ScanSession
+) -> SuiteReport:
+    """Install, run the suite and summarize: the report.
+
+    Nothing is printed but the session's notes (an interpreter provisioned).
+    """
     shared = options.shared
-    interpreter = find_interpreter(shared.python, cache_dir=shared.cache_dir)
+    progress = session.progress
+    interpreter = _interpreter(options, session)
     with suite_environment(
         options.project,
         interpreter,
@@ -166,6 +178,23 @@ def _run(options: TestCommandOptions, warnings: tuple[str, ...], progress: Progr
         )
     progress.finish()
     return SuiteReport(options.project, interpreter, run, warnings, summaries)
+
+
+def _interpreter(options: TestCommandOptions, session: ScanSession) -> Interpreter:
+    """Return the interpreter the suite runs on: found, or provisioned as ``scan`` would.
+
+    A test run has no static fallback: where there is none, it cannot run.
+    """
+    try:
+        return session.require_interpreter(options.shared.python, install=options.install_python)
+    except NotProvisioned as error:
+        if options.install_python:
+            raise
+        hint = f"{error.hint}; " if error.hint else ""
+        raise InterpreterError(
+            f"readiness test needs a free-threaded CPython: {error.message}",
+            hint=f"{hint}or run again with --install-python, which provisions one without asking",
+        ) from error
 
 
 def _escape(text: str) -> str:

@@ -68,6 +68,21 @@ def provision_by_hand(cache_dir: Path, version: str, target: Path, *, marker: bo
     return executable
 
 
+def bare_machine(home: Path) -> dict[str, str]:
+    """Return a child's environment on a machine with no free-threaded interpreter.
+
+    Nothing on PATH but the system's, no pyenv, no uv-managed Python, in the empty ``home``
+    (made here); the readiness cache is the caller's to keep empty.
+    """
+    home.mkdir()
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "PYENV_ROOT": str(home / "pyenv"),
+        "UV_PYTHON_INSTALL_DIR": str(home / "uv-python"),
+    }
+
+
 @pytest.fixture
 def isolated_search(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point PATH, PYENV_ROOT and uv's install folder at empty folders; return PATH's."""
