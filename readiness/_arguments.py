@@ -451,6 +451,17 @@ def _add_test_parser(test: argparse.ArgumentParser) -> None:
             )
         },
     )
+    test.add_argument(
+        "--index-url",
+        metavar="URL",
+        help="the simple API index asked for the remedies of what switched the GIL on "
+        "(default: the lock's or file's index, else your pip/uv configuration, else pip's "
+        "default)",
+    )
+    _add_switches(
+        test,
+        {"--offline": "do not ask the package index; the tracker snapshot is still used"},
+    )
     add_installer_option(
         test, help_text="installer for the test environment (default: uv where installed)"
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from rich.console import Console
 
@@ -43,6 +43,22 @@ PROVISION_ORDER = (DEFAULT_TARGET_VERSION, "3.13t")
 """What ``scan --install-python`` tries in turn when no version is asked for: 3.14t is the
 supported free-threaded build, 3.13t the experimental one that still shows what re-enables
 the GIL where 3.14t cannot be had (no uv downloads and no 3.14 source)."""
+
+
+class EvidenceChoices(Protocol):
+    """What a command was asked about the index: the part of its options the evidence reads."""
+
+    @property
+    def offline(self) -> bool:
+        """``--offline``: do not ask the index."""
+
+    @property
+    def index_url(self) -> str | None:
+        """``--index-url``: the index to ask for evidence."""
+
+    @property
+    def index_max_age(self) -> float:
+        """Seconds the index's evidence is used again without asking."""
 
 
 class NotProvisioned(InterpreterError):
@@ -173,7 +189,7 @@ class ScanSession:
     def evidence(
         self,
         client: HttpClient,
-        options: ScanCommandOptions,
+        options: EvidenceChoices,
         interpreter: Interpreter,
         target: Target,
         source: DependencySource | None,

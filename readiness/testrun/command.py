@@ -16,9 +16,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from readiness._arguments import TestFormat
+from readiness._defaults import DEFAULT_INDEX_MAX_AGE
 from readiness._errors import InputError
 from readiness._state import Progress
 from readiness.destination import Destination
+from readiness.evidence._http import LazyClient
 from readiness.formats.control_chars import escape_controls
 from readiness.interpreter.interface import Interpreter, InterpreterError
 from readiness.options import SharedOptions
@@ -27,7 +29,7 @@ from readiness.probe.plan import plan_probe
 from readiness.scan import hidden_gil_warnings
 from readiness.session import NotProvisioned, ScanSession
 from readiness.testrun.distributions import summarize
-from readiness.testrun.install import suite_environment
+from readiness.testrun.install import suite_environment, suite_source
 from readiness.testrun.model import CaseVerdict, SuiteReport, gate_verdicts
 from readiness.testrun.report import failing, to_json, to_junit, to_markdown, to_table
 from readiness.testrun.runner import run_suite
@@ -89,6 +91,15 @@ class TestCommandOptions:
     install_python: bool = False
     """``--install-python``: provision an interpreter when none is found, without asking."""
 
+    index_url: str | None = None
+    """``--index-url``: the index asked for the remedies."""
+
+    offline: bool = False
+    """``--offline``: do not ask the index; the tracker still gives remedies."""
+
+    index_max_age: float = DEFAULT_INDEX_MAX_AGE
+    """Seconds the index's evidence is used again without asking."""
+
     @classmethod
     def from_namespace(cls, args: argparse.Namespace, *, cache_dir: Path) -> TestCommandOptions:
         """Return the options ``test`` was given, or raise :class:`InputError`."""
@@ -116,6 +127,8 @@ class TestCommandOptions:
             test_timeout=args.test_timeout,
             no_build=args.no_build,
             install_python=args.install_python,
+            index_url=args.index_url,
+            offline=args.offline,
         )
 
 
@@ -149,22 +162,26 @@ def _run(
 ) -> SuiteReport:
     """Install, run the suite and summarize: the report.
 
-    Nothing is printed but the session's notes (an interpreter provisioned).
+    Nothing is printed but the session's notes (an interpreter provisioned, an index that
+    cannot be asked).
     """
     shared = options.shared
     progress = session.progress
     interpreter = _interpreter(options, session)
-    with suite_environment(
-        options.project,
-        interpreter,
-        selection=shared.selection,
-        installer=shared.installer.to_installer(),
-        resolver=shared.installer.to_resolver(),
-        cache_dir=shared.cache_dir,
-        no_build=options.no_build,
-        threads=options.threads > 1,
-        progress=progress,
-    ) as environment:
+    source = suite_source(options.project, shared.selection, shared.installer.to_resolver())
+    with (
+        suite_environment(
+            options.project,
+            interpreter,
+            source=source,
+            installer=shared.installer.to_installer(),
+            cache_dir=shared.cache_dir,
+            no_build=options.no_build,
+            threads=options.threads > 1,
+            progress=progress,
+        ) as environment,
+        LazyClient(follow_redirects=True) as client,
+    ):
         run = run_suite(
             environment.python,
             options.project,
@@ -173,9 +190,8 @@ def _run(
             threads=options.threads,
             progress=progress,
         )
-        summaries = summarize(
-            environment, run.results, abi=interpreter.abi_tag, cache_dir=shared.cache_dir
-        )
+        evidence = session.evidence(client, options, interpreter, interpreter.target(), source)
+        summaries = summarize(environment, run.results, evidence=evidence)
     progress.finish()
     return SuiteReport(options.project, interpreter, run, warnings, summaries)
 

@@ -3,13 +3,13 @@
 For each one, the import probe runs on its modules in the test environment (the probe and the
 verdicts are ``scan``'s own): a distribution whose top-level import keeps the GIL off is one
 ``scan`` of the stack passes at import, whose culprit only a test's first use loads. The
-remedy comes from the tracker snapshot, as ``scan`` gives it (the index is not asked here).
+remedy comes from the same evidence as ``scan``'s: the tracker snapshot, and the package index
+unless the run was told not to ask it (the session's wiring, ``ScanSession.evidence``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from packaging.utils import NormalizedName
 
@@ -17,7 +17,6 @@ from readiness.environment.interface import InstallResult, ProbeEnvironment
 from readiness.environment.venv import installed_distributions
 from readiness.evidence.gather import EvidenceSources
 from readiness.evidence.interface import Query
-from readiness.evidence.tracker import TrackerService, load_snapshot
 from readiness.probe.interface import ModuleName
 from readiness.probe.plan import plan_probe
 from readiness.probe.runner import run_probe
@@ -29,11 +28,12 @@ def summarize(
     environment: ProbeEnvironment,
     results: Sequence[CaseResult],
     *,
-    abi: str,
-    cache_dir: Path,
+    evidence: EvidenceSources,
     import_timeout: float = 60.0,
 ) -> tuple[DistributionSummary, ...]:
     """Return one summary per distribution named by a ``gil-enabled`` result, in run order.
+
+    ``evidence`` gives each one its remedy, as it gives ``scan``'s blockers theirs.
 
     Raises :class:`readiness.probe.interface.ProbeError` when the probe cannot run.
     """
@@ -60,16 +60,14 @@ def summarize(
         report.name: report
         for report in judge([], InstallResult(installed=installed), plan, observations)
     }
-    evidence = EvidenceSources(
-        tracker=TrackerService(load_snapshot(cache_dir=cache_dir)), index=None, abi=abi
-    ).gather(
+    gathered = evidence.gather(
         [Query(name=dist.name, version=dist.version) for dist in installed],
         blockers=set(modules),
     )
     summaries = []
     for name, found in modules.items():
         report = judged.get(name)
-        remedy = evidence[name].remedy if name in evidence else None
+        remedy = gathered[name].remedy if name in gathered else None
         summaries.append(
             DistributionSummary(
                 name=name,

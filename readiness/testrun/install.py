@@ -25,7 +25,7 @@ from readiness.environment.venv import (
 from readiness.installer_requirements import EDITABLE_PREFIX
 from readiness.interpreter.interface import Interpreter
 from readiness.sources.discovery import find_source
-from readiness.sources.interface import ResolvedDependency, Selection
+from readiness.sources.interface import DependencySource, ResolvedDependency, Selection
 from readiness.sources.resolve import Resolver
 from readiness.testrun.model import TestRunError
 
@@ -62,14 +62,21 @@ def suite_selection(project: Path, selection: Selection) -> Selection:
     return selection
 
 
+def suite_source(project: Path, selection: Selection, resolver: Resolver) -> DependencySource:
+    """Return the source of ``project``'s dependencies and its test part, as ``scan`` reads it.
+
+    Its lock where the project has one, else its pyproject.toml, resolved by ``resolver``.
+    """
+    return find_source(project, suite_selection(project, selection), resolver)
+
+
 @contextlib.contextmanager
 def suite_environment(
     project: Path,
     interpreter: Interpreter,
     *,
-    selection: Selection,
+    source: DependencySource,
     installer: Installer,
-    resolver: Resolver,
     cache_dir: Path,
     no_build: bool = False,
     threads: bool = False,
@@ -77,13 +84,12 @@ def suite_environment(
 ) -> Iterator[ProbeEnvironment]:
     """Yield the probe environment that runs ``project``'s tests, held for this run only.
 
-    ``threads`` installs pytest-run-parallel too.
+    ``source`` is :func:`suite_source`'s; ``threads`` installs pytest-run-parallel too.
 
     Raises :class:`TestRunError` when a dependency cannot be installed: a suite without one
     of its dependencies fails for that reason alone, which says nothing about the GIL.
     """
     progress = progress or Progress()
-    source = find_source(project, suite_selection(project, selection), resolver)
     dependencies = list(source.collect(interpreter.target()))
     resolved = [dep for dep in dependencies if isinstance(dep, ResolvedDependency)]
     index_options = source.index_options()

@@ -1,0 +1,1 @@
+"""A project that depends on ft-gil, at the version its lock pins."""
