@@ -429,9 +429,16 @@ def _add_test_parser(test: argparse.ArgumentParser) -> None:
     )
     test.add_argument("--strict", action="store_true", help="also fail on failed tests")
     test.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="read defaults from this TOML file (default: [tool.readiness] and "
+        "[tool.readiness.test] in the project's pyproject.toml, else the current folder's)",
+    )
+    # No default here: a flag left off lets [tool.readiness.test] decide.
+    test.add_argument(
         "--threads",
         type=int,
-        default=1,
         metavar="N",
         help="run each test that passed alone again in N threads at once (pytest-run-parallel); "
         "one that then fails is thread-unsafe (default: 1, no second run)",
@@ -439,7 +446,6 @@ def _add_test_parser(test: argparse.ArgumentParser) -> None:
     test.add_argument(
         "--test-timeout",
         type=float,
-        default=DEFAULT_TEST_TIMEOUT,
         metavar="SECONDS",
         help=f"time one test may take (default: {DEFAULT_TEST_TIMEOUT:g})",
     )

@@ -2,7 +2,11 @@
 
 It holds the gate's policy (``fail-on``, ``strict``, the allowlist, the baseline) and defaults
 for the scan's options; a flag given on the command line wins over the file (the merge is
-:meth:`readiness.options.ScanCommandOptions.from_namespace`).
+:meth:`readiness.options.ScanCommandOptions.from_namespace`). ``readiness test`` reads the keys
+whose meaning is the same for it (the interpreter, the selection, the index's age) and its own
+gate and run in the ``[tool.readiness.test]`` sub-table, as pytest keeps its options in
+``[tool.pytest.ini_options]`` (the merge is
+:meth:`readiness.testrun.command.TestCommandOptions.from_namespace`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from readiness._errors import InputError
 from readiness.interpreter.discover import is_version_request
 from readiness.policy import Allowance
 from readiness.report import Verdict
+from readiness.testrun.model import CaseVerdict
 
 PROJECT_FILE = "pyproject.toml"
 """The file whose ``[tool.readiness]`` table is read when no ``--config`` is given."""
@@ -29,6 +34,29 @@ PROJECT_FILE = "pyproject.toml"
 
 class ConfigError(InputError):
     """Raised when the configuration is not valid TOML, has an unknown key or a wrong type."""
+
+
+@dataclass(frozen=True)
+class TestConfig:
+    """What ``[tool.readiness.test]`` says for ``readiness test``; None wherever it says nothing.
+
+    A sub-table, not keys shared with ``scan``: its ``fail-on`` and ``strict`` name the
+    verdicts of tests, not of distributions.
+    """
+
+    __test__ = False  # a name pytest would otherwise collect as a test class
+
+    fail_on: frozenset[CaseVerdict] | None = None
+    """``fail-on``: the test verdicts that fail the run."""
+
+    strict: bool | None = None
+    """``strict``: a test that fails on its own fails the run too."""
+
+    threads: int | None = None
+    """``threads``: run each test that passed alone again in this many threads."""
+
+    test_timeout: float | None = None
+    """``test-timeout``: seconds one test may take."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +104,9 @@ class Config:
 
     baseline: Path | None = None
     """``baseline``: the baseline file, relative to the file."""
+
+    test: TestConfig = TestConfig()
+    """``[tool.readiness.test]``: what ``readiness test`` alone reads."""
 
 
 def find_config(explicit: Path | None, scanned: Path | None, *, cwd: Path | None = None) -> Config:
@@ -136,25 +167,36 @@ def _config_from(data: object, path: Path, text: str, *, root: str) -> Config:
     table = _Table(path, text, root)
     if not isinstance(data, dict):
         raise table.error(None, f"{table.title} must be a table")
+    if "inputs" in data and "path" in data:
+        # Checked before the values: the second key is named, whatever its value.
+        _check_keys(data, table, _KEYS)
+        raise table.error("path", "give the dependency file as `inputs` or `path`, not both")
+    return Config(path=path, **_parse_keys(data, table, _KEYS))
+
+
+def _parse_keys(data: dict[str, Any], table: _Table, keys: Mapping[str, _Key]) -> dict[str, Any]:
+    """Return each Config field the table fills, parsed; raise for a key not in ``keys``."""
+    _check_keys(data, table, keys)
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        field_name, parse = keys[key]
+        values[field_name] = parse(value, table, key)
+    return values
+
+
+def _check_keys(data: dict[str, Any], table: _Table, keys: Mapping[str, _Key]) -> None:
     for key in data:
-        if key not in _KEYS:
+        if key not in keys:
             import difflib  # only for a misspelt key: not on every run's path
 
-            close = difflib.get_close_matches(key, _KEYS, n=1)
+            close = difflib.get_close_matches(key, keys, n=1)
             raise table.error(
                 key,
                 f"unknown key {key!r} in {table.title}",
                 hint=f"did you mean {close[0]!r}?"
                 if close
-                else f"the keys are: {', '.join(sorted(_KEYS))}",
+                else f"the keys are: {', '.join(sorted(keys))}",
             )
-    if "inputs" in data and "path" in data:
-        raise table.error("path", "give the dependency file as `inputs` or `path`, not both")
-    values: dict[str, Any] = {"path": path}
-    for key, value in data.items():
-        field_name, parse = _KEYS[key]
-        values[field_name] = parse(value, table, key)
-    return Config(**values)
 
 
 def _want(table: _Table, key: str, value: object, expected: str) -> ConfigError:
@@ -191,18 +233,28 @@ def _strings(value: object, table: _Table, key: str) -> tuple[str, ...]:
 
 
 def _fail_on(value: object, table: _Table, key: str) -> frozenset[Verdict]:
+    return frozenset(map(Verdict, _verdict_names(value, table, key, [v.value for v in Verdict])))
+
+
+def _test_fail_on(value: object, table: _Table, key: str) -> frozenset[CaseVerdict]:
+    known = [verdict.value for verdict in CaseVerdict]
+    return frozenset(map(CaseVerdict, _verdict_names(value, table, key, known)))
+
+
+def _verdict_names(value: object, table: _Table, key: str, known: list[str]) -> list[str]:
+    """Return the verdicts ``value`` names, each one of ``known``."""
     # The same comma-separated string --fail-on takes is accepted beside an array.
     names = [part.strip() for part in value.split(",")] if isinstance(value, str) else value
     if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
         raise _want(table, key, value, "an array of verdicts")
-    unknown = [name for name in names if name and name not in {v.value for v in Verdict}]
+    unknown = [name for name in names if name and name not in known]
     if unknown:
         raise table.error(
             key,
             f"{unknown[0]!r} in {key} is not a verdict",
-            hint=f"the verdicts are: {', '.join(verdict.value for verdict in Verdict)}",
+            hint=f"the verdicts are: {', '.join(known)}",
         )
-    return frozenset(Verdict(name) for name in names if name)
+    return [name for name in names if name]
 
 
 def _relative_path(value: object, table: _Table, key: str) -> Path:
@@ -232,9 +284,33 @@ def _timeout(value: object, table: _Table, key: str) -> float:
     return float(value)
 
 
+def _threads(value: object, table: _Table, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _want(table, key, value, "a whole number of threads, 1 or more")
+    return value
+
+
+def _test_table(value: object, parent: _Table, key: str) -> TestConfig:
+    if not isinstance(value, dict):
+        raise _want(parent, key, value, "a table ([tool.readiness.test])")
+    table = _Table(parent.path, parent.text, f"{parent.table}.{key}" if parent.table else key)
+    return TestConfig(**_parse_keys(value, table, _TEST_KEYS))
+
+
 _Parse = Callable[[object, _Table, str], Any]
 
-_KEYS: Mapping[str, tuple[str, _Parse]] = {
+_Key = tuple[str, _Parse]
+"""The Config field a key fills, and how its value is parsed."""
+
+_TEST_KEYS: Mapping[str, _Key] = {
+    "fail-on": ("fail_on", _test_fail_on),
+    "strict": ("strict", _boolean),
+    "threads": ("threads", _threads),
+    "test-timeout": ("test_timeout", _timeout),
+}
+"""Every key ``[tool.readiness.test]`` may hold: the TestConfig field and its parser."""
+
+_KEYS: Mapping[str, _Key] = {
     "fail-on": ("fail_on", _fail_on),
     "strict": ("strict", _boolean),
     "python": ("python", _python),
@@ -249,6 +325,7 @@ _KEYS: Mapping[str, tuple[str, _Parse]] = {
     "index-max-age": ("index_max_age", _timeout),
     "allow": ("allow", lambda value, table, key: _allowlist(value, table)),
     "baseline": ("baseline", _relative_path),
+    "test": ("test", _test_table),
 }
 """Every key the table may hold: the Config field it fills and how it is parsed."""
 

@@ -13,6 +13,7 @@ import argparse
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from readiness._arguments import FormatChoice as FormatChoice  # re-exported: it lived here
 from readiness._arguments import InstallerChoice
@@ -77,6 +78,9 @@ class SharedOptions:
             cache_dir=cache_dir,
             debug=args.debug,
         )
+
+
+_N = TypeVar("_N", int, float)
 
 
 # The scan command.
@@ -165,14 +169,14 @@ class ScanCommandOptions:
             index_url=args.index_url,
             offline=args.offline,
             no_build=args.no_build,
-            import_timeout=_first_given(
+            import_timeout=first_given(
                 args.import_timeout, config.import_timeout, DEFAULT_IMPORT_TIMEOUT
             ),
             use_results=not args.no_cache,
             refresh=args.refresh,
             index_max_age=0.0
             if args.refresh
-            else _first_given(None, config.index_max_age, DEFAULT_INDEX_MAX_AGE),
+            else first_given(None, config.index_max_age, DEFAULT_INDEX_MAX_AGE),
             fail_on=args.fail_on if args.fail_on is not None else config.fail_on,
             strict=bool(args.strict or config.strict),
             allow=config.allow,
@@ -208,8 +212,8 @@ class ScanCommandOptions:
             raise InputError("--target goes with --static", hint="a probe runs a real interpreter")
 
 
-def _first_given(flag: float | None, configured: float | None, default: float) -> float:
-    """Return the flag's value, else the file's, else ``default``."""
+def first_given(flag: _N | None, configured: _N | None, default: _N) -> _N:
+    """Return the flag's value, else the file's, else ``default`` (``scan`` and ``test``)."""
     if flag is not None:
         return flag
     return configured or default

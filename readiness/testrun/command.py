@@ -7,6 +7,7 @@ no command); :func:`run_test` runs it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,14 +17,15 @@ from rich.console import Console
 from rich.markup import escape
 
 from readiness._arguments import TestFormat
-from readiness._defaults import DEFAULT_INDEX_MAX_AGE
+from readiness._defaults import DEFAULT_INDEX_MAX_AGE, DEFAULT_TEST_TIMEOUT
 from readiness._errors import InputError
 from readiness._state import Progress
+from readiness.config import Config, find_config
 from readiness.destination import Destination
 from readiness.evidence._http import LazyClient
 from readiness.formats.control_chars import escape_controls
 from readiness.interpreter.interface import Interpreter, InterpreterError
-from readiness.options import SharedOptions
+from readiness.options import SharedOptions, first_given
 from readiness.policy import EXIT_FAILED, EXIT_READY
 from readiness.probe.plan import plan_probe
 from readiness.scan import hidden_gil_warnings
@@ -98,16 +100,27 @@ class TestCommandOptions:
     """``--offline``: do not ask the index; the tracker still gives remedies."""
 
     index_max_age: float = DEFAULT_INDEX_MAX_AGE
-    """Seconds the index's evidence is used again without asking."""
+    """Seconds the index's evidence is used again without asking (``index-max-age``)."""
 
     @classmethod
-    def from_namespace(cls, args: argparse.Namespace, *, cache_dir: Path) -> TestCommandOptions:
-        """Return the options ``test`` was given, or raise :class:`InputError`."""
-        if args.test_timeout <= 0:
+    def from_namespace(
+        cls, args: argparse.Namespace, *, cache_dir: Path, config: Config | None = None
+    ) -> TestCommandOptions:
+        """Return the options ``test`` was given, ``config`` filling what no flag gives.
+
+        ``config`` is ``[tool.readiness]``: its shared keys (the interpreter, the selection,
+        ``index-max-age``) and its ``test`` sub-table; ``inputs`` is ``scan``'s alone (the
+        project is the folder). Raises :class:`InputError`.
+        """
+        config = config or Config()
+        if args.test_timeout is not None and args.test_timeout <= 0:
             raise InputError("--test-timeout must be a positive number of seconds")
-        if args.threads < 1:
+        if args.threads is not None and args.threads < 1:
             raise InputError("--threads must be 1 or more")
-        shared = SharedOptions.from_namespace(args, cache_dir=cache_dir)
+        own = config.test
+        shared = SharedOptions.from_namespace(
+            args, cache_dir=cache_dir, config=dataclasses.replace(config, inputs=None)
+        )
         project = (shared.path or Path()).resolve()
         if not (project / "pyproject.toml").is_file():
             raise InputError(
@@ -122,13 +135,17 @@ class TestCommandOptions:
             project=project,
             destination=destination,
             report_format=args.format or TestFormat.TABLE,
-            gate=gate_verdicts(args.fail_on, strict=args.strict),
-            threads=args.threads,
-            test_timeout=args.test_timeout,
+            gate=gate_verdicts(
+                args.fail_on if args.fail_on is not None else own.fail_on,
+                strict=bool(args.strict or own.strict),
+            ),
+            threads=first_given(args.threads, own.threads, 1),
+            test_timeout=first_given(args.test_timeout, own.test_timeout, DEFAULT_TEST_TIMEOUT),
             no_build=args.no_build,
             install_python=args.install_python,
             index_url=args.index_url,
             offline=args.offline,
+            index_max_age=first_given(None, config.index_max_age, DEFAULT_INDEX_MAX_AGE),
         )
 
 
@@ -138,7 +155,10 @@ def run_test(args: argparse.Namespace, cache_dir: Path, progress: Progress, stde
     Raises :class:`readiness._errors.ReadinessError` for bad input and for a run that cannot
     go on, for which the command line's error boundary exits 2.
     """
-    options = TestCommandOptions.from_namespace(args, cache_dir=cache_dir)
+    config = find_config(args.config, args.path)
+    if config.path is not None:
+        stderr.print(f"[dim]configuration: {_escape(str(config.path))}[/]")
+    options = TestCommandOptions.from_namespace(args, cache_dir=cache_dir, config=config)
     warnings = hidden_gil_warnings()
     for warning in warnings:
         stderr.print(f"[bold yellow]warning:[/] {_escape(warning)}")
