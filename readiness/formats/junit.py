@@ -75,7 +75,7 @@ class JunitFormat(ReportFormat):
             ("installer", report.installer),
             ("gate", "passed" if outcome.passed else "failed"),
         ):
-            ET.SubElement(properties, "property", {"name": name, "value": _text(value)})
+            ET.SubElement(properties, "property", {"name": name, "value": xml_text(value)})
         suite.extend(cases)
         ET.indent(root)
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
@@ -90,27 +90,29 @@ def _testcase(dist: DistributionReport, report: Report, outcome: PolicyOutcome) 
     case = ET.Element(
         "testcase",
         {
-            "classname": _text(classname),
-            "name": _text(f"{dist.name}{version}"),
+            "classname": xml_text(classname),
+            "name": xml_text(f"{dist.name}{version}"),
             "time": _seconds(dist.import_seconds),
         },
     )
     detail = _detail(dist)
     if any(failed.name == dist.name for failed in outcome.failed):
         failure = ET.SubElement(
-            case, "failure", {"message": _text(detail), "type": dist.verdict.value}
+            case, "failure", {"message": xml_text(detail), "type": dist.verdict.value}
         )
-        failure.text = _text(_body(dist))
+        failure.text = xml_text(_body(dist))
         return case
     why = _passing_blocker(dist, outcome)
     if why is not None:
-        ET.SubElement(case, "skipped", {"message": _text(f"{dist.verdict.value}, {why}: {detail}")})
+        ET.SubElement(
+            case, "skipped", {"message": xml_text(f"{dist.verdict.value}, {why}: {detail}")}
+        )
     elif any(unsure.name == dist.name for unsure in outcome.inconclusive):
         ET.SubElement(
-            case, "skipped", {"message": _text(f"{dist.verdict.value} (inconclusive): {detail}")}
+            case, "skipped", {"message": xml_text(f"{dist.verdict.value} (inconclusive): {detail}")}
         )
     elif dist.verdict is Verdict.SKIPPED:
-        ET.SubElement(case, "skipped", {"message": _text(f"{dist.verdict.value}: {detail}")})
+        ET.SubElement(case, "skipped", {"message": xml_text(f"{dist.verdict.value}: {detail}")})
     return case
 
 
@@ -155,5 +157,6 @@ def _seconds(seconds: float) -> str:
     return f"{seconds:.3f}"
 
 
-def _text(text: str) -> str:
+def xml_text(text: str) -> str:
+    """Return ``text`` with every character XML 1.0 forbids replaced by U+FFFD."""
     return _NOT_XML.sub("\ufffd", text)

@@ -77,7 +77,7 @@ class MarkdownFormat(ReportFormat):
             with_evidence = any(dist.evidence is not None for dist in blockers)
             rows = [_blocker_row(d, report, outcome, with_evidence) for d in blockers]
             columns = BLOCKER_COLUMNS if with_evidence else BLOCKER_COLUMNS_WITHOUT_EVIDENCE
-            lines += _table(columns, rows)
+            lines += table_lines(columns, rows)
         else:
             lines.append("No blockers.")
         lines.append("")
@@ -88,7 +88,7 @@ class MarkdownFormat(ReportFormat):
                 "<details>",
                 f"<summary>{len(others)} other distributions ({html.escape(words)})</summary>",
                 "",
-                *_table(OTHER_COLUMNS, [_other_row(dist) for dist in others]),
+                *table_lines(OTHER_COLUMNS, [_other_row(dist) for dist in others]),
                 "",
                 "</details>",
                 "",
@@ -227,7 +227,8 @@ def _link_target(url: str) -> str:
     return quote(url, safe="/:?#@!$&'*+,;=%~").replace("&", "&amp;")
 
 
-def _table(columns: tuple[str, ...], rows: list[list[str]]) -> list[str]:
+def table_lines(columns: tuple[str, ...], rows: list[list[str]]) -> list[str]:
+    """Return a GFM table's lines: the heading, its rule, a line per row of escaped cells."""
     return [
         "| " + " | ".join(columns) + " |",
         "|" + "|".join(" --- " for _ in columns) + "|",

@@ -13,9 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 from readiness.formats.control_chars import escape_controls
-from readiness.formats.junit import _text as xml_text
-from readiness.formats.markdown import _table as markdown_table
-from readiness.formats.markdown import code_span
+from readiness.formats.junit import xml_text
+from readiness.formats.markdown import code_span, table_lines
 from readiness.formats.markdown import escape as markdown_escape
 from readiness.testrun.model import CaseResult, CaseVerdict, SuiteReport
 
@@ -205,11 +204,11 @@ def to_markdown(report: SuiteReport, gate: Collection[CaseVerdict]) -> str:
         if result.verdict is not CaseVerdict.PASSED
     ]
     if rows:
-        lines += ["", *markdown_table(("test", "verdict", "why"), rows)]
+        lines += ["", *table_lines(("test", "verdict", "why"), rows)]
     if report.distributions:
         lines += [
             "",
-            *markdown_table(
+            *table_lines(
                 ("distribution", "modules", "at import (scan)", "remedy"),
                 [
                     [
