@@ -13,12 +13,13 @@ first; the script only adds sorting, filtering and "expand all".
 from __future__ import annotations
 
 import base64
+import enum
 import functools
 import hashlib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from importlib import resources
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, TypeVar
 
 from readiness import __version__
 from readiness.evidence.interface import Evidence, IndexEvidence, TrackerRecord
@@ -35,7 +36,9 @@ from readiness.probe.interface import ImportObservation, ImportStatus
 from readiness.report import DistributionReport, Report, Verdict
 
 if TYPE_CHECKING:
-    from jinja2 import Template
+    from jinja2 import Environment, Template
+
+_Verdict = TypeVar("_Verdict", bound=enum.StrEnum)
 
 VERDICT_COLOURS: Mapping[Verdict, str] = {
     Verdict.GIL_ENABLED: "#d1242f",
@@ -96,23 +99,9 @@ def render_page(report: Report, gate: PolicyOutcome | None = None) -> str:
     ``gate`` is the policy's decision; without it the page counts what the default gate
     would fail, and marks no row as allowed.
     """
-    # Imported here: the other formats, and readiness's start-up, do without Jinja2 and its
-    # MarkupSafe.
-    from markupsafe import Markup
-
-    # Our own files, inlined as they are: the policy below holds their exact hashes.
-    style = Markup(_asset("report.css") + _verdict_rules())  # noqa: S704 (not a stranger's text)
-    script = Markup(_asset("report.js"))  # noqa: S704 (not a stranger's text)
-    # No source may be fetched (default-src 'none'); only our own style and script may run.
-    policy = (
-        f"default-src 'none'; style-src {_csp_hash(style)}; script-src {_csp_hash(script)}; "
-        "base-uri 'none'; form-action 'none'"
-    )
-    return _template().render(
-        policy=policy,
-        style=style,
-        script=script,
-        version=__version__,
+    return render_document(
+        "report.html.j2",
+        VERDICT_COLOURS,
         title=page_title(report),
         **_header(report, gate),
         notes=_notes(report, gate),
@@ -121,8 +110,38 @@ def render_page(report: Report, gate: PolicyOutcome | None = None) -> str:
     )
 
 
+def render_document(template: str, colours: Mapping[_Verdict, str], **context: Any) -> str:
+    """Return the page ``template`` (a file of ``_html/``) makes of ``context``, self-contained.
+
+    Every page has the same style, with a colour rule per verdict of ``colours``, the same
+    script, and a Content-Security-Policy that allows those two alone. ``template`` extends
+    ``report.html.j2``, or is it.
+    """
+    # Imported here: the other formats, and readiness's start-up, do without Jinja2 and its
+    # MarkupSafe.
+    from markupsafe import Markup
+
+    # Our own files, inlined as they are: the policy below holds their exact hashes.
+    rules = _verdict_rules(colours)
+    style = Markup(_asset("report.css") + rules)  # noqa: S704 (not a stranger's text)
+    script = Markup(_asset("report.js"))  # noqa: S704 (not a stranger's text)
+    # No source may be fetched (default-src 'none'); only our own style and script may run.
+    policy = (
+        f"default-src 'none'; style-src {_csp_hash(style)}; script-src {_csp_hash(script)}; "
+        "base-uri 'none'; form-action 'none'"
+    )
+    return _template(template).render(
+        policy=policy, style=style, script=script, version=__version__, **context
+    )
+
+
 @functools.cache
-def _template() -> Template:
+def _template(name: str) -> Template:
+    return _environment().get_template(name)
+
+
+@functools.cache
+def _environment() -> Environment:
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
     environment = Environment(
@@ -135,7 +154,7 @@ def _template() -> Template:
     # Set before the first template loads, as Jinja2 allows: a line holding only a {% tag %}
     # leaves nothing in the page, and the page keeps its last newline.
     environment.trim_blocks = environment.lstrip_blocks = environment.keep_trailing_newline = True
-    return environment.get_template("report.html.j2")
+    return environment
 
 
 def _shown(value: object) -> object:
@@ -153,10 +172,10 @@ def _csp_hash(text: str) -> str:
     return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
 
 
-def _verdict_rules() -> str:
+def _verdict_rules(colours: Mapping[_Verdict, str]) -> str:
     # One source for the colours: the chart's SVG fills and the badges' CSS both read the table.
     return "".join(
-        f".v-{verdict.value} {{ --c: {colour}; }}\n" for verdict, colour in VERDICT_COLOURS.items()
+        f".v-{verdict.value} {{ --c: {colour}; }}\n" for verdict, colour in colours.items()
     )
 
 
@@ -254,15 +273,44 @@ def _summary(report: Report, gate: PolicyOutcome | None) -> View:
     if accepted:
         cards.append(("accepted", accepted, "allowed or in the baseline"))
     cards.append(("clear", total - blocked - unsure - accepted, "pass"))
+    return {
+        "cards": summary_cards(cards),
+        **verdict_chart(
+            {verdict: counts[verdict] for verdict in BLOCKER_ORDER},
+            VERDICT_COLOURS,
+            nothing="no distributions",
+        ),
+    }
+
+
+def summary_cards(cards: Iterable[tuple[str, int, str]]) -> list[View]:
+    """Return the summary's cards, each a kind, a number and the words under it.
+
+    The kind is the card's colour: ``total``, ``blocking``, ``unsure``, ``accepted``, ``clear``.
+    """
+    return [{"kind": kind, "number": number, "words": words} for kind, number, words in cards]
+
+
+def verdict_chart(
+    counts: Mapping[_Verdict, int], colours: Mapping[_Verdict, str], *, nothing: str
+) -> View:
+    """Return each present verdict's share (for the chart, its legend and the filter).
+
+    ``counts`` is in the order the bar shows; a verdict counted 0 is left out. ``nothing``
+    describes a chart of no rows.
+    """
+    total = sum(counts.values())
     shares, x = [], 0.0
-    for verdict in (verdict for verdict in BLOCKER_ORDER if counts[verdict]):
-        width = _CHART_WIDTH * counts[verdict] / total
+    for verdict, count in counts.items():
+        if not count:
+            continue
+        width = _CHART_WIDTH * count / total
         shares.append(
             {
                 "verdict": verdict.value,
-                "colour": VERDICT_COLOURS[verdict],
-                "count": counts[verdict],
-                "percent": f"{100 * counts[verdict] / total:.0f}%",
+                "colour": colours[verdict],
+                "count": count,
+                "percent": f"{100 * count / total:.0f}%",
                 "x": f"{x:.2f}",
                 "width": f"{width:.2f}",
             }
@@ -270,12 +318,11 @@ def _summary(report: Report, gate: PolicyOutcome | None) -> View:
         x += width
     described = ", ".join(f"{share['count']} {share['verdict']}" for share in shares)
     return {
-        "cards": [{"kind": kind, "number": n, "words": words} for kind, n, words in cards],
         "shares": shares,
         "chart": {
             "width": _CHART_WIDTH,
             "height": _CHART_HEIGHT,
-            "described": described or "no distributions",
+            "described": described or nothing,
         },
     }
 
@@ -287,9 +334,17 @@ def _distributions(report: Report, gate: PolicyOutcome | None) -> View:
     columns = [column for column in _COLUMNS if with_remedy or column[1] != "remedy"]
     abi = report.interpreter.abi_tag
     return {
-        "columns": [{"label": label, "key": key, "type": kind} for label, key, kind in columns],
+        "columns": table_columns(columns),
         "rows": [_row(dist, abi, with_remedy, _gate_words(dist, gate)) for dist in ordered],
     }
+
+
+def table_columns(columns: Iterable[tuple[str, str, str]]) -> list[View]:
+    """Return the sortable table's columns: heading, ``data-`` key to sort by, how to compare.
+
+    The comparison is ``text`` or ``number``.
+    """
+    return [{"label": label, "key": key, "type": kind} for label, key, kind in columns]
 
 
 class _GateWords(NamedTuple):

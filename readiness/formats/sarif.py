@@ -7,7 +7,10 @@ lets pass is still reported, with a suppression (SARIF 2.1.0, section 3.27.23) t
 code scanning shows it as dismissed rather than losing it.
 
 The format is the OASIS standard (https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html);
-the tests validate the output against its JSON schema.
+the tests validate the output against its JSON schema. The log, the rules, the fingerprints
+and the artifact locations are built by :func:`sarif_log`, :func:`rule`, :func:`fingerprint`
+and :func:`artifact_location`, which ``readiness test``'s log (readiness/testrun/report.py)
+is built from too.
 """
 
 from __future__ import annotations
@@ -121,28 +124,48 @@ class SarifFormat(ReportFormat):
         )
         rules = [_rule(verdict, outcome.fail_on) for verdict in verdicts]
         index = {verdict: position for position, verdict in enumerate(verdicts)}
-        run: dict[str, Any] = {
-            "tool": {
-                "driver": {
-                    "name": "readiness",
-                    "version": __version__,
-                    "informationUri": information_uri(),
-                    "rules": rules,
-                }
-            },
-            "originalUriBaseIds": {SRCROOT: {"uri": base.as_uri() + "/"}},
-            "results": [
+        return sarif_log(
+            rules=rules,
+            results=[
                 _result(dist, report, outcome, index[dist.verdict], base) for dist in blockers
             ],
-            "properties": {
+            base=base,
+            properties={
                 "mode": "static" if report.static else "probe",
                 "interpreter": report.interpreter.version_tag,
                 "abi": report.interpreter.abi_tag,
                 "platform": report.interpreter.platform,
                 "gatePassed": outcome.passed,
             },
-        }
-        return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+        )
+
+
+def sarif_log(
+    *,
+    rules: list[dict[str, Any]],
+    results: list[dict[str, Any]],
+    base: Path,
+    properties: dict[str, Any],
+) -> dict[str, Any]:
+    """Return a SARIF 2.1.0 log of one run of readiness, as plain data.
+
+    ``base`` is what the ``%SRCROOT%`` of relative artifact locations stands for;
+    ``properties`` are the run's own (SARIF 2.1.0, section 3.8).
+    """
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "readiness",
+                "version": __version__,
+                "informationUri": information_uri(),
+                "rules": rules,
+            }
+        },
+        "originalUriBaseIds": {SRCROOT: {"uri": base.as_uri() + "/"}},
+        "results": results,
+        "properties": properties,
+    }
+    return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
 def information_uri() -> str | None:
@@ -164,16 +187,30 @@ def rule_id(verdict: Verdict) -> str:
 
 
 def _rule(verdict: Verdict, fail_on: frozenset[Verdict]) -> dict[str, Any]:
-    short, full = RULE_TEXTS.get(
+    texts = RULE_TEXTS.get(
         verdict, (f"A dependency's verdict is {verdict.value}.", f"--fail-on names {verdict}.")
     )
+    level = "error" if verdict in fail_on else "warning"
+    return rule(rule_id(verdict), verdict.value, texts, level=level, tags=["dependencies"])
+
+
+def rule(
+    identifier: str, verdict: str, texts: tuple[str, str], *, level: str, tags: list[str]
+) -> dict[str, Any]:
+    """Return the descriptor of the rule of ``verdict`` (SARIF 2.1.0, section 3.49).
+
+    ``texts`` are its short and full descriptions, ``level`` its default level (``error``
+    where the verdict fails the gate, else ``warning``), ``tags`` what it is about besides
+    free-threading.
+    """
+    short, full = texts
     return {
-        "id": rule_id(verdict),
-        "name": "".join(word.capitalize() for word in verdict.value.split("-")),
+        "id": identifier,
+        "name": "".join(word.capitalize() for word in verdict.split("-")),
         "shortDescription": {"text": short},
         "fullDescription": {"text": full},
-        "defaultConfiguration": {"level": "error" if verdict in fail_on else "warning"},
-        "properties": {"tags": ["free-threading", "dependencies"]},
+        "defaultConfiguration": {"level": level},
+        "properties": {"tags": ["free-threading", *tags]},
     }
 
 
@@ -193,8 +230,9 @@ def _result(
     artifact = location["physicalLocation"]["artifactLocation"]["uri"] if location else ""
     # Name, verdict and file, not the version or the line: an upgrade that still re-enables the
     # GIL, or a line that moves, is the same alert; a new verdict is a new one.
-    identity = f"{dist.name}\0{dist.verdict.value}\0{artifact}"
-    result["partialFingerprints"] = {FINGERPRINT_KEY: hashlib.sha256(identity.encode()).hexdigest()}
+    result["partialFingerprints"] = fingerprint(
+        FINGERPRINT_KEY, dist.name, dist.verdict.value, artifact
+    )
     suppression = _suppression(dist, outcome)
     if suppression is not None:
         result["suppressions"] = [suppression]
@@ -208,6 +246,15 @@ def _result(
         "culprits": list(dict.fromkeys(culprit.module for culprit in dist.culprits)),
     }
     return result
+
+
+def fingerprint(key: str, *identity: str) -> dict[str, str]:
+    """Return ``partialFingerprints``: under ``key``, a hash of what makes a result the same.
+
+    Code scanning matches a result with the alert of an earlier run by it (SARIF 2.1.0,
+    section 3.27.17): ``identity`` holds what stays when the same finding is found again.
+    """
+    return {key: hashlib.sha256("\0".join(identity).encode()).hexdigest()}
 
 
 def message(dist: DistributionReport, report: Report) -> str:
@@ -243,13 +290,13 @@ def _location(dist: DistributionReport, report: Report, base: Path) -> dict[str,
     path = origin.path if origin is not None else (report.inputs[0] if report.inputs else None)
     if path is None:
         return None
-    physical: dict[str, Any] = {"artifactLocation": _artifact(path, base)}
+    physical: dict[str, Any] = {"artifactLocation": artifact_location(path, base)}
     if origin is not None and origin.line is not None:
         physical["region"] = {"startLine": origin.line}
     return {"physicalLocation": physical}
 
 
-def _artifact(path: Path, base: Path) -> dict[str, str]:
+def artifact_location(path: Path, base: Path) -> dict[str, str]:
     """Return the artifact location: relative to ``base`` when it is inside it, else a file URI.
 
     A relative reference carries the ``%SRCROOT%`` base id (SARIF 2.1.0, section 3.4.4), which

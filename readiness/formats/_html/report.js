@@ -2,7 +2,7 @@
 // The page is complete without it; it only shows its controls once it runs.
 (function () {
   "use strict";
-  var table = document.getElementById("distributions");
+  var table = document.querySelector("table.rows");
   var toolbar = document.getElementById("toolbar");
   if (!table || !toolbar) {
     return;
