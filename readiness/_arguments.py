@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 import enum
 import sysconfig
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, NoReturn, assert_never
+from typing import TYPE_CHECKING, Literal, NoReturn, TypeVar, assert_never
 
 from readiness import __version__
 from readiness._defaults import (
@@ -155,6 +156,9 @@ class InstallerChoice(enum.StrEnum):
 
 # The parser.
 
+_Format = TypeVar("_Format", bound=enum.StrEnum)
+"""A command's ``--format`` choices: :class:`FormatChoice` for scan, :class:`TestFormat`."""
+
 
 class TestFormat(enum.StrEnum):
     """The ``readiness test --format`` choices."""
@@ -163,8 +167,10 @@ class TestFormat(enum.StrEnum):
 
     TABLE = "table"
     JSON = "json"
-    JUNIT = "junit"
     MARKDOWN = "markdown"
+    SARIF = "sarif"
+    JUNIT = "junit"
+    HTML = "html"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -282,18 +288,7 @@ def _add_scan_parser(scan: argparse.ArgumentParser) -> None:
             )
         },
     )
-    output = scan.add_argument_group("output")
-    output.add_argument(
-        "--format",
-        type=_format_destination,
-        action="append",
-        metavar="NAME[=PATH]",
-        help=f"a report format ({', '.join(FormatChoice)}; default: table), written to PATH, "
-        "else to stdout; repeat it for several reports, at most one without =PATH",
-    )
-    output.add_argument(
-        "-o", "--output", type=Path, help="write the report without =PATH here, not to stdout"
-    )
+    _add_report_options(scan, FormatChoice)
     gate = scan.add_argument_group("gate")
     gate.add_argument(
         "--fail-on",
@@ -415,11 +410,7 @@ def _add_test_parser(test: argparse.ArgumentParser) -> None:
         "path", nargs="?", type=Path, help="the project folder (default: the current folder)"
     )
     _add_python_option(test)
-    formats = ", ".join(TestFormat)
-    test.add_argument(
-        "--format", type=TestFormat, help=f"the report's format ({formats}; default: table)"
-    )
-    test.add_argument("-o", "--output", type=Path, help="write the report here, not to stdout")
+    _add_report_options(test, TestFormat)
     test.add_argument(
         "--fail-on",
         type=_test_verdicts,
@@ -494,17 +485,37 @@ def _test_verdicts(value: str) -> frozenset[CaseVerdict]:
     return frozenset(known[name] for name in names)
 
 
-def _format_destination(value: str) -> tuple[FormatChoice, Path | None]:
-    """Parse ``--format NAME[=PATH]``: the format, and the file it goes to (None: stdout)."""
-    name, equals, path = value.partition("=")
-    try:
-        choice = FormatChoice(name.strip())
-    except ValueError:
-        choices = ", ".join(choice.value for choice in FormatChoice)
-        raise argparse.ArgumentTypeError(f"{name!r} is not a format ({choices})") from None
-    if equals and not path:
-        raise argparse.ArgumentTypeError(f"{value!r} names no file after '='")
-    return choice, Path(path) if equals else None
+def _add_report_options(parser: argparse.ArgumentParser, formats: type[_Format]) -> None:
+    """Add ``--format NAME[=PATH]`` (repeatable, among ``formats``) and ``--output``."""
+    output = parser.add_argument_group("output")
+    output.add_argument(
+        "--format",
+        type=_format_destination(formats),
+        action="append",
+        metavar="NAME[=PATH]",
+        help=f"a report format ({', '.join(formats)}; default: table), written to PATH, "
+        "else to stdout; repeat it for several reports, at most one without =PATH",
+    )
+    output.add_argument(
+        "-o", "--output", type=Path, help="write the report without =PATH here, not to stdout"
+    )
+
+
+def _format_destination(formats: type[_Format]) -> Callable[[str], tuple[_Format, Path | None]]:
+    """Return the parser of ``--format NAME[=PATH]``: the format, and its file (None: stdout)."""
+
+    def parse(value: str) -> tuple[_Format, Path | None]:
+        name, equals, path = value.partition("=")
+        try:
+            choice = formats(name.strip())
+        except ValueError:
+            choices = ", ".join(choice.value for choice in formats)
+            raise argparse.ArgumentTypeError(f"{name!r} is not a format ({choices})") from None
+        if equals and not path:
+            raise argparse.ArgumentTypeError(f"{value!r} names no file after '='")
+        return choice, Path(path) if equals else None
+
+    return parse
 
 
 def _fail_on(value: str) -> frozenset[Verdict]:

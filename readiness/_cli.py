@@ -195,22 +195,15 @@ def _write_reports(
     options: ScanCommandOptions, report: Report, outcome: PolicyOutcome
 ) -> OutputError | None:
     """Write every report the scan was asked for; return the first that could not be."""
-    from readiness.destination import OutputError, Rendered, write_report
+    from readiness.destination import Rendered, write_reports
 
-    unwritten: OutputError | None = None
-    for choice, destination in options.reports:
+    def render(choice: FormatChoice, layout: Layout) -> Rendered:
+        report_format = choice.to_format(
+            color=layout.color, width=layout.width, gate=outcome, encoding=layout.encoding
+        )
+        return Rendered(report_format.render(report), report_format.charset)
 
-        def render(layout: Layout, choice: FormatChoice = choice) -> Rendered:
-            report_format = choice.to_format(
-                color=layout.color, width=layout.width, gate=outcome, encoding=layout.encoding
-            )
-            return Rendered(report_format.render(report), report_format.charset)
-
-        try:
-            write_report(destination, render)
-        except OutputError as error:
-            unwritten = unwritten or error
-    return unwritten
+    return write_reports(options.reports, render)
 
 
 def _print_after_scan(

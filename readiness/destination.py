@@ -14,14 +14,16 @@ than a wish.
 
 from __future__ import annotations
 
+import enum
+import functools
 import os
 import shutil
 import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, TextIO, cast
+from typing import BinaryIO, TextIO, TypeVar, cast
 
 from readiness._cache import atomic_write
 from readiness._errors import InputError
@@ -30,6 +32,8 @@ from readiness._errors import InputError
 class OutputError(InputError):
     """Raised when a report cannot be written where the user asked."""
 
+
+_Format = TypeVar("_Format", bound=enum.StrEnum)
 
 STDOUT_CLOSED_HINT = "redirect stdout to a file, or write the report with --output FILE"
 
@@ -134,6 +138,23 @@ def write_report(destination: Destination, render: Callable[[Layout], Rendered])
     width = shutil.get_terminal_size().columns if terminal else None
     rendered = render(Layout(color=terminal, width=width, encoding=destination.encoding))
     destination.write(rendered.text, encoding=rendered.charset)
+
+
+def write_reports(
+    reports: Iterable[tuple[_Format, Destination]], render: Callable[[_Format, Layout], Rendered]
+) -> OutputError | None:
+    """Write each report, ``render`` making its format; return the first that could not be.
+
+    A report that cannot be written does not stop the others: the caller says everything
+    else, then raises the error (exit 2).
+    """
+    unwritten: OutputError | None = None
+    for choice, destination in reports:
+        try:
+            write_report(destination, functools.partial(render, choice))
+        except OutputError as error:
+            unwritten = unwritten or error
+    return unwritten
 
 
 def _check_new_file(path: Path) -> None:

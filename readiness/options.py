@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -85,6 +87,8 @@ _N = TypeVar("_N", int, float)
 
 # The scan command.
 
+_Format = TypeVar("_Format", bound=enum.StrEnum)
+
 ReportRequest = tuple[FormatChoice, Destination]
 """One report the scan writes: its format and where it goes."""
 
@@ -153,7 +157,7 @@ class ScanCommandOptions:
         Every destination is checked here, before the scan: a bad one should not cost a whole
         scan to find out.
         """
-        reports = report_destinations(args.format, args.output)
+        reports = report_destinations(args.format or [(FormatChoice.TABLE, None)], args.output)
         write_baseline = None
         if args.write_baseline is not None:
             write_baseline = Destination(args.write_baseline)
@@ -220,15 +224,15 @@ def first_given(flag: _N | None, configured: _N | None, default: _N) -> _N:
 
 
 def report_destinations(
-    asked: list[tuple[FormatChoice, Path | None]] | None, output: Path | None
-) -> tuple[ReportRequest, ...]:
+    asked: Sequence[tuple[_Format, Path | None]], output: Path | None
+) -> tuple[tuple[_Format, Destination], ...]:
     """Return each report format and where it goes, or raise on a usage error.
 
-    ``asked`` is every ``--format NAME[=PATH]`` (None: the table), ``output`` is ``--output``.
-    At most one format has no destination: it goes to ``--output``, else to stdout. Every
-    destination is checked here, before the scan: a bad one is known before any work is done.
+    ``asked`` is every ``--format NAME[=PATH]`` (of ``scan`` or ``test``), ``output`` is
+    ``--output``. At most one format has no destination: it goes to ``--output``, else to
+    stdout. Every destination is checked here, before the run: a bad one is known before any
+    work is done.
     """
-    asked = asked or [(FormatChoice.TABLE, None)]
     bare = [choice.value for choice, path in asked if path is None]
     if len(bare) > 1:
         raise InputError(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar, assert_never
@@ -21,11 +20,11 @@ from readiness._defaults import DEFAULT_INDEX_MAX_AGE, DEFAULT_TEST_TIMEOUT
 from readiness._errors import InputError
 from readiness._state import Progress
 from readiness.config import Config, find_config
-from readiness.destination import Destination
+from readiness.destination import Destination, Layout, Rendered, write_reports
 from readiness.evidence._http import LazyClient
 from readiness.formats.control_chars import escape_controls
 from readiness.interpreter.interface import Interpreter, InterpreterError
-from readiness.options import SharedOptions, first_given
+from readiness.options import SharedOptions, first_given, report_destinations
 from readiness.policy import EXIT_FAILED, EXIT_READY
 from readiness.probe.plan import plan_probe
 from readiness.scan import hidden_gil_warnings
@@ -33,7 +32,15 @@ from readiness.session import NotProvisioned, ScanSession
 from readiness.testrun.distributions import summarize
 from readiness.testrun.install import suite_environment, suite_source
 from readiness.testrun.model import CaseVerdict, SuiteReport, gate_verdicts
-from readiness.testrun.report import failing, to_json, to_junit, to_markdown, to_table
+from readiness.testrun.report import (
+    failing,
+    to_html,
+    to_json,
+    to_junit,
+    to_markdown,
+    to_sarif,
+    to_table,
+)
 from readiness.testrun.runner import run_suite
 
 _P = TypeVar("_P", bound=argparse.ArgumentParser)
@@ -43,21 +50,29 @@ def render(
     report_format: TestFormat,
     report: SuiteReport,
     gate: frozenset[CaseVerdict],
-    *,
-    width: int,
-) -> str:
-    """Return ``report`` in ``report_format``."""
+    layout: Layout,
+) -> Rendered:
+    """Return ``report`` in ``report_format``, fit for ``layout``.
+
+    The table is as wide as the terminal (100 columns elsewhere) and written in the
+    destination's encoding; every other format is a UTF-8 document.
+    """
     match report_format:
         case TestFormat.TABLE:
-            return to_table(report, gate, width=width)
+            return Rendered(to_table(report, gate, width=layout.width or 100))
         case TestFormat.JSON:
-            return to_json(report, gate)
-        case TestFormat.JUNIT:
-            return to_junit(report, gate)
+            text = to_json(report, gate)
         case TestFormat.MARKDOWN:
-            return to_markdown(report, gate)
+            text = to_markdown(report, gate)
+        case TestFormat.SARIF:
+            text = to_sarif(report, gate)
+        case TestFormat.JUNIT:
+            text = to_junit(report, gate)
+        case TestFormat.HTML:
+            text = to_html(report, gate)
         case _:
             assert_never(report_format)
+    return Rendered(text, charset="utf-8")
 
 
 @dataclass(frozen=True)
@@ -72,11 +87,8 @@ class TestCommandOptions:
     project: Path
     """The project folder, resolved; it holds a pyproject.toml."""
 
-    destination: Destination
-    """Where the report goes, checked."""
-
-    report_format: TestFormat
-    """The report's format."""
+    reports: tuple[tuple[TestFormat, Destination], ...]
+    """Each report's format and where it goes, every destination checked."""
 
     gate: frozenset[CaseVerdict]
     """The verdicts that fail the run (``--fail-on``, ``--strict``)."""
@@ -128,13 +140,11 @@ class TestCommandOptions:
                 path=project,
                 hint="pass the project's folder",
             )
-        destination = Destination(args.output)
-        destination.check()
+        reports = report_destinations(args.format or [(TestFormat.TABLE, None)], args.output)
         return cls(
             shared=shared,
             project=project,
-            destination=destination,
-            report_format=args.format or TestFormat.TABLE,
+            reports=reports,
             gate=gate_verdicts(
                 args.fail_on if args.fail_on is not None else own.fail_on,
                 strict=bool(args.strict or own.strict),
@@ -164,9 +174,12 @@ def run_test(args: argparse.Namespace, cache_dir: Path, progress: Progress, stde
         stderr.print(f"[bold yellow]warning:[/] {_escape(warning)}")
     session = ScanSession(cache_dir=cache_dir, progress=progress, console=stderr)
     report = _run(options, warnings, session)
-    destination = options.destination
-    width = shutil.get_terminal_size().columns if destination.is_terminal() else 100
-    destination.write(render(options.report_format, report, options.gate, width=width))
+    # A report that cannot be written does not stop the others, nor the summary; it is
+    # raised (exit 2) once everything else is said, as scan does.
+    unwritten = write_reports(
+        options.reports,
+        lambda report_format, layout: render(report_format, report, options.gate, layout),
+    )
     failed = failing(report, options.gate)
     counts = ", ".join(f"{count} {verdict.value}" for verdict, count in report.counts().items())
     outcome = "[bold red]gate failed[/]" if failed else "[bold green]gate passed[/]"
@@ -174,6 +187,8 @@ def run_test(args: argparse.Namespace, cache_dir: Path, progress: Progress, stde
         f"readiness test: {len(report.results)} results in {report.run.processes} processes "
         f"on {report.interpreter_name}: {counts or 'no tests'}; {outcome}"
     )
+    if unwritten is not None:
+        raise unwritten
     return EXIT_FAILED if failed else EXIT_READY
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
@@ -67,23 +68,35 @@ def from_markdown(text: str) -> Verdicts:
     return {row[0].strip("`"): row[2] for row in table_rows(text)}
 
 
-def from_sarif(text: str) -> Verdicts:
-    """SARIF has a result for each blocker only: it must name exactly those, each rightly."""
+def from_sarif(text: str, *, subject: str = "distribution", rules: str = "readiness") -> Verdicts:
+    """SARIF has a result for each blocker only: it must name exactly those, each rightly.
+
+    ``subject`` is the result's property that names what it is about, ``rules`` the prefix of
+    the rule ids (readiness test's are ``test`` and ``readiness-test``).
+    """
     run = json.loads(text)["runs"][0]
-    rules = run["tool"]["driver"]["rules"]
+    descriptors = run["tool"]["driver"]["rules"]
     found = {}
     for result in run["results"]:
         verdict = result["properties"]["verdict"]
-        assert result["ruleId"] == rules[result["ruleIndex"]]["id"] == f"readiness/{verdict}"
-        found[result["properties"]["distribution"]] = verdict
+        assert result["ruleId"] == descriptors[result["ruleIndex"]]["id"] == f"{rules}/{verdict}"
+        found[result["properties"][subject]] = verdict
     return found
 
 
-def from_junit(text: str) -> Verdicts:
-    """JUnit names the verdict of what fails and of what it skips; the rest passes."""
+def case_distribution(case: ET.Element) -> str:
+    """Return the distribution a JUnit case of scan is about: its name without the version."""
+    return (case.get("name") or "").split()[0]
+
+
+def from_junit(text: str, *, subject: Callable[[ET.Element], str] = case_distribution) -> Verdicts:
+    """JUnit names the verdict of what fails and of what it skips; the rest passes.
+
+    ``subject`` names what a case is about.
+    """
     found = {}
     for case in parse_junit(text).iter("testcase"):
-        dist = (case.get("name") or "").split()[0]
+        dist = subject(case)
         failure, skipped = case.find("failure"), case.find("skipped")
         if failure is not None:
             found[dist] = failure.get("type") or ""
@@ -201,16 +214,17 @@ def test_one_format_still_goes_to_stdout_or_output(
     assert json.loads((tmp_path / "r.json").read_text())["mode"] == "static"
 
 
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [
-        (["--format", "table", "--format", "json"], "table and json have no destination"),
-        (["--format", "json=a.json", "--format", "sarif=a.json"], "two reports would be written"),
-        (["--format", "sarif="], "names no file"),
-        (["--format", "yaml"], "'yaml' is not a format"),
-        (["--format", "sarif=a.sarif", "-o", "b.txt"], "--output is where the format without"),
-    ],
-)
+NONSENSE_DESTINATIONS = [
+    (["--format", "table", "--format", "json"], "table and json have no destination"),
+    (["--format", "json=a.json", "--format", "sarif=a.json"], "two reports would be written"),
+    (["--format", "sarif="], "names no file"),
+    (["--format", "yaml"], "'yaml' is not a format"),
+    (["--format", "sarif=a.sarif", "-o", "b.txt"], "--output is where the format without"),
+]
+"""Format options that make no sense, and what the usage error says (scan and test alike)."""
+
+
+@pytest.mark.parametrize(("options", "message"), NONSENSE_DESTINATIONS)
 def test_format_destinations_that_make_no_sense_are_usage_errors(
     project: list[str],
     tmp_path: Path,
