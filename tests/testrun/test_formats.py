@@ -26,6 +26,7 @@ from readiness._cli import main
 from readiness.formats.control_chars import escape_controls
 from tests.formats.test_agreement import NONSENSE_DESTINATIONS, from_junit, from_sarif
 from tests.formats.test_html import Page
+from tests.formats.test_html_browser import _chromium, _run_chromium
 from tests.formats.test_markdown import table_rows
 from tests.formats.test_sarif import SCHEMA
 from tests.samples import raw_controls
@@ -223,6 +224,23 @@ def test_html_shows_hostile_text_escaped_and_every_verdict(formats_run: FormatsR
     assert "ft_gil._core" in page.all_text
     (meta,) = page.all("meta", **{"http-equiv": "Content-Security-Policy"})
     assert "default-src 'none'" in str(meta["content"])
+
+
+@pytest.mark.network
+@pytest.mark.freethreaded
+def test_the_page_script_runs_in_a_real_browser(formats_run: FormatsRun, tmp_path: Path) -> None:
+    chromium = _chromium()
+    page = tmp_path / "tests.html"
+    page.write_text(formats_run.reports["html"], encoding="utf-8")
+    dom = Page(_run_chromium(chromium, tmp_path / "profile", page, "--dump-dom"))
+
+    # scan's script, on the test page: the sortable table, the toolbar, every row counted.
+    assert dom.all("table", id="tests", **{"data-sortable": "ready"})
+    (toolbar,) = dom.all("div", id="toolbar")
+    assert "hidden" not in toolbar
+    assert f"{len(EXPECTED)} of {len(EXPECTED)} shown" in dom.all_text
+    names = [attrs["data-name"] for attrs in dom.all("tbody") if "data-name" in attrs]
+    assert sorted(str(name) for name in names) == sorted(EXPECTED)
 
 
 def test_the_test_template_marks_nothing_safe_itself() -> None:
