@@ -376,7 +376,8 @@ def _sarif_result(
         "ruleId": sarif_rule_id(result.verdict),
         "ruleIndex": index,
         "level": "error" if result.verdict in gate else "warning",
-        "message": {"text": message},
+        # A stranger's text reaches a reader of code scanning: its controls shown, not obeyed.
+        "message": {"text": escape_controls(message)},
     }
     if result.nodeid != STARTUP_ID:
         # tests/test_x.py::TestY::test_z; a module or a folder decided at collection has no "::".
@@ -481,7 +482,10 @@ def _run_words(report: SuiteReport) -> str:
     run = report.run
     words = f"{run.processes} process{'es' if run.processes != 1 else ''}; each test alone"
     if run.threads > 1:
-        words += f", then in {run.threads} threads at once ({run.reruns} re-runs alone if not)"
+        words += (
+            f", then in {run.threads} threads at once; a test that failed only there ran "
+            f"alone {run.reruns} times more"
+        )
     return words
 
 

@@ -196,7 +196,10 @@ def test_sarif_is_valid_and_names_the_gil_enabled_and_thread_unsafe_tests(
     assert (race["ruleId"], race["level"]) == ("readiness-test/thread-unsafe", "error")
     assert "in 4 threads, failed" in race["message"]["text"]
     # Failed alone: the gate lets it pass, so it is a warning, as scan's inconclusive are.
-    assert results[HOSTILE_TEST]["level"] == "warning"
+    hostile = results[HOSTILE_TEST]
+    assert hostile["level"] == "warning"
+    assert escape_controls(HOSTILE) in hostile["message"]["text"]
+    assert raw_controls(hostile["message"]["text"]) == []
     assert run["properties"]["gatePassed"] is False
     assert (run["properties"]["threads"], run["properties"]["reruns"]) == (4, 2)
 
