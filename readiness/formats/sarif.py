@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from readiness import __version__
+from readiness.formats.control_chars import escape_controls
 from readiness.formats.interface import BLOCKER_ORDER, ReportFormat
 from readiness.policy import PolicyOutcome
 from readiness.report import DistributionReport, GilTrigger, Report, Verdict
@@ -258,7 +259,11 @@ def fingerprint(key: str, *identity: str) -> dict[str, str]:
 
 
 def message(dist: DistributionReport, report: Report) -> str:
-    """Return the result's message: what is wrong, the culprit module, and the remedy."""
+    """Return the result's message: what is wrong, the culprit module, and the remedy.
+
+    Control characters (a package's exception text may hold any) are shown escaped, as in
+    every report a person reads: a code-scanning page must not render them.
+    """
     version = f" {dist.version}" if dist.version is not None else ""
     what = f"{dist.name}{version}"
     interpreter = report.interpreter
@@ -281,7 +286,7 @@ def message(dist: DistributionReport, report: Report) -> str:
         text += f" Remedy: {evidence.remedy.text}."
         if evidence.remedy.url:
             text += f" Upstream: {evidence.remedy.url}"
-    return text
+    return escape_controls(text)
 
 
 def _location(dist: DistributionReport, report: Report, base: Path) -> dict[str, Any] | None:

@@ -14,7 +14,7 @@ from readiness.formats.sarif import FINGERPRINT_KEY, SarifFormat
 from readiness.policy import Allowance, Baseline, Policy
 from readiness.report import Verdict
 from readiness.sources.interface import Origin
-from tests.samples import name, sample_report
+from tests.samples import hostile_report, name, raw_controls, sample_report
 
 SCHEMA = Path(__file__).parent.parent / "assets" / "formats" / "sarif-schema-2.1.0.json"
 
@@ -125,3 +125,12 @@ def test_allowed_and_baselined_blockers_are_suppressed(tmp_path: Path) -> None:
     assert results["segv"]["suppressions"][0]["kind"] == "external"
     assert results["slow"]["baselineState"] == "new"
     assert "suppressions" not in results["slow"]
+
+
+def test_messages_show_control_characters_escaped() -> None:
+    log = json.loads(SarifFormat().render(hostile_report()))
+    messages = [result["message"]["text"] for result in log["runs"][0]["results"]]
+
+    assert messages
+    assert all(raw_controls(text) == [] for text in messages)
+    assert any("\\x1b[31mred\\x1b[0m nul:\\x00" in text for text in messages)
