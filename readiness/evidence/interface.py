@@ -104,6 +104,11 @@ class IndexEvidence:
     latest: Version | None = None
     """The newest release on the index (not pre-releases unless pinned to one)."""
 
+    later_releases: tuple[Version, ...] = ()
+    """Every release after the pinned one with a wheel the interpreter installs (for its
+    free-threaded ABI, or pure), oldest first, leaving out what ``latest`` leaves out: the
+    upgrades a remedy's verification may try."""
+
     unavailable: str | None = None
     """Why the index could not be asked (after retries); every other field is then unknown."""
 
