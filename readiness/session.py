@@ -205,6 +205,7 @@ class ScanSession:
             warnings=warnings,
             use_results=options.use_results,
             refresh=options.refresh,
+            verify_remedies=options.verify_remedies and not options.offline,
         )
         shared = options.shared
         with LazyClient(follow_redirects=True) as client:
