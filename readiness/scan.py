@@ -153,13 +153,17 @@ class Scanner:
             with self._timed("plan"):
                 plan = _kept_plan(environment, [dist.name for dist in installed.installed])
             subject = _Subject((source.path,), source.kind, installer.name)
-            verifier = self._verifier(interpreter, installer, index_options)
+            verifier = self._verifier(interpreter, installer, index_options, resolved)
             return self._probe_and_judge(
                 environment, interpreter, dependencies, installed, plan, subject, verifier
             )
 
     def _verifier(
-        self, interpreter: Interpreter, installer: Installer, index_options: IndexOptions
+        self,
+        interpreter: Interpreter,
+        installer: Installer,
+        index_options: IndexOptions,
+        stack: Sequence[ResolvedDependency],
     ) -> RemedyVerifier | None:
         """Return who proves the remedies, when asked to and the index says what to try."""
         if not self.options.verify_remedies or self.evidence is None or self.evidence.index is None:
@@ -176,6 +180,7 @@ class Scanner:
             import_timeout=self.options.import_timeout,
             use_kept=self.options.use_results,
             refresh=self.options.refresh,
+            stack=tuple(stack),
         )
 
     def scan_environment(self, environment: ProbeEnvironment, interpreter: Interpreter) -> Report:

@@ -6,6 +6,7 @@ not); the tracker's "supported since" is the second, quoted where the two disagr
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from packaging.utils import NormalizedName
@@ -148,3 +149,17 @@ def verified_remedy(
 
 def _tried_words(releases: Sequence[TriedRelease]) -> str:
     return "; ".join(f"{release.version} {release.why or 'failed'}" for release in releases)
+
+
+def fitted(remedy: Remedy, forced: Sequence[str], conflict: str | None) -> Remedy:
+    """Return ``remedy`` with what its upgrade forces on the rest of the stack said.
+
+    ``forced`` are the other pins it changes (``name==version``); ``conflict`` is the
+    resolver's reason when no resolution holds the upgrade.
+    """
+    text = remedy.text
+    if forced:
+        text += f"; it also needs {', '.join(forced)}"
+    if conflict:
+        text += f"; it does not fit the rest of the stack: {conflict}"
+    return dataclasses.replace(remedy, text=text, also_upgrade=tuple(forced))

@@ -22,8 +22,10 @@ from packaging.version import Version
 from readiness._cache import RecordStore
 from readiness._defaults import DEFAULT_IMPORT_TIMEOUT
 from readiness._state import Progress
+from readiness._uv import find_uv
 from readiness.environment.interface import Installer, InstallerError, InstallResult
 from readiness.environment.trials import Installation, install_alone
+from readiness.environment.uv import UvInstaller
 from readiness.environment.venv import (
     REFUSAL_MAX_AGE,
     create_environment,
@@ -31,12 +33,13 @@ from readiness.environment.venv import (
     installed_distributions,
 )
 from readiness.evidence.interface import TriedRelease
-from readiness.evidence.remedy import upgrade_candidates, verified_remedy
+from readiness.evidence.remedy import fitted, upgrade_candidates, verified_remedy
 from readiness.interpreter.interface import Interpreter
 from readiness.model import IndexOptions
 from readiness.probe.interface import ImportStatus, ProbeError
 from readiness.probe.plan import plan_probe
 from readiness.probe.runner import run_probe
+from readiness.remedies.fit import Fit, FitError, fit_of
 from readiness.report import DistributionReport, Verdict
 from readiness.sources.interface import Origin, ResolvedDependency
 from readiness.verdicts import judge
@@ -46,6 +49,10 @@ VERIFIED_FOLDER = "verified"
 
 VERIFIED_FORMAT = 1
 """The layout of a kept outcome: bumped when :class:`TriedRelease` changes."""
+
+FITS_FOLDER = "fits"
+"""Inside :data:`VERIFIED_FOLDER`: what each proven upgrade forces on the stack it was
+resolved with."""
 
 REFUSED_FOLDER = "refused"
 """Inside :data:`VERIFIED_FOLDER`: the releases the installer refused, believed for a day
@@ -79,6 +86,10 @@ class RemedyVerifier:
 
     refresh: bool = False
     """Try a release the installer refused lately again (``--refresh``)."""
+
+    stack: tuple[ResolvedDependency, ...] = ()
+    """What the scan installed, pinned: a proven upgrade is resolved with it, to name the
+    other pins it forces (:mod:`readiness.remedies.fit`); empty: not checked."""
 
     def verify_all(
         self, distributions: Sequence[DistributionReport], progress: Progress
@@ -121,6 +132,11 @@ class RemedyVerifier:
         remedy = verified_remedy(
             dist.name, dist.version, tried, self.interpreter.abi_tag, dist.evidence.tracker
         )
+        if remedy.upgrade_to is not None and self.stack:
+            progress.message(f"resolving the stack with {dist.name} {remedy.upgrade_to}")
+            fit = self.fit(dist.name, remedy.upgrade_to)
+            if fit is not None:
+                remedy = fitted(remedy, fit.forced, fit.conflict)
         return dataclasses.replace(dist, evidence=dataclasses.replace(dist.evidence, remedy=remedy))
 
     def try_release(
@@ -143,6 +159,35 @@ class RemedyVerifier:
             tried, was_refused = outcome
             self._stores()[1 if was_refused else 0].store(key, tried)
             return tried
+
+    def fit(self, name: NormalizedName, version: Version) -> Fit | None:
+        """Return what pinning ``name`` ``version`` into the stack forces: kept, else asked.
+
+        None when uv is not at hand or cannot say (nothing is kept then).
+        """
+        store = RecordStore(self.cache_dir / VERIFIED_FOLDER / FITS_FOLDER, Fit, VERIFIED_FORMAT)
+        key = store.key(
+            self._key(name, version),
+            sorted([dep.requirement(), dep.direct] for dep in self.stack),
+        )
+        kept = store.load(key) if self.use_kept else None
+        if kept is not None:
+            return kept
+        uv = self.installer.executable if isinstance(self.installer, UvInstaller) else find_uv()
+        if uv is None:
+            return None
+        try:
+            found = fit_of(
+                uv,
+                self.interpreter.executable,
+                self.stack,
+                (name, version),
+                self.index_options,
+            )
+        except FitError:
+            return None
+        store.store(key, found)
+        return found
 
     def _stores(self) -> tuple[RecordStore[TriedRelease], RecordStore[TriedRelease]]:
         """Return where the outcomes are kept: what was probed, and what was refused."""

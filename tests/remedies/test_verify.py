@@ -1,7 +1,8 @@
 """Remedies proven on the real free-threaded interpreter, from a real index on 127.0.0.1.
 
 ft-upgrade 1.0 re-enables the GIL; 2.0 has a free-threaded wheel that still does (so the
-verification must move past it); 3.0 declares support. No release of ft-stuck does.
+verification must move past it); 3.0 declares support, and needs ft-helper 2.0 where the
+stack pins 1.0. No release of ft-stuck keeps the GIL off.
 """
 
 from __future__ import annotations
@@ -21,7 +22,15 @@ from tests.wheelindex import serve_index
 
 pytestmark = pytest.mark.freethreaded
 
-RELEASES = ["ft-upgrade-1", "ft-upgrade-2", "ft-upgrade-3", "ft-stuck-1", "ft-stuck-2"]
+RELEASES = [
+    "ft-upgrade-1",
+    "ft-upgrade-2",
+    "ft-upgrade-3",
+    "ft-stuck-1",
+    "ft-stuck-2",
+    "ft-helper-1",
+    "ft-helper-2",
+]
 
 
 @dataclass(frozen=True)
@@ -53,7 +62,7 @@ def scans(freethreaded_python: Path, tmp_path_factory: pytest.TempPathFactory) -
     asked: list[str] = []
     with serve_index(folder, asked) as url:
         reqs = work / "requirements.txt"
-        reqs.write_text(f"--index-url {url}\nft-upgrade==1.0\nft-stuck==1.0\n")
+        reqs.write_text(f"--index-url {url}\nft-upgrade==1.0\nft-stuck==1.0\nft-helper==1.0\n")
         unverified = scan(reqs, freethreaded_python, cache, "--no-verify-remedies")
         asked.clear()
         cold = scan(reqs, freethreaded_python, cache)
@@ -77,8 +86,14 @@ def test_verification_moves_past_a_free_threaded_wheel_that_re_enables_the_gil(
     ]
     assert remedy["text"].startswith("upgrade ft-upgrade 1.0 -> 3.0: verified")
     assert "tried first: 2.0 re-enables the GIL (ft_upgrade._core)" in remedy["text"]
-    assert remedy["also_upgrade"] == []
     assert remedy["workaround"] is None
+
+
+def test_the_upgrade_names_the_other_pins_it_forces(scans: Scans) -> None:
+    # 3.0 needs ft-helper>=2.0; ft-stuck keeps its pin, as nothing forces it.
+    remedy = scans.cold["ft-upgrade"]["remedy"]
+    assert remedy["also_upgrade"] == ["ft-helper==2.0"]
+    assert remedy["text"].endswith("; it also needs ft-helper==2.0")
 
 
 def test_no_release_that_keeps_the_gil_off_is_said_so(scans: Scans) -> None:
@@ -94,12 +109,12 @@ def test_no_release_that_keeps_the_gil_off_is_said_so(scans: Scans) -> None:
 def test_the_verification_installed_from_the_index_and_left_no_environment(
     scans: Scans,
 ) -> None:
-    # The releases tried were fetched from this index; the 1.0 pins were installed before.
+    # The releases tried were fetched from this index, and what 3.0 needs with them.
     fetched = [line for line in scans.asked_cold if "/files/" in line and "GET" in line]
     assert any("ft_upgrade-2.0-" in line for line in fetched)
     assert any("ft_upgrade-3.0-" in line for line in fetched)
     assert any("ft_stuck-2.0-" in line for line in fetched)
-    assert not any("-1.0-" in line for line in fetched)
+    assert any("ft_helper-2.0-" in line for line in fetched)
     assert [path.name for path in (scans.cache / "envs").glob("verify-*") if path.is_dir()] == []
 
 
