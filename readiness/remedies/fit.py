@@ -87,8 +87,7 @@ def fit_of(
             env=installer_environment(),
         )
         if completed.returncode != 0:
-            reason = error_tail((completed.stderr or completed.stdout).splitlines(), count=3)
-            return Fit((), conflict=" ".join(reason.split()) or "uv found no resolution")
+            return Fit((), conflict=_why_not(completed.stderr or completed.stdout))
         resolved = _pins(pins.read_text(encoding="utf-8"))
     current = {dep.name: dep.version for dep in stack}
     forced = tuple(
@@ -121,3 +120,22 @@ def _pins(text: str) -> dict[NormalizedName, Version]:
         except (InvalidRequirement, InvalidVersion):
             continue
     return found
+
+
+_TREE_GLYPHS = "\N{MULTIPLICATION SIGN}\u2570\u2500\u25b6 "
+"""What uv draws before the lines of its explanation: a cross, then a tree's corner and arrow."""
+
+
+def _why_not(output: str) -> str:
+    """Return uv's explanation of a failed resolution as one line, its tree glyphs left out.
+
+    uv says it over several lines ("Because ft-upgrade>=3.0 depends on ...", then "And
+    because ..."), under a "No solution found" heading, drawn as a tree on a terminal and
+    after ``error:`` and ``cause:`` elsewhere; each line is a step of it.
+    """
+    lines = [
+        line.strip().lstrip(_TREE_GLYPHS).strip().removeprefix("cause: ")
+        for line in error_tail(output.splitlines()).splitlines()
+    ]
+    steps = [line for line in lines if line and "No solution found" not in line]
+    return " ".join(steps) or "uv found no resolution"

@@ -137,3 +137,24 @@ def test_cache_clear_removes_the_kept_verifications(tmp_path: Path) -> None:
 
     assert [path.name for path in clear_cache(tmp_path)] == ["verified"]
     assert not (tmp_path / "verified").exists()
+
+
+def test_an_upgrade_that_conflicts_with_another_pin_is_said_not_to_fit(
+    freethreaded_python: Path, tmp_path: Path
+) -> None:
+    # ft-pinner's only release holds ft-helper below 2; ft-upgrade 3.0 needs 2.0 or later.
+    folder = build_wheelhouse(freethreaded_python, [*RELEASES, "ft-pinner"], tmp_path / "index")
+    with serve_index(folder) as url:
+        reqs = tmp_path / "requirements.txt"
+        reqs.write_text(f"--index-url {url}\nft-upgrade==1.0\nft-pinner==1.0\nft-helper==1.0\n")
+        found = scan(reqs, freethreaded_python, tmp_path / "cache")
+
+    remedy = found["ft-upgrade"]["remedy"]
+    assert remedy["verified"] is True
+    assert remedy["upgrade_to"] == "3.0"
+    assert remedy["also_upgrade"] == []
+    upgrade, _, conflict = remedy["text"].partition("; it does not fit the rest of the stack: ")
+    assert upgrade.startswith("upgrade ft-upgrade 1.0 -> 3.0: verified")
+    assert "ft-pinner" in conflict
+    assert "ft-helper" in conflict
+    assert "No solution found" not in conflict
