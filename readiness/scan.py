@@ -183,10 +183,16 @@ class Scanner:
             stack=tuple(stack),
         )
 
-    def scan_environment(self, environment: ProbeEnvironment, interpreter: Interpreter) -> Report:
+    def scan_environment(
+        self,
+        environment: ProbeEnvironment,
+        interpreter: Interpreter,
+        installer: Installer | None = None,
+    ) -> Report:
         """Probe and judge what is installed in ``environment`` already; install nothing.
 
-        A distribution no other installed distribution requires counts as direct.
+        A distribution no other installed distribution requires counts as direct. With
+        ``installer``, the remedies are proven in scratch environments (never this one).
         """
         with self._timed("collect"):
             installed = InstallResult(
@@ -210,8 +216,13 @@ class Scanner:
             for dist in installed.installed
         ]
         subject = _Subject((environment.root,), "environment", installer="none")
+        verifier = (
+            None
+            if installer is None
+            else self._verifier(interpreter, installer, IndexOptions(), dependencies)
+        )
         return self._probe_and_judge(
-            environment, interpreter, dependencies, installed, plan, subject
+            environment, interpreter, dependencies, installed, plan, subject, verifier
         )
 
     def _probe_and_judge(

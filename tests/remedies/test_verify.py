@@ -8,6 +8,8 @@ stack pins 1.0. No release of ft-stuck keeps the GIL off.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +45,7 @@ class Scans:
     asked_cold: list[str]
     asked_warm: list[str]
     cache: Path
+    index_url: str
 
 
 def scan(reqs: Path, python: Path, cache: Path, *flags: str) -> dict[str, Any]:
@@ -69,7 +72,7 @@ def scans(freethreaded_python: Path, tmp_path_factory: pytest.TempPathFactory) -
         asked_cold = list(asked)
         asked.clear()
         warm = scan(reqs, freethreaded_python, cache)
-        yield Scans(unverified, cold, warm, asked_cold, list(asked), cache)
+        yield Scans(unverified, cold, warm, asked_cold, list(asked), cache, url)
 
 
 def test_verification_moves_past_a_free_threaded_wheel_that_re_enables_the_gil(
@@ -158,3 +161,45 @@ def test_an_upgrade_that_conflicts_with_another_pin_is_said_not_to_fit(
     assert "ft-pinner" in conflict
     assert "ft-helper" in conflict
     assert "No solution found" not in conflict
+
+
+def test_an_existing_environment_gets_its_remedies_proven_too(
+    scans: Scans, freethreaded_python: Path, tmp_path: Path
+) -> None:
+    venv = tmp_path / "venv"
+    subprocess.run([freethreaded_python, "-m", "venv", venv], check=True, timeout=300)
+    python = venv / "bin" / "python"
+    install: list[str | Path] = [python, "-m", "pip", "install", "-q"]
+    install += ["--index-url", scans.index_url, "ft-upgrade==1.0", "ft-helper==1.0"]
+    subprocess.run(install, check=True, timeout=300)
+    # The installer that proves the upgrade finds the index as the user configured it.
+    configured = os.environ | {"UV_INDEX_URL": scans.index_url, "PIP_INDEX_URL": scans.index_url}
+
+    result = readiness(
+        "scan",
+        "--env",
+        venv,
+        "--index-url",
+        scans.index_url,
+        "--format",
+        "json",
+        "--cache-dir",
+        tmp_path / "cache",
+        env=configured,
+    )
+
+    assert result.returncode == 1, result.stderr
+    by_name = {dist["name"]: dist for dist in json.loads(result.stdout)["distributions"]}
+    remedy = by_name["ft-upgrade"]["remedy"]
+    assert (remedy["upgrade_to"], remedy["verified"]) == ("3.0", True)
+    assert remedy["also_upgrade"] == ["ft-helper==2.0"]
+    # Proven in scratch environments: the scanned one still holds what it held.
+    listed = subprocess.run(
+        [python, "-m", "pip", "list", "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    versions = {item["name"]: item["version"] for item in json.loads(listed.stdout)}
+    assert (versions["ft-upgrade"], versions["ft-helper"]) == ("1.0", "1.0")
