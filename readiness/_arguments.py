@@ -331,7 +331,11 @@ def _add_scan_parser(scan: argparse.ArgumentParser) -> None:
     )
     _add_switches(
         evidence,
-        {"--offline": "do not ask the package index; the tracker snapshot is still used"},
+        {
+            "--offline": "do not ask the package index; the tracker snapshot is still used",
+            "--no-verify-remedies": "advise upgrades from the evidence alone: do not install "
+            "and probe each gil-enabled distribution's upgrade (up to 3 releases) to prove it",
+        },
     )
     install = scan.add_argument_group("installing and probing")
     add_installer_option(

@@ -118,6 +118,10 @@ class ScanCommandOptions:
     offline: bool = False
     """``--offline``: do not ask the index."""
 
+    verify_remedies: bool = True
+    """Prove each upgrade on the interpreter before advising it (``--no-verify-remedies``
+    turns it off; a static or ``--offline`` scan tries nothing)."""
+
     no_build: bool = False
     """``--no-build``: a distribution without a usable wheel is not-installable."""
 
@@ -172,6 +176,7 @@ class ScanCommandOptions:
             static=args.static,
             index_url=args.index_url,
             offline=args.offline,
+            verify_remedies=not args.no_verify_remedies,
             no_build=args.no_build,
             import_timeout=first_given(
                 args.import_timeout, config.import_timeout, DEFAULT_IMPORT_TIMEOUT

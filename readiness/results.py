@@ -30,7 +30,15 @@ logger = logging.getLogger(__name__)
 RESULTS_FORMAT = 3
 """The version of an entry's layout; entries of another version are not read."""
 
-CACHED_FOLDERS = ("results", "index", "envs", "interpreters", "refusals", "resolutions")
+CACHED_FOLDERS = (
+    "results",
+    "index",
+    "envs",
+    "interpreters",
+    "refusals",
+    "resolutions",
+    "verified",
+)
 """What ``readiness cache clear`` removes from the cache directory; provisioned interpreters
 (``python/``) and the tracker copy stay, since they are costly or not a cache of a result."""
 

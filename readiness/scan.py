@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName
 
@@ -32,7 +33,7 @@ from readiness.evidence.gather import EvidenceSources, disagreements
 from readiness.evidence.interface import Query, WheelKind
 from readiness.evidence.tracker import snapshot_age_days, staleness_note
 from readiness.interpreter.interface import Interpreter
-from readiness.model import Target
+from readiness.model import IndexOptions, Target
 from readiness.probe.interface import ImportObservation, ProbePlan
 from readiness.probe.plan import plan_probe
 from readiness.probe.runner import run_probe
@@ -46,6 +47,9 @@ from readiness.sources.interface import (
     SkippedDependency,
 )
 from readiness.verdicts import judge
+
+if TYPE_CHECKING:
+    from readiness.remedies.verify import RemedyVerifier
 
 INSTALLER_OWN = frozenset({NormalizedName("pip")})
 """What ``python -m venv`` puts in every environment: not probed unless the file asks for it."""
@@ -73,6 +77,10 @@ class ScanOptions:
 
     refresh: bool = False
     """Try again what the installer refused lately (``--refresh``)."""
+
+    verify_remedies: bool = False
+    """Prove each ``gil-enabled`` distribution's upgrade on the interpreter: install the
+    release into a scratch environment and probe it (``--no-verify-remedies`` turns it off)."""
 
 
 @dataclass(frozen=True)
@@ -145,14 +153,46 @@ class Scanner:
             with self._timed("plan"):
                 plan = _kept_plan(environment, [dist.name for dist in installed.installed])
             subject = _Subject((source.path,), source.kind, installer.name)
+            verifier = self._verifier(interpreter, installer, index_options, resolved)
             return self._probe_and_judge(
-                environment, interpreter, dependencies, installed, plan, subject
+                environment, interpreter, dependencies, installed, plan, subject, verifier
             )
 
-    def scan_environment(self, environment: ProbeEnvironment, interpreter: Interpreter) -> Report:
+    def _verifier(
+        self,
+        interpreter: Interpreter,
+        installer: Installer,
+        index_options: IndexOptions,
+        stack: Sequence[ResolvedDependency],
+    ) -> RemedyVerifier | None:
+        """Return who proves the remedies, when asked to and the index says what to try."""
+        if not self.options.verify_remedies or self.evidence is None or self.evidence.index is None:
+            return None
+        # Imported here: a scan that verifies nothing does not load it.
+        from readiness.remedies.verify import RemedyVerifier
+
+        return RemedyVerifier(
+            interpreter,
+            installer,
+            self.options.cache_dir,
+            no_build=self.options.no_build,
+            index_options=index_options,
+            import_timeout=self.options.import_timeout,
+            use_kept=self.options.use_results,
+            refresh=self.options.refresh,
+            stack=tuple(stack),
+        )
+
+    def scan_environment(
+        self,
+        environment: ProbeEnvironment,
+        interpreter: Interpreter,
+        installer: Installer | None = None,
+    ) -> Report:
         """Probe and judge what is installed in ``environment`` already; install nothing.
 
-        A distribution no other installed distribution requires counts as direct.
+        A distribution no other installed distribution requires counts as direct. With
+        ``installer``, the remedies are proven in scratch environments (never this one).
         """
         with self._timed("collect"):
             installed = InstallResult(
@@ -176,8 +216,13 @@ class Scanner:
             for dist in installed.installed
         ]
         subject = _Subject((environment.root,), "environment", installer="none")
+        verifier = (
+            None
+            if installer is None
+            else self._verifier(interpreter, installer, IndexOptions(), dependencies)
+        )
         return self._probe_and_judge(
-            environment, interpreter, dependencies, installed, plan, subject
+            environment, interpreter, dependencies, installed, plan, subject, verifier
         )
 
     def _probe_and_judge(
@@ -188,6 +233,7 @@ class Scanner:
         installed: InstallResult,
         plan: ProbePlan,
         subject: _Subject,
+        verifier: RemedyVerifier | None = None,
     ) -> Report:
         with self._timed("probe"):
             results = (
@@ -226,6 +272,9 @@ class Scanner:
         ]
         with self._timed("evidence"):
             distributions = self._with_evidence(distributions, blocking=PROBE_BLOCKERS)
+        if verifier is not None:
+            with self._timed("verify"):
+                distributions = verifier.verify_all(distributions, self.progress)
         return Report(
             interpreter=interpreter,
             inputs=subject.inputs,

@@ -239,6 +239,7 @@ class ScanSession:
             warnings=warnings,
             use_results=options.use_results,
             refresh=options.refresh,
+            verify_remedies=options.verify_remedies and not options.offline,
         )
         shared = options.shared
         with LazyClient(follow_redirects=True) as client:
@@ -249,7 +250,10 @@ class ScanSession:
                 )
                 evidence = self.evidence(client, options, interpreter, interpreter.target(), None)
                 scanner = Scanner(scanner_options, self.progress, evidence)
-                return scanner.scan_environment(environment, interpreter)
+                installer = (
+                    shared.installer.to_installer() if scanner_options.verify_remedies else None
+                )
+                return scanner.scan_environment(environment, interpreter, installer)
             # A resolution ages out as the index's evidence does; --refresh resolves again.
             resolver = KeptResolver(
                 shared.installer.to_resolver(), self.cache_dir, max_age=options.index_max_age

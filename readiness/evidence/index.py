@@ -62,7 +62,7 @@ emit it for a ``cp3XXt`` ABI, so a wheel tagged only ``abi3`` never counts."""
 if TYPE_CHECKING:
     from readiness.evidence._http import HttpClient
 
-EVIDENCE_FORMAT = 1
+EVIDENCE_FORMAT = 2
 """The layout of a kept answer: bumped when :class:`IndexEvidence` changes."""
 
 DEFAULT_WORKERS = 16
@@ -463,6 +463,11 @@ class IndexService(EvidenceService[IndexEvidence]):
         first_free_threaded = next(
             (release.version for release in later if release.has_free_threaded_wheel()), None
         )
+        later_releases = tuple(
+            release.version
+            for release in later
+            if release.has_free_threaded_wheel() or any(not f.yanked for f in release.pure)
+        )
         installable = [
             version
             for version, release in releases.items()
@@ -471,7 +476,10 @@ class IndexService(EvidenceService[IndexEvidence]):
         latest = max(installable, default=None)
         if pinned is None or pinned not in listed:
             return IndexEvidence(
-                wheel=WheelKind.UNKNOWN, first_free_threaded=first_free_threaded, latest=latest
+                wheel=WheelKind.UNKNOWN,
+                first_free_threaded=first_free_threaded,
+                latest=latest,
+                later_releases=later_releases,
             )
         # A version the PEP 700 list names but without a file left: nothing to install.
         release = releases.get(pinned) or _Release(pinned, (), (), (), ())
@@ -486,6 +494,7 @@ class IndexService(EvidenceService[IndexEvidence]):
             classifier_of=classifier_of,
             first_free_threaded=first_free_threaded,
             latest=latest,
+            later_releases=later_releases,
         )
 
     def _classifier(

@@ -104,6 +104,11 @@ class IndexEvidence:
     latest: Version | None = None
     """The newest release on the index (not pre-releases unless pinned to one)."""
 
+    later_releases: tuple[Version, ...] = ()
+    """Every release after the pinned one with a wheel the interpreter installs (for its
+    free-threaded ABI, or pure), oldest first, leaving out what ``latest`` leaves out: the
+    upgrades a remedy's verification may try."""
+
     unavailable: str | None = None
     """Why the index could not be asked (after retries); every other field is then unknown."""
 
@@ -153,6 +158,20 @@ class TrackerRecord:
 
 
 @dataclass(frozen=True)
+class TriedRelease:
+    """One release a remedy's verification installed into a scratch environment and probed."""
+
+    version: Version
+    """The release tried."""
+
+    verified: bool
+    """Every module of the distribution imported with the GIL kept off."""
+
+    why: str | None = None
+    """When not verified, why, in a few words: ``re-enables the GIL (yaml._yaml)``."""
+
+
+@dataclass(frozen=True)
 class Remedy:
     """One sentence of advice for one distribution."""
 
@@ -164,6 +183,19 @@ class Remedy:
 
     url: str | None
     """Where to follow the work upstream (the tracker's issue), when known."""
+
+    verified: bool | None = None
+    """True when ``upgrade_to`` was installed on the probed interpreter and keeps the GIL
+    off; False when every release tried re-enabled it (or failed); None when none was tried."""
+
+    tried: tuple[TriedRelease, ...] = ()
+    """The releases the verification tried, in the order it tried them."""
+
+    also_upgrade: tuple[str, ...] = ()
+    """Other pins the upgrade forces (``name==version``); empty when none, or not checked."""
+
+    workaround: str | None = None
+    """A proven way to keep the GIL off without an upgrade; None when there is none."""
 
 
 @dataclass(frozen=True)

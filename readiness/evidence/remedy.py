@@ -6,10 +6,20 @@ not); the tracker's "supported since" is the second, quoted where the two disagr
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
+
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from readiness.evidence.interface import IndexEvidence, Remedy, TrackerRecord, WheelKind
+from readiness.evidence.interface import (
+    Evidence,
+    IndexEvidence,
+    Remedy,
+    TrackerRecord,
+    TriedRelease,
+    WheelKind,
+)
 
 NEEDS_A_WHEEL = (
     WheelKind.SOURCE_BUILD_REQUIRED,
@@ -79,3 +89,77 @@ def _follow(text: str, tracker: TrackerRecord | None) -> str:
     if tracker.nightly_wheels and tracker.nightly_url:
         text += f"; nightly wheels: {tracker.nightly_url}"
     return text
+
+
+MAX_CANDIDATES = 3
+"""Releases a verification tries at most for one distribution: each costs an install."""
+
+
+def upgrade_candidates(
+    pinned: Version | None, evidence: Evidence, limit: int = MAX_CANDIDATES
+) -> tuple[Version, ...]:
+    """Return the releases to try, in order, for a distribution whose pin re-enables the GIL.
+
+    First the release the remedy names (else the first later one with free-threaded wheels):
+    the reading of the evidence, proven or refuted. Then the index's later releases, newest
+    first, since a later release is likelier to declare support. At most ``limit``, each
+    after ``pinned``; none when the index was not asked.
+    """
+    index = evidence.index
+    if index is None or index.unavailable is not None:
+        return ()
+    named = evidence.remedy.upgrade_to if evidence.remedy is not None else None
+    ordered = [named, index.first_free_threaded, *reversed(index.later_releases)]
+    later = dict.fromkeys(
+        version
+        for version in ordered
+        if version is not None and (pinned is None or version > pinned)
+    )
+    return tuple(later)[:limit]
+
+
+NO_RELEASE_PROVEN = "no release keeps the GIL off yet"
+"""What a verified remedy says when every release it tried re-enabled the GIL (or failed)."""
+
+
+def verified_remedy(
+    name: NormalizedName,
+    pinned: Version | None,
+    tried: Sequence[TriedRelease],
+    abi: str,
+    tracker: TrackerRecord | None,
+) -> Remedy:
+    """Return the remedy that the releases ``tried`` prove, in the order they were tried.
+
+    The last one tried is the upgrade when it kept the GIL off; otherwise none is, and the
+    remedy says so (with the tracker's issue to follow). ``tried`` is never empty.
+    """
+    issue_url = tracker.issue_url if tracker is not None else None
+    proven = tried[-1] if tried[-1].verified else None
+    failed = [release for release in tried if not release.verified]
+    if proven is None:
+        text = f"{NO_RELEASE_PROVEN} (not verified: tried {_tried_words(failed)})"
+        return Remedy(_follow(text, tracker), None, issue_url, verified=False, tried=tuple(tried))
+    from_pin = f"{name} {pinned} ->" if pinned is not None else f"{name} to"
+    text = f"upgrade {from_pin} {proven.version}: verified, the GIL stays off on {abi}"
+    if failed:
+        text += f" (tried first: {_tried_words(failed)})"
+    return Remedy(text, proven.version, issue_url, verified=True, tried=tuple(tried))
+
+
+def _tried_words(releases: Sequence[TriedRelease]) -> str:
+    return "; ".join(f"{release.version} {release.why or 'failed'}" for release in releases)
+
+
+def fitted(remedy: Remedy, forced: Sequence[str], conflict: str | None) -> Remedy:
+    """Return ``remedy`` with what its upgrade forces on the rest of the stack said.
+
+    ``forced`` are the other pins it changes (``name==version``); ``conflict`` is the
+    resolver's reason when no resolution holds the upgrade.
+    """
+    text = remedy.text
+    if forced:
+        text += f"; it also needs {', '.join(forced)}"
+    if conflict:
+        text += f"; it does not fit the rest of the stack: {conflict}"
+    return dataclasses.replace(remedy, text=text, also_upgrade=tuple(forced))

@@ -183,7 +183,18 @@ def _remedy(evidence: Evidence | None) -> dict[str, Any] | None:
     if evidence is None or evidence.remedy is None:
         return None
     remedy = evidence.remedy
-    return {"text": remedy.text, "upgrade_to": _text(remedy.upgrade_to), "url": remedy.url}
+    return {
+        "text": remedy.text,
+        "upgrade_to": _text(remedy.upgrade_to),
+        "url": remedy.url,
+        "verified": remedy.verified,
+        "tried": [
+            {"version": str(tried.version), "verified": tried.verified, "why": tried.why}
+            for tried in remedy.tried
+        ],
+        "also_upgrade": list(remedy.also_upgrade),
+        "workaround": remedy.workaround,
+    }
 
 
 def _text(value: object | None) -> str | None:

@@ -1,0 +1,1 @@
+"""Remedies proven on the probed interpreter: an upgrade is installed and probed first."""

@@ -1,0 +1,5 @@
+"""ft-stuck 1.0, the pin: its extension does not declare free-threading support."""
+
+from ft_stuck._core import answer  # type: ignore[import-not-found]  # compiled
+
+__all__ = ["answer"]
