@@ -153,7 +153,7 @@ class Scanner:
             with self._timed("plan"):
                 plan = _kept_plan(environment, [dist.name for dist in installed.installed])
             subject = _Subject((source.path,), source.kind, installer.name)
-            verifier = self._verifier(interpreter, installer, index_options, resolved)
+            verifier = self._verifier(interpreter, installer, index_options, resolved, environment)
             return self._probe_and_judge(
                 environment, interpreter, dependencies, installed, plan, subject, verifier
             )
@@ -164,12 +164,18 @@ class Scanner:
         installer: Installer,
         index_options: IndexOptions,
         stack: Sequence[ResolvedDependency],
+        scanned: ProbeEnvironment,
     ) -> RemedyVerifier | None:
-        """Return who proves the remedies, when asked to and the index says what to try."""
-        if not self.options.verify_remedies or self.evidence is None or self.evidence.index is None:
+        """Return who proves the remedies, when asked to.
+
+        It tries the upgrades the index offers and the switches to pure Python the shipped
+        table knows.
+        """
+        if not self.options.verify_remedies or self.evidence is None:
             return None
         # Imported here: a scan that verifies nothing does not load it.
         from readiness.remedies.verify import RemedyVerifier
+        from readiness.remedies.workarounds import load_workarounds
 
         return RemedyVerifier(
             interpreter,
@@ -181,6 +187,8 @@ class Scanner:
             use_kept=self.options.use_results,
             refresh=self.options.refresh,
             stack=tuple(stack),
+            scanned=scanned,
+            workarounds=load_workarounds(),
         )
 
     def scan_environment(
@@ -219,7 +227,7 @@ class Scanner:
         verifier = (
             None
             if installer is None
-            else self._verifier(interpreter, installer, IndexOptions(), dependencies)
+            else self._verifier(interpreter, installer, IndexOptions(), dependencies, environment)
         )
         return self._probe_and_judge(
             environment, interpreter, dependencies, installed, plan, subject, verifier

@@ -151,6 +151,23 @@ def _tried_words(releases: Sequence[TriedRelease]) -> str:
     return "; ".join(f"{release.version} {release.why or 'failed'}" for release in releases)
 
 
+def with_workaround(
+    remedy: Remedy | None, name: NormalizedName, setting: str, source: str, abi: str
+) -> Remedy:
+    """Return ``remedy`` (None: there was none) with a proven switch to pure Python added.
+
+    ``setting`` is how it is set (``MULTIDICT_NO_EXTENSIONS=1``), ``source`` where the
+    distribution reads or documents it.
+    """
+    text = (
+        f"workaround: set {setting} ({name}'s pure-Python implementation, {source}): "
+        f"verified, the GIL stays off on {abi}"
+    )
+    if remedy is None:
+        return Remedy(text, None, None, workaround=setting)
+    return dataclasses.replace(remedy, text=f"{remedy.text}; {text}", workaround=setting)
+
+
 def fitted(remedy: Remedy, forced: Sequence[str], conflict: str | None) -> Remedy:
     """Return ``remedy`` with what its upgrade forces on the rest of the stack said.
 

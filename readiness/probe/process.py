@@ -132,14 +132,27 @@ class ChildProcess:
         """Set by another thread to end this child: waiting for it then raises Stopped."""
 
     def start(
-        self, argv: Sequence[str], task: Mapping[str, Any], *, cwd: Path, stderr: IO[bytes]
+        self,
+        argv: Sequence[str],
+        task: Mapping[str, Any],
+        *,
+        cwd: Path,
+        stderr: IO[bytes],
+        environment: Mapping[str, str] | None = None,
     ) -> None:
         """Start ``argv`` in ``cwd`` and give it ``task`` (a JSON object) on its stdin.
 
         The task also names this process as the runner: the warden checks that this is still
         its parent once its parent-death signal is set, or a runner that died before would
-        go unnoticed. Raises :class:`OSError` when the child cannot be started.
+        go unnoticed. ``environment`` adds variables to :func:`child_environment`'s (a
+        distribution's documented switch); a ``PYTHON*`` one is refused with ValueError, as
+        it would change what is observed. Raises :class:`OSError` when the child cannot be
+        started.
         """
+        added = dict(environment or {})
+        python_variables = [name for name in added if name.upper().startswith("PYTHON")]
+        if python_variables:
+            raise ValueError(f"a child's environment takes no {python_variables[0]}")
         self.stderr = stderr
         # A new session lets a hung child be killed with its children.
         # NOTE: the warden's parent-death signal fires when the thread that starts it ends
@@ -150,7 +163,7 @@ class ChildProcess:
             stdout=subprocess.PIPE,
             stderr=stderr,
             cwd=cwd,
-            env=child_environment(),
+            env={**child_environment(), **added},
             start_new_session=os.name == "posix",
         )
         encoded = json.dumps({**task, "runner": os.getpid()}).encode()

@@ -90,6 +90,7 @@ def run_probe(
     progress: Progress | None = None,
     verbose: bool = True,
     processes: int | None = None,
+    environment: Mapping[str, str] | None = None,
 ) -> list[ImportObservation]:
     """Perform every step of ``plan`` with the interpreter ``python``; one observation each.
 
@@ -104,14 +105,17 @@ def run_probe(
 
     Raises :class:`ProbeError` when the interpreter cannot run the child at all or breaks
     the protocol, and :class:`GilEnabledAtStartup` when the GIL is on before any import.
+    ``environment`` adds variables to the children's clean environment (never a ``PYTHON*``
+    one): a distribution's own switch to its pure-Python implementation, to prove it.
     """
+    run = _Run(python, plan, import_timeout, progress, verbose, dict(environment or {}))
     shares = _shares(plan.steps, processes or _processes_for(len(plan.steps)))
     if progress is not None:
         progress.start("probing", total=len(plan.steps))
     try:
         if len(shares) <= 1:
-            return _probe_share(python, plan, plan.steps, import_timeout, progress, verbose)
-        done = _probe_shares_at_once(python, plan, shares, import_timeout, progress, verbose)
+            return run.share(plan.steps)
+        done = run.shares_at_once(shares)
     finally:
         if progress is not None:
             progress.finish()
@@ -162,65 +166,63 @@ def _shares(steps: Sequence[ProbeStep], processes: int) -> list[tuple[ProbeStep,
     ]
 
 
-def _probe_shares_at_once(
-    python: Path,
-    plan: ProbePlan,
-    shares: Sequence[tuple[ProbeStep, ...]],
-    import_timeout: float,
-    progress: Progress | None,
-    verbose: bool,
-) -> list[list[ImportObservation]]:
-    """Probe each share in a thread of its own, and return what each observed.
+@dataclass(frozen=True)
+class _Run:
+    """One probe's settings: what every child of it is started with."""
 
-    When one fails, or the caller is interrupted, every other child is ended before the
-    error goes on.
-    """
-    stop = threading.Event()
-    with ThreadPoolExecutor(len(shares), thread_name_prefix="readiness-probe") as pool:
-        futures = [
-            pool.submit(_probe_share, python, plan, share, import_timeout, progress, verbose, stop)
-            for share in shares
-        ]
-        try:
-            finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in finished:
-                future.result()  # the first failure, if any, raises here
-            return [future.result() for future in futures]
-        except BaseException:
-            stop.set()
-            raise
+    python: Path
+    plan: ProbePlan
+    import_timeout: float
+    progress: Progress | None
+    verbose: bool
+    environment: Mapping[str, str]
 
+    def shares_at_once(
+        self, shares: Sequence[tuple[ProbeStep, ...]]
+    ) -> list[list[ImportObservation]]:
+        """Probe each share in a thread of its own, and return what each observed.
 
-def _probe_share(
-    python: Path,
-    plan: ProbePlan,
-    steps: Sequence[ProbeStep],
-    import_timeout: float,
-    progress: Progress | None,
-    verbose: bool,
-    stop: threading.Event | None = None,
-) -> list[ImportObservation]:
-    """Perform ``steps`` in children started one after another; number them from 1."""
-    observations: list[ImportObservation] = []
-    use_verbose = verbose
-    process = 0
-    while len(observations) < len(steps):
-        process += 1
-        remaining = steps[len(observations) :]
-        child = _ImportChild(python, remaining, process, use_verbose, import_timeout, stop)
-        outcome = child.run(plan, progress)
-        if not outcome.observations:
-            raise ProbeError(
-                f"the probe's interpreter {python} ended without importing anything "
-                f"(process {process}, before {remaining[0].module})",
-                hint="Run that interpreter by hand to see whether it starts at all.",
+        When one fails, or the caller is interrupted, every other child is ended before the
+        error goes on.
+        """
+        stop = threading.Event()
+        with ThreadPoolExecutor(len(shares), thread_name_prefix="readiness-probe") as pool:
+            futures = [pool.submit(self.share, share, stop) for share in shares]
+            try:
+                finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
+                for future in finished:
+                    future.result()  # the first failure, if any, raises here
+                return [future.result() for future in futures]
+            except BaseException:
+                stop.set()
+                raise
+
+    def share(
+        self, steps: Sequence[ProbeStep], stop: threading.Event | None = None
+    ) -> list[ImportObservation]:
+        """Perform ``steps`` in children started one after another; number them from 1."""
+        observations: list[ImportObservation] = []
+        use_verbose = self.verbose
+        process = 0
+        while len(observations) < len(steps):
+            process += 1
+            remaining = steps[len(observations) :]
+            child = _ImportChild(
+                self.python, remaining, process, use_verbose, self.import_timeout, stop
             )
-        observations.extend(outcome.observations)
-        if outcome.verbose_failed:
-            # This interpreter does not name every module needing the GIL under -v: from
-            # here on every child ends after the import that switched the GIL on.
-            use_verbose = False
-    return observations
+            outcome = child.run(self.plan, self.progress, self.environment)
+            if not outcome.observations:
+                raise ProbeError(
+                    f"the probe's interpreter {self.python} ended without importing anything "
+                    f"(process {process}, before {remaining[0].module})",
+                    hint="Run that interpreter by hand to see whether it starts at all.",
+                )
+            observations.extend(outcome.observations)
+            if outcome.verbose_failed:
+                # This interpreter does not name every module needing the GIL under -v:
+                # from here on every child ends after the import that switched the GIL on.
+                use_verbose = False
+        return observations
 
 
 @dataclass(frozen=True)
@@ -250,7 +252,9 @@ class _ImportChild(ChildProcess):
         self.steps = steps
         self.verbose = verbose
 
-    def run(self, plan: ProbePlan, progress: Progress | None) -> _Outcome:
+    def run(
+        self, plan: ProbePlan, progress: Progress | None, environment: Mapping[str, str]
+    ) -> _Outcome:
         """Start the child, follow its imports and end it; return what it observed."""
         command = [str(self.python), "-I", *(["-v"] if self.verbose else []), str(CHILD_SCRIPT)]
         task = {"protocol": PROTOCOL, "modules": [step.module for step in self.steps]}
@@ -261,7 +265,7 @@ class _ImportChild(ChildProcess):
             try:
                 # The working directory is empty and fresh: nothing in the user's project can
                 # shadow a module.
-                self.start(command, task, cwd=Path(workdir), stderr=stderr)
+                self.start(command, task, cwd=Path(workdir), stderr=stderr, environment=environment)
             except OSError as e:
                 raise ProbeError(
                     f"cannot run the probe's interpreter {self.python}: {e}",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +23,12 @@ from readiness._cache import RecordStore
 from readiness._defaults import DEFAULT_IMPORT_TIMEOUT
 from readiness._state import Progress
 from readiness._uv import find_uv
-from readiness.environment.interface import Installer, InstallerError, InstallResult
+from readiness.environment.interface import (
+    Installer,
+    InstallerError,
+    InstallResult,
+    ProbeEnvironment,
+)
 from readiness.environment.trials import Installation, install_alone
 from readiness.environment.uv import UvInstaller
 from readiness.environment.venv import (
@@ -33,13 +38,19 @@ from readiness.environment.venv import (
     installed_distributions,
 )
 from readiness.evidence.interface import TriedRelease
-from readiness.evidence.remedy import fitted, upgrade_candidates, verified_remedy
+from readiness.evidence.remedy import (
+    fitted,
+    upgrade_candidates,
+    verified_remedy,
+    with_workaround,
+)
 from readiness.interpreter.interface import Interpreter
 from readiness.model import IndexOptions
 from readiness.probe.interface import ImportStatus, ProbeError
 from readiness.probe.plan import plan_probe
 from readiness.probe.runner import run_probe
 from readiness.remedies.fit import Fit, FitError, fit_of
+from readiness.remedies.workarounds import ProbeTimedOut, Workaround, proves
 from readiness.report import DistributionReport, Verdict
 from readiness.sources.interface import Origin, ResolvedDependency
 from readiness.verdicts import judge
@@ -53,6 +64,19 @@ VERIFIED_FORMAT = 1
 FITS_FOLDER = "fits"
 """Inside :data:`VERIFIED_FOLDER`: what each proven upgrade forces on the stack it was
 resolved with."""
+
+SWITCHES_FOLDER = "switches"
+"""Inside :data:`VERIFIED_FOLDER`: whether each distribution's switch to pure Python kept the
+GIL off for its pinned release."""
+
+
+@dataclass(frozen=True)
+class SwitchOutcome:
+    """Whether a switch to pure Python was proven on a pinned release."""
+
+    works: bool
+    """True when the release imported with the switch set and the GIL stayed off."""
+
 
 REFUSED_FOLDER = "refused"
 """Inside :data:`VERIFIED_FOLDER`: the releases the installer refused, believed for a day
@@ -91,6 +115,14 @@ class RemedyVerifier:
     """What the scan installed, pinned: a proven upgrade is resolved with it, to name the
     other pins it forces (:mod:`readiness.remedies.fit`); empty: not checked."""
 
+    scanned: ProbeEnvironment | None = None
+    """The environment the scan probed, where each pin is installed: a workaround is proven
+    there, on the pinned release (only imported, never changed); None: none is tried."""
+
+    workarounds: Mapping[NormalizedName, Workaround] = dataclasses.field(default_factory=dict)
+    """Each distribution's switch to its pure-Python implementation
+    (:func:`readiness.remedies.workarounds.load_workarounds`)."""
+
     def verify_all(
         self, distributions: Sequence[DistributionReport], progress: Progress
     ) -> list[DistributionReport]:
@@ -103,7 +135,7 @@ class RemedyVerifier:
             for dist in distributions
             if dist.verdict is Verdict.GIL_ENABLED
             and dist.evidence is not None
-            and upgrade_candidates(dist.version, dist.evidence)
+            and (upgrade_candidates(dist.version, dist.evidence) or self._switch(dist.name))
         ]
         if not blockers:
             return list(distributions)
@@ -121,7 +153,8 @@ class RemedyVerifier:
         if dist.verdict is not Verdict.GIL_ENABLED or dist.evidence is None:
             return dist
         candidates = upgrade_candidates(dist.version, dist.evidence)
-        if not candidates:
+        switch = self._switch(dist.name)
+        if not candidates and switch is None:
             return dist
         tried = []
         for version in candidates:
@@ -129,9 +162,19 @@ class RemedyVerifier:
             tried.append(self.try_release(dist.name, version, progress))
             if tried[-1].verified:
                 break
-        remedy = verified_remedy(
-            dist.name, dist.version, tried, self.interpreter.abi_tag, dist.evidence.tracker
+        abi = self.interpreter.abi_tag
+        remedy = (
+            verified_remedy(dist.name, dist.version, tried, abi, dist.evidence.tracker)
+            if tried
+            else dist.evidence.remedy
         )
+        if switch is not None and (remedy is None or not remedy.verified):
+            # No release helps: the distribution's own switch may, once it is proven.
+            progress.message(f"trying {dist.name} with {switch.setting()}")
+            if self.switch_works(dist.name, dist.version, switch):
+                remedy = with_workaround(remedy, dist.name, switch.setting(), switch.source, abi)
+        if remedy is None:
+            return dist
         if remedy.upgrade_to is not None and self.stack:
             progress.message(f"resolving the stack with {dist.name} {remedy.upgrade_to}")
             fit = self.fit(dist.name, remedy.upgrade_to)
@@ -188,6 +231,34 @@ class RemedyVerifier:
             return None
         store.store(key, found)
         return found
+
+    def switch_works(
+        self, name: NormalizedName, version: Version | None, switch: Workaround
+    ) -> bool:
+        """Return whether ``switch`` keeps the GIL off for the pinned release: kept, else tried.
+
+        Tried by importing it in the scanned environment with the switch set; an outcome is
+        kept under the release, the interpreter and the switch, like a release's.
+        """
+        if self.scanned is None or version is None:
+            return False  # an installed release always has its version
+        store = RecordStore(
+            self.cache_dir / VERIFIED_FOLDER / SWITCHES_FOLDER, SwitchOutcome, VERIFIED_FORMAT
+        )
+        key = store.key(self._key(name, version), switch.setting())
+        kept = store.load(key) if self.use_kept else None
+        if kept is not None:
+            return kept.works
+        try:
+            works = proves(switch, name, self.scanned, import_timeout=self.import_timeout)
+        except ProbeTimedOut:
+            return False  # says nothing lasting: not kept
+        store.store(key, SwitchOutcome(works))
+        return works
+
+    def _switch(self, name: NormalizedName) -> Workaround | None:
+        """Return ``name``'s switch to pure Python, when there is one to prove it with."""
+        return self.workarounds.get(name) if self.scanned is not None else None
 
     def _stores(self) -> tuple[RecordStore[TriedRelease], RecordStore[TriedRelease]]:
         """Return where the outcomes are kept: what was probed, and what was refused."""
