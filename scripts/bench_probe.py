@@ -18,6 +18,7 @@ from pathlib import Path
 from readiness._cache import default_cache_dir
 from readiness._uv import find_uv
 from readiness.probe.plan import plan_probe
+from readiness.probe.process import child_environment
 from readiness.probe.runner import run_probe
 
 # Real distributions from the index, pure or with free-threaded wheels: 30 with their
@@ -135,6 +136,10 @@ def main() -> int:
     modules = [step.module for step in plan.steps]
     distributions = {step.distribution for step in plan.steps}
 
+    # The anchors get the environment the probe gives its children: the caller's PYTHON*
+    # variables (PYTHONDONTWRITEBYTECODE would recompile every module) are not theirs.
+    environ = child_environment()
+
     def floor() -> None:
         subprocess.run(
             [str(env_python), "-I", "-c", FLOOR_SCRIPT],
@@ -143,10 +148,11 @@ def main() -> int:
             capture_output=True,
             check=True,
             timeout=600,
+            env=environ,
         )
 
     def start() -> None:
-        subprocess.run([str(env_python), "-I", "-c", "pass"], check=True, timeout=60)
+        subprocess.run([str(env_python), "-I", "-c", "pass"], check=True, timeout=60, env=environ)
 
     observations = run_probe(env_python, plan)
     culprits = {

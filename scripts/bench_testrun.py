@@ -24,6 +24,7 @@ from pathlib import Path
 from readiness._cache import default_cache_dir
 from readiness._uv import find_uv
 from readiness.probe.plan import plan_probe
+from readiness.probe.process import child_environment
 from readiness.testrun.runner import run_suite
 
 MODULES = 20
@@ -110,15 +111,26 @@ def main() -> int:
     owners = plan_probe(site).extension_owners
     pytest_argv = [str(env_python), "-I", "-m", "pytest", "-q", "-p", "no:cacheprovider"]
 
+    # pytest alone gets the environment readiness test gives its children: the caller's
+    # PYTHON* variables (PYTHONDONTWRITEBYTECODE would recompile every module) are not theirs.
+    environ = child_environment()
+
     def floor() -> None:
         # pytest's own exit status is 0: the GIL-enabling tests pass when nothing watches.
-        subprocess.run(pytest_argv, cwd=project, capture_output=True, check=True, timeout=600)
+        subprocess.run(
+            pytest_argv, cwd=project, capture_output=True, check=True, timeout=600, env=environ
+        )
 
     def start() -> None:
         # One more process: pytest starting, collecting one file and running one test.
         one = "tests/test_module_00.py::test_0"
         subprocess.run(
-            [*pytest_argv, one], cwd=project, capture_output=True, check=True, timeout=60
+            [*pytest_argv, one],
+            cwd=project,
+            capture_output=True,
+            check=True,
+            timeout=60,
+            env=environ,
         )
 
     run = run_suite(env_python, project, owners=owners)
