@@ -180,6 +180,14 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(message, hint=f"run `{self.prog} --help` for the options")
 
 
+_OFFLINE_HELP = "do not ask the package index; the tracker snapshot is still used"
+
+_NO_VERIFY_HELP = (
+    "advise upgrades from the evidence alone: do not install and probe each gil-enabled "
+    "distribution's upgrade (up to 3 releases) to prove it"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of the whole command line, every subcommand included."""
     parser = _Parser(
@@ -332,9 +340,8 @@ def _add_scan_parser(scan: argparse.ArgumentParser) -> None:
     _add_switches(
         evidence,
         {
-            "--offline": "do not ask the package index; the tracker snapshot is still used",
-            "--no-verify-remedies": "advise upgrades from the evidence alone: do not install "
-            "and probe each gil-enabled distribution's upgrade (up to 3 releases) to prove it",
+            "--offline": _OFFLINE_HELP,
+            "--no-verify-remedies": _NO_VERIFY_HELP,
         },
     )
     install = scan.add_argument_group("installing and probing")
@@ -459,10 +466,7 @@ def _add_test_parser(test: argparse.ArgumentParser) -> None:
         "(default: the lock's or file's index, else your pip/uv configuration, else pip's "
         "default)",
     )
-    _add_switches(
-        test,
-        {"--offline": "do not ask the package index; the tracker snapshot is still used"},
-    )
+    _add_switches(test, {"--offline": _OFFLINE_HELP, "--no-verify-remedies": _NO_VERIFY_HELP})
     add_installer_option(
         test, help_text="installer for the test environment (default: uv where installed)"
     )

@@ -27,6 +27,8 @@ from readiness.interpreter.interface import Interpreter, InterpreterError
 from readiness.options import SharedOptions, first_given, report_destinations
 from readiness.policy import EXIT_FAILED, EXIT_READY
 from readiness.probe.plan import plan_probe
+from readiness.remedies.verify import RemedyVerifier
+from readiness.remedies.workarounds import load_workarounds
 from readiness.scan import hidden_gil_warnings
 from readiness.session import NotProvisioned, ScanSession
 from readiness.testrun.distributions import summarize
@@ -111,6 +113,10 @@ class TestCommandOptions:
     offline: bool = False
     """``--offline``: do not ask the index; the tracker still gives remedies."""
 
+    verify_remedies: bool = True
+    """Prove each remedy's upgrade (or switch) on the interpreter, as ``scan`` does; off with
+    ``--no-verify-remedies`` or ``--offline``."""
+
     index_max_age: float = DEFAULT_INDEX_MAX_AGE
     """Seconds the index's evidence is used again without asking (``index-max-age``)."""
 
@@ -155,6 +161,7 @@ class TestCommandOptions:
             install_python=args.install_python,
             index_url=args.index_url,
             offline=args.offline,
+            verify_remedies=not (args.no_verify_remedies or args.offline),
             index_max_age=first_given(None, config.index_max_age, DEFAULT_INDEX_MAX_AGE),
         )
 
@@ -204,12 +211,13 @@ def _run(
     progress = session.progress
     interpreter = _interpreter(options, session)
     source = suite_source(options.project, shared.selection, shared.installer.to_resolver())
+    installer = shared.installer.to_installer()
     with (
         suite_environment(
             options.project,
             interpreter,
             source=source,
-            installer=shared.installer.to_installer(),
+            installer=installer,
             cache_dir=shared.cache_dir,
             no_build=options.no_build,
             threads=options.threads > 1,
@@ -226,7 +234,22 @@ def _run(
             progress=progress,
         )
         evidence = session.evidence(client, options, interpreter, interpreter.target(), source)
-        summaries = summarize(environment, run.results, evidence=evidence)
+        verifier = (
+            RemedyVerifier(
+                interpreter,
+                installer,
+                shared.cache_dir,
+                no_build=options.no_build,
+                index_options=source.index_options(),
+                scanned=environment,
+                workarounds=load_workarounds(),
+            )
+            if options.verify_remedies
+            else None
+        )
+        summaries = summarize(
+            environment, run.results, evidence=evidence, verifier=verifier, progress=progress
+        )
     progress.finish()
     return SuiteReport(options.project, interpreter, run, warnings, summaries)
 

@@ -9,10 +9,12 @@ unless the run was told not to ask it (the session's wiring, ``ScanSession.evide
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from packaging.utils import NormalizedName
 
+from readiness._state import Progress
 from readiness.environment.interface import InstallResult, ProbeEnvironment
 from readiness.environment.venv import installed_distributions
 from readiness.evidence.gather import EvidenceSources
@@ -20,6 +22,7 @@ from readiness.evidence.interface import Query
 from readiness.probe.interface import ModuleName
 from readiness.probe.plan import plan_probe
 from readiness.probe.runner import run_probe
+from readiness.remedies.verify import RemedyVerifier
 from readiness.testrun.model import CaseResult, DistributionSummary
 from readiness.verdicts import judge
 
@@ -30,10 +33,13 @@ def summarize(
     *,
     evidence: EvidenceSources,
     import_timeout: float = 60.0,
+    verifier: RemedyVerifier | None = None,
+    progress: Progress | None = None,
 ) -> tuple[DistributionSummary, ...]:
     """Return one summary per distribution named by a ``gil-enabled`` result, in run order.
 
-    ``evidence`` gives each one its remedy, as it gives ``scan``'s blockers theirs.
+    ``evidence`` gives each one its remedy, as it gives ``scan``'s blockers theirs; with
+    ``verifier`` the remedy is proven on the interpreter as ``scan`` proves it.
 
     Raises :class:`readiness.probe.interface.ProbeError` when the probe cannot run.
     """
@@ -64,10 +70,18 @@ def summarize(
         [Query(name=dist.name, version=dist.version) for dist in installed],
         blockers=set(modules),
     )
+    # Each judged like a scan's row, with its evidence; proven where a verifier is given.
+    reports = [
+        dataclasses.replace(report, evidence=gathered.get(name)) for name, report in judged.items()
+    ]
+    if verifier is not None:
+        reports = verifier.verify_all(reports, progress or Progress())
+    judged = {report.name: report for report in reports}
     summaries = []
     for name, found in modules.items():
         report = judged.get(name)
-        remedy = gathered[name].remedy if name in gathered else None
+        evidence_of = report.evidence if report is not None else gathered.get(name)
+        remedy = evidence_of.remedy if evidence_of is not None else None
         summaries.append(
             DistributionSummary(
                 name=name,

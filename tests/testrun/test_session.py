@@ -90,29 +90,36 @@ def test_the_lock_pins_what_the_suite_runs_on(
     assert run.returncode == 1
 
 
-@pytest.mark.parametrize("offline", [False, True], ids=["index", "offline"])
+@pytest.mark.parametrize("how", ["index", "verified", "offline"])
 def test_the_summary_has_the_index_remedy_scan_gives_unless_offline(
     freethreaded_python: Path,
     test_cache: Path,
     newer_wheelhouse: Path,
     index: tuple[str, list[str]],
-    offline: bool,
+    how: str,
 ) -> None:
     url, asked = index
     asked.clear()
-    flags = ("--index-url", url, *(["--offline"] if offline else []))
+    chosen = {"verified": [], "index": ["--no-verify-remedies"], "offline": ["--offline"]}
+    flags = ("--index-url", url, *chosen[how])
     run = run_locked(freethreaded_python, test_cache, newer_wheelhouse, *flags)
     [summary] = run.json()["distributions"]
-    if offline:
+    abi = run.json()["interpreter"]["abi"]
+    if how == "offline":
         # The tracker alone, which knows no ft-gil; and not one request to the index.
         assert summary["remedy"] is None, run.stderr
         assert asked == []
-    else:
-        abi = run.json()["interpreter"]["abi"]
+    elif how == "index":
         assert summary["remedy"] == (
             f"upgrade ft-gil 1.0 -> 2.0, the first release with {abi} wheels"
         ), run.stderr
         assert "GET /simple/ft-gil/ HTTP/1.1" in asked
+    else:
+        # As scan proves it: ft-gil 2.0 is the same code, and its wheel re-enables the GIL.
+        assert summary["remedy"] == (
+            "no release keeps the GIL off yet (not verified: tried 2.0 re-enables the GIL "
+            "(ft_gil._core))"
+        ), run.stderr
     assert run.returncode == 1
 
 
