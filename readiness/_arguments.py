@@ -344,6 +344,16 @@ def _add_scan_parser(scan: argparse.ArgumentParser) -> None:
             "--no-verify-remedies": _NO_VERIFY_HELP,
         },
     )
+    fixing = scan.add_argument_group("fixing")
+    _add_switches(
+        fixing,
+        {
+            "--fix": "apply the verified upgrades: requirements files are edited (pins and "
+            "hashes, comments kept), locks are moved by their own tool (or its command is "
+            "printed); then scan again",
+            "--dry-run": "with --fix: print the diff and the commands, change nothing",
+        },
+    )
     install = scan.add_argument_group("installing and probing")
     add_installer_option(
         install,

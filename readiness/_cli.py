@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from readiness.destination import Layout, OutputError, Rendered
     from readiness.options import ScanCommandOptions
     from readiness.policy import Policy, PolicyOutcome
+    from readiness.remedies.fix import Fixes
     from readiness.report import Report
 
 
@@ -165,6 +167,10 @@ def _scan_command(
     session = ScanSession(cache_dir=cache_dir, progress=progress, console=stderr)
     report = session.scan(options, warnings)
     progress.finish()
+    if options.fix and session.fixes is not None and _fixed(session.fixes, options, stderr):
+        # What is left after the fix: the same scan again, of the edited files.
+        report = session.scan(dataclasses.replace(options, fix=False), warnings)
+        progress.finish()
 
     policy = Policy.from_options(
         options.fail_on,
@@ -189,6 +195,36 @@ def _scan_command(
         f"{_escape(str(options.write_baseline.path))}"
     )
     return EXIT_READY
+
+
+def _fixed(fixes: Fixes, options: ScanCommandOptions, stderr: Console) -> bool:
+    """Show what ``--fix`` changes and, unless ``--dry-run``, change it; return whether it did.
+
+    Lock tools run first, then every file is written at once (:func:`readiness.remedies.fix.apply`).
+    """
+    from readiness.remedies.fix import apply, run_commands
+
+    for edit in fixes.edits:
+        stderr.print(edit.diff(), markup=False, highlight=False, end="")
+    for why in fixes.left:
+        stderr.print(f"[yellow]not fixed:[/] {_escape(why)}")
+    if not (fixes.edits or fixes.commands):
+        stderr.print("readiness: no verified upgrade to apply")
+        return False
+    if options.dry_run:
+        for command in fixes.commands:
+            stderr.print(f"would run: {_escape(command.text())}")
+        stderr.print("readiness: --dry-run: nothing changed")
+        return False
+    ran, printed = run_commands(fixes)
+    apply(fixes)
+    for text in ran:
+        stderr.print(f"ran: {_escape(text)}")
+    for text in printed:
+        stderr.print(f"[yellow]run yourself[/] (the tool is not installed): {_escape(text)}")
+    for edit in fixes.edits:
+        stderr.print(f"fixed {_escape(str(edit.path))}")
+    return True
 
 
 def _write_reports(

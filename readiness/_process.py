@@ -33,10 +33,12 @@ def run_captured(
     what: str | None = None,
     task: str = "finish",
     env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``argv`` to its end and return it, whatever its exit status.
 
-    ``what`` names it in messages (default: the program); ``env`` replaces our environment.
+    ``what`` names it in messages (default: the program); ``env`` replaces our environment;
+    ``cwd`` is where it runs (default: here).
     Raises ``error("<what> cannot be run: <why>")`` when the program cannot be started, and
     ``error("<what> did not <task> within <timeout> s")`` after killing it at ``timeout``.
     """
@@ -50,6 +52,7 @@ def run_captured(
             errors="replace",
             timeout=timeout,
             env=dict(env) if env is not None else None,
+            cwd=cwd,
             check=False,
         )
     except subprocess.TimeoutExpired as e:

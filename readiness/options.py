@@ -118,6 +118,12 @@ class ScanCommandOptions:
     offline: bool = False
     """``--offline``: do not ask the index."""
 
+    fix: bool = False
+    """``--fix``: apply the verified upgrades to the files that declare the pins."""
+
+    dry_run: bool = False
+    """``--fix --dry-run``: say what ``--fix`` would change, change nothing."""
+
     verify_remedies: bool = True
     """Prove each upgrade on the interpreter before advising it (``--no-verify-remedies``
     turns it off; a static or ``--offline`` scan tries nothing)."""
@@ -177,6 +183,8 @@ class ScanCommandOptions:
             index_url=args.index_url,
             offline=args.offline,
             verify_remedies=not args.no_verify_remedies,
+            fix=args.fix,
+            dry_run=args.dry_run,
             no_build=args.no_build,
             import_timeout=first_given(
                 args.import_timeout, config.import_timeout, DEFAULT_IMPORT_TIMEOUT
@@ -219,6 +227,14 @@ class ScanCommandOptions:
             )
         if shared.target is not None and not self.static:
             raise InputError("--target goes with --static", hint="a probe runs a real interpreter")
+        if self.dry_run and not self.fix:
+            raise InputError("--dry-run goes with --fix", hint="--fix --dry-run shows the diff")
+        if self.fix and (self.static or self.offline or not self.verify_remedies or self.env):
+            raise InputError(
+                "--fix applies the upgrades a probe scan verified: it goes with no --static, "
+                "--offline, --no-verify-remedies or --env",
+                hint="--fix --dry-run shows what it would change",
+            )
 
 
 def first_given(flag: _N | None, configured: _N | None, default: _N) -> _N:

@@ -9,9 +9,12 @@ returns; the session says on stderr what it chose, and never exits.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from packaging.utils import NormalizedName
+from packaging.version import Version
 from rich.console import Console
 
 from readiness._console import escape_message
@@ -38,6 +41,7 @@ from readiness.sources.resolve import KeptResolver
 
 if TYPE_CHECKING:
     from readiness.evidence._http import HttpClient
+    from readiness.remedies.fix import Fixes
 
 PROVISION_ORDER = (DEFAULT_TARGET_VERSION, "3.13t")
 """What ``scan --install-python`` tries in turn when no version is asked for: 3.14t is the
@@ -77,6 +81,9 @@ class ScanSession:
         self.progress = progress
         self.console = console
         self._at_hand: tuple[Path | None] | None = None
+        self.fixes: Fixes | None = None
+        """What ``--fix`` changes for the last scan, planned with its evidence; None without
+        ``--fix``."""
 
     # The interpreter.
 
@@ -253,7 +260,8 @@ class ScanSession:
                 installer = (
                     shared.installer.to_installer() if scanner_options.verify_remedies else None
                 )
-                return scanner.scan_environment(environment, interpreter, installer)
+                report = scanner.scan_environment(environment, interpreter, installer)
+                return self._planned(options, report, evidence)
             # A resolution ages out as the index's evidence does; --refresh resolves again.
             resolver = KeptResolver(
                 shared.installer.to_resolver(), self.cache_dir, max_age=options.index_max_age
@@ -272,4 +280,23 @@ class ScanSession:
             scanner = Scanner(scanner_options, self.progress, evidence)
             if found is None:
                 return scanner.scan_static(source, interpreter, target)
-            return scanner.scan(source, interpreter, shared.installer.to_installer())
+            report = scanner.scan(source, interpreter, shared.installer.to_installer())
+            return self._planned(options, report, evidence)
+
+    def _planned(
+        self, options: ScanCommandOptions, report: Report, evidence: EvidenceSources
+    ) -> Report:
+        """Plan ``--fix`` for ``report`` while the index is still at hand (for new hashes)."""
+        if options.fix:
+            # Imported here: only --fix edits files.
+            from readiness.remedies.fix import plan
+
+            index = evidence.index
+
+            def hashes(name: NormalizedName, version: Version) -> Sequence[str]:
+                if index is None:
+                    raise ServiceError("the index is not asked, so the new hashes are unknown")
+                return index.release_hashes(name, version)
+
+            self.fixes = plan(report, hashes, report.interpreter.executable)
+        return report

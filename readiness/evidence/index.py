@@ -91,6 +91,9 @@ class IndexFile:
     core_metadata: bool
     """The index serves its core metadata at ``url + ".metadata"`` (PEP 658)."""
 
+    sha256: str | None = None
+    """Its SHA-256 digest (PEP 691's ``hashes``, PEP 503's URL fragment), where given."""
+
 
 @dataclass(frozen=True)
 class ProjectPage:
@@ -111,6 +114,14 @@ def _yanked(value: object) -> tuple[bool, str | None]:
     if isinstance(value, str):
         return True, value or None
     return bool(value), None
+
+
+def _sha256(hashes: object, url: str) -> str | None:
+    """Return the SHA-256 digest a file entry gives: in its ``hashes``, else its URL's fragment."""
+    if isinstance(hashes, dict) and isinstance(hashes.get("sha256"), str):
+        return str(hashes["sha256"]).lower()
+    name, _, value = urldefrag(url).fragment.partition("=")
+    return value.lower() if name == "sha256" and value else None
 
 
 def _absolute(page_url: str, url: str) -> str:
@@ -137,6 +148,7 @@ def _index_file(item: object, page_url: str) -> IndexFile:
         yanked_reason=reason,
         requires_python=requires_python if isinstance(requires_python, str) else None,
         core_metadata=bool(metadata),
+        sha256=_sha256(item.get("hashes"), url),
     )
 
 
@@ -370,14 +382,22 @@ class IndexService(EvidenceService[IndexEvidence]):
         version = None if query.version is None else str(query.version)
         return "" if self._kept is None else self._kept.key(self._identity, query.name, version)
 
+    def _page(self, name: NormalizedName) -> ProjectPage | None:
+        """Return ``name``'s project page; None when the index has no such project.
+
+        Raises :class:`FetchFailed` when the index cannot be asked.
+        """
+        page_url = self.project_url(name)
+        page: ProjectPage | None = self.fetcher.get(
+            page_url,
+            accept=SIMPLE_ACCEPT,
+            parse=lambda text, media_type: parse_project_page(text, media_type, page_url),
+        )
+        return page
+
     def _ask(self, query: Query) -> IndexEvidence:
-        page_url = self.project_url(query.name)
         try:
-            page = self.fetcher.get(
-                page_url,
-                accept=SIMPLE_ACCEPT,
-                parse=lambda text, media_type: parse_project_page(text, media_type, page_url),
-            )
+            page = self._page(query.name)
         except FetchFailed as e:
             return IndexEvidence(wheel=WheelKind.UNKNOWN, unavailable=str(e))
         if page is None:
@@ -389,6 +409,22 @@ class IndexService(EvidenceService[IndexEvidence]):
                 unavailable=f"the index speaks simple API {page.api_version}, not 1.x",
             )
         return self._evidence(query, page)
+
+    def release_hashes(self, name: NormalizedName, version: Version) -> tuple[str, ...]:
+        """Return the SHA-256 digests of every file of ``name`` ``version``, sorted.
+
+        What a hashed requirements file lists for a pin (pip-compile's ``--generate-hashes``:
+        each wheel and the sdist). Raises :class:`ServiceError` when the index cannot say.
+        """
+        try:
+            page = self._page(name)
+        except FetchFailed as e:
+            raise ServiceError(f"{name}: the index cannot say its files' hashes: {e}") from e
+        listed = page.files if page is not None else ()
+        files = [file for file in listed if _version_of(file.filename) == version]
+        if not files or any(file.sha256 is None for file in files):
+            raise ServiceError(f"{name} {version}: the index gives no hash for its files")
+        return tuple(sorted({file.sha256 for file in files if file.sha256 is not None}))
 
     def query_all(self, queries: Iterable[Query]) -> dict[NormalizedName, IndexEvidence | None]:
         """Return the evidence for every query, ``workers`` requests in flight at once."""

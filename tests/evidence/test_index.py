@@ -12,7 +12,12 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from readiness.evidence._http import RetryPolicy, freshness_lifetime
-from readiness.evidence.index import IndexService, python_version_of
+from readiness.evidence.index import (
+    IndexService,
+    parse_project_html,
+    parse_project_json,
+    python_version_of,
+)
 from readiness.evidence.indexconfig import configured_index_url
 from readiness.evidence.interface import IndexEvidence, Query, ServiceError, WheelKind
 from readiness.evidence.remedy import remedy_for
@@ -494,3 +499,30 @@ def test_kept_evidence_makes_no_client(
     made.clear()
     assert run() == cold
     assert made == []
+
+
+def test_a_files_sha256_is_read_from_json_hashes_and_from_an_html_fragment() -> None:
+    digest = "ab" * 32
+    page = parse_project_json(
+        json.dumps(
+            {
+                "files": [
+                    {
+                        "filename": "x-1.0.tar.gz",
+                        "url": "x-1.0.tar.gz",
+                        "hashes": {"sha256": digest},
+                    },
+                    {"filename": "x-1.1.tar.gz", "url": "x-1.1.tar.gz", "hashes": {}},
+                ]
+            }
+        ),
+        "https://index.test/simple/x/",
+    )
+    html = parse_project_html(
+        f'<a href="../../f/x-1.0.tar.gz#sha256={digest.upper()}">x-1.0.tar.gz</a>',
+        "https://index.test/simple/x/",
+    )
+
+    assert [file.sha256 for file in page.files] == [digest, None]
+    assert [file.sha256 for file in html.files] == [digest]
+    assert html.files[0].url == "https://index.test/f/x-1.0.tar.gz"

@@ -1,0 +1,168 @@
+"""``scan --fix``: the verified upgrades written into the requirements file, then a scan again.
+
+The local index of test_verify.py: ft-upgrade 3.0 keeps the GIL off and needs ft-helper 2.0;
+no release of ft-stuck does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from readiness._uv import find_uv
+from tests.remedies.test_verify import RELEASES
+from tests.test_scan_cli import readiness
+from tests.wheelhouse import build_wheelhouse
+from tests.wheelindex import serve_index
+
+pytestmark = pytest.mark.freethreaded
+
+
+@pytest.fixture(scope="module")
+def wheels(freethreaded_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_wheelhouse(freethreaded_python, RELEASES, tmp_path_factory.mktemp("index"))
+
+
+@pytest.fixture(scope="module")
+def index(wheels: Path) -> Iterator[str]:
+    with serve_index(wheels) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache for the module: each release is verified once."""
+    return tmp_path_factory.mktemp("cache")
+
+
+def digests(wheels: Path, name: str, version: str) -> list[str]:
+    """The SHA-256 of every file of ``name`` ``version`` in the wheelhouse, sorted."""
+    files = wheels.glob(f"{name.replace('-', '_')}-{version}-*")
+    return sorted(hashlib.sha256(path.read_bytes()).hexdigest() for path in files)
+
+
+def fix(
+    reqs: Path, python: Path, cache: Path, *flags: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    result = readiness(
+        "scan", reqs, "--python", python, "--cache-dir", cache, "--format", "json", *flags, env=env
+    )
+    report = json.loads(result.stdout) if result.stdout.strip() else {}
+    return result, {dist["name"]: dist for dist in report.get("distributions", [])}
+
+
+def test_dry_run_prints_the_diff_and_changes_nothing(
+    freethreaded_python: Path, index: str, cache: Path, tmp_path: Path
+) -> None:
+    reqs = tmp_path / "requirements.txt"
+    text = (
+        "# The stack, pinned.\n"
+        f"--index-url {index}\n"
+        "ft-upgrade==1.0  # until it is free-threaded\n"
+        "ft-stuck==1.0\n"
+        "FT_Helper == 1.0\n"
+    )
+    reqs.write_text(text)
+
+    result, found = fix(reqs, freethreaded_python, cache, "--fix", "--dry-run")
+
+    assert result.returncode == 1, result.stderr
+    assert reqs.read_text() == text
+    assert "-ft-upgrade==1.0  # until it is free-threaded\n" in result.stderr
+    assert "+ft-upgrade==3.0  # until it is free-threaded\n" in result.stderr
+    assert "+FT_Helper == 2.0\n" in result.stderr
+    assert "ft-stuck" not in "".join(
+        line for line in result.stderr.splitlines(keepends=True) if line.startswith(("+", "-"))
+    )
+    assert "--dry-run: nothing changed" in result.stderr
+    assert found["ft-upgrade"]["version"] == "1.0"
+
+
+def test_fix_moves_the_pins_and_their_hashes_then_scans_again(
+    freethreaded_python: Path, wheels: Path, index: str, cache: Path, tmp_path: Path
+) -> None:
+    def pinned(name: str, version: str) -> str:
+        hashes = "".join(f" \\\n    --hash=sha256:{d}" for d in digests(wheels, name, version))
+        return f"{name}=={version}{hashes}\n"
+
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text(
+        f"--index-url {index}\n"
+        + pinned("ft-upgrade", "1.0")
+        + "    # via the app\n"
+        + pinned("ft-stuck", "1.0")
+        + pinned("ft-helper", "1.0")
+    )
+
+    result, found = fix(reqs, freethreaded_python, cache, "--fix")
+
+    assert result.returncode == 1, result.stderr
+    assert f"fixed {reqs}" in result.stderr
+    assert reqs.read_text() == (
+        f"--index-url {index}\n"
+        + pinned("ft-upgrade", "3.0")
+        + "    # via the app\n"
+        + pinned("ft-stuck", "1.0")
+        + pinned("ft-helper", "2.0")
+    )
+    # The report is the scan of the fixed file: what is left is ft-stuck.
+    assert (found["ft-upgrade"]["version"], found["ft-upgrade"]["verdict"]) == ("3.0", "ready")
+    assert found["ft-helper"]["version"] == "2.0"
+    assert found["ft-stuck"]["verdict"] == "gil-enabled"
+    assert list(tmp_path.glob(".requirements.txt.*")) == []
+
+
+def test_fix_goes_with_a_probe_scan_only(tmp_path: Path) -> None:
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("six==1.16.0\n")
+    for flags in (["--fix", "--static"], ["--fix", "--offline"], ["--dry-run"]):
+        result = readiness("scan", reqs, *flags)
+        assert result.returncode == 2, (flags, result.stderr)
+        assert ("--dry-run goes with --fix" if flags == ["--dry-run"] else "--fix applies") in (
+            result.stderr
+        )
+
+
+def test_fix_moves_a_uv_lock_with_uv_itself(
+    freethreaded_python: Path, index: str, cache: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0"\nrequires-python = ">=3.13"\n'
+        'dependencies = ["ft-upgrade", "ft-stuck"]\n\n'
+        f'[[tool.uv.index]]\nurl = "{index}"\ndefault = true\n'
+    )
+    uv = find_uv()
+    assert uv is not None
+    # The lock pins the releases of today's stack, older than what the index offers.
+    pins = ["ft-upgrade==1.0", "ft-stuck==1.0", "ft-helper==1.0"]
+    subprocess.run(
+        [uv, "lock", "--python", freethreaded_python, *(f"--upgrade-package={p}" for p in pins)],
+        cwd=project,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    lock = (project / "uv.lock").read_text()
+    assert 'name = "ft-upgrade"\nversion = "1.0"' in lock
+
+    # The installer takes the lock's names and versions from the user's index: this one.
+    env = {**os.environ, "UV_DEFAULT_INDEX": index}
+    result, found = fix(project, freethreaded_python, cache, "--fix", env=env)
+
+    assert result.returncode == 1, result.stderr
+    assert "ran: (cd " in result.stderr
+    assert "uv lock --upgrade-package ft-upgrade==3.0" in result.stderr
+    moved = (project / "uv.lock").read_text()
+    assert 'name = "ft-upgrade"\nversion = "3.0"' in moved
+    assert 'name = "ft-helper"\nversion = "2.0"' in moved
+    assert (found["ft-upgrade"]["version"], found["ft-upgrade"]["verdict"]) == ("3.0", "ready")
+    assert found["ft-stuck"]["verdict"] == "gil-enabled"
