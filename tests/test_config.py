@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from packaging.specifiers import SpecifierSet
 
+from readiness._arguments import build_parser
 from readiness._defaults import DEFAULT_IMPORT_TIMEOUT, DEFAULT_INDEX_MAX_AGE
 from readiness.config import Config, ConfigError, find_config, load_config
-from readiness.installer_choice import InstallerChoice
 from readiness.options import ScanCommandOptions
 from readiness.report import Verdict
 
@@ -217,35 +217,13 @@ def test_a_relative_python_path_is_the_files_a_version_is_kept(tmp_path: Path) -
 
 
 def scan_args(**given: object) -> argparse.Namespace:
-    """The scan options as argparse leaves them when no flag is given, updated by ``given``."""
-    defaults: dict[str, object] = {
-        "fail_on": None,
-        "strict": False,
-        "python": None,
-        "path": None,
-        "env": None,
-        "extra": [],
-        "group": [],
-        "all_extras": False,
-        "all_groups": False,
-        "no_dev": False,
-        "import_timeout": None,
-        "baseline": None,
-        "write_baseline": None,
-        "format": None,
-        "output": None,
-        "install_python": False,
-        "static": False,
-        "target": None,
-        "index_url": None,
-        "offline": False,
-        "installer": InstallerChoice.AUTO,
-        "no_build": False,
-        "no_cache": False,
-        "refresh": False,
-        "debug": False,
-    }
-    return argparse.Namespace(**(defaults | given))
+    """The scan options as the real parser leaves them when no flag is given, updated by
+    ``given``."""
+    args = build_parser().parse_args(["scan"])
+    for name, value in given.items():
+        assert hasattr(args, name), f"scan has no option {name}"
+        setattr(args, name, value)
+    return args
 
 
 def merge(config: Config, args: argparse.Namespace) -> ScanCommandOptions:
