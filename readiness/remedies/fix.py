@@ -2,7 +2,8 @@
 
 A requirements file is edited in place: the pin's version is replaced on its own line, its
 comment and the file's layout kept, and its ``--hash`` options (if it has any) replaced by the
-new release's, as the index lists them. A lock is never edited by hand: its tool's own command
+new release's, as the index lists them. A ``pyproject.toml`` requirement is raised in its own
+quotes (:func:`raised`). A lock is never edited by hand: its tool's own command
 is run (``uv lock --upgrade-package``, ``poetry update``, ``pdm update``, ``pipenv update``), or
 printed when the tool is not installed. Every file is written at once or none is.
 """
@@ -20,6 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -147,8 +150,12 @@ def plan(report: Report, hashes: Hashes, python: Path | None = None) -> Fixes:
         by_file.setdefault(upgrade.path, []).append(upgrade)
     edits, commands, left = [], [], []
     for path, moves in by_file.items():
-        if path.suffix in REQUIREMENTS_SUFFIXES:
-            edit, cannot = _edit_requirements(path, moves, hashes)
+        if path.suffix in REQUIREMENTS_SUFFIXES or path.name == "pyproject.toml":
+            edit, cannot = (
+                _edit_pyproject(path, moves)
+                if path.name == "pyproject.toml"
+                else _edit_requirements(path, moves, hashes)
+            )
             left += cannot
             if edit is not None:
                 edits.append(edit)
@@ -203,6 +210,52 @@ def _edit_requirements(
         lines[index : end + 1] = logical
     after = "".join(lines)
     return (FileEdit(path, before, after) if after != before else None), left
+
+
+_QUOTED = re.compile(r"(?P<quote>[\"'])(?P<text>[^\"'\n]*)(?P=quote)")
+
+
+def _edit_pyproject(path: Path, moves: Sequence[Upgrade]) -> tuple[FileEdit | None, list[str]]:
+    """Raise each requirement's constraint where ``pyproject.toml`` declares it, on its line.
+
+    The requirement string is rewritten in its own quotes; the rest of the file is kept.
+    """
+    before = path.read_text(encoding="utf-8")
+    lines = before.splitlines(keepends=True)
+    left = []
+    for move in moves:
+        index = (move.line or 0) - 1
+        line = lines[index] if 0 <= index < len(lines) else ""
+        for quoted in _QUOTED.finditer(line):
+            try:
+                requirement = Requirement(quoted["text"])
+            except InvalidRequirement:
+                continue
+            if canonicalize_name(requirement.name) == move.name:
+                requirement.specifier = raised(requirement.specifier, move.to)
+                start, end = quoted.span("text")
+                lines[index] = line[:start] + str(requirement) + line[end:]
+                break
+        else:
+            left.append(f"{move.name}: {path}:{move.line} holds no requirement on it to raise")
+    after = "".join(lines)
+    return (FileEdit(path, before, after) if after != before else None), left
+
+
+def raised(specifier: SpecifierSet, to: Version) -> SpecifierSet:
+    """Return ``specifier`` raised to take ``to``: a pin moves; a range gets ``>=to`` as its floor.
+
+    What else still admits ``to`` is kept (an upper bound it is under, an ``!=``); what does
+    not (an upper bound below it, ``~=``) goes.
+    """
+    if any(spec.operator in ("==", "===") for spec in specifier):
+        return SpecifierSet(f"=={to}")
+    kept = [
+        str(spec)
+        for spec in specifier
+        if spec.operator not in (">=", ">", "~=") and spec.contains(to, prereleases=True)
+    ]
+    return SpecifierSet(",".join([f">={to}", *kept]))
 
 
 def _with_hashes(logical: list[str], digests: Sequence[str]) -> list[str]:

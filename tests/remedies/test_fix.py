@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 from readiness._uv import find_uv
+from readiness.remedies.fix import raised
 from tests.remedies.test_verify import RELEASES
 from tests.test_scan_cli import readiness
 from tests.wheelhouse import build_wheelhouse
@@ -166,3 +169,49 @@ def test_fix_moves_a_uv_lock_with_uv_itself(
     assert 'name = "ft-helper"\nversion = "2.0"' in moved
     assert (found["ft-upgrade"]["version"], found["ft-upgrade"]["verdict"]) == ("3.0", "ready")
     assert found["ft-stuck"]["verdict"] == "gil-enabled"
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("==1.0", "==3.0"),
+        (">=1.0,<2", ">=3.0"),
+        ("~=1.0", ">=3.0"),
+        (">=1.0,!=2.5,<4", ">=3.0,!=2.5,<4"),
+        ("", ">=3.0"),
+    ],
+)
+def test_a_constraint_is_raised_to_take_the_upgrade(before: str, after: str) -> None:
+    assert raised(SpecifierSet(before), Version("3.0")) == SpecifierSet(after)
+
+
+def test_fix_raises_the_constraint_in_pyproject_and_keeps_the_rest(
+    freethreaded_python: Path, index: str, cache: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "app"
+    project.mkdir()
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(
+        "[project]\n"
+        'name = "app"  # the application\n'
+        'version = "0"\n'
+        "dependencies = [\n"
+        "    'ft-upgrade >= 1.0, < 2',  # its 1.x series\n"
+        '    "ft-stuck",\n'
+        "]\n"
+    )
+
+    env = {**os.environ, "UV_DEFAULT_INDEX": index}
+    result, found = fix(project, freethreaded_python, cache, "--fix", env=env)
+
+    assert result.returncode == 1, result.stderr
+    assert pyproject.read_text() == (
+        "[project]\n"
+        'name = "app"  # the application\n'
+        'version = "0"\n'
+        "dependencies = [\n"
+        "    'ft-upgrade>=3.0',  # its 1.x series\n"
+        '    "ft-stuck",\n'
+        "]\n"
+    )
+    assert (found["ft-upgrade"]["version"], found["ft-upgrade"]["verdict"]) == ("3.0", "ready")
