@@ -202,10 +202,14 @@ def _fixed(fixes: Fixes, options: ScanCommandOptions, stderr: Console) -> bool:
 
     Lock tools run first, then every file is written at once (:func:`readiness.remedies.fix.apply`).
     """
+    from readiness.formats.control_chars import escape_controls
     from readiness.remedies.fix import apply, run_commands
 
     for edit in fixes.edits:
-        stderr.print(edit.diff(), markup=False, highlight=False, end="")
+        # The file may come from a stranger's pull request: its lines reach the terminal
+        # with their control characters shown, never obeyed.
+        diff = escape_controls(edit.diff().replace("\r\n", "\n"))
+        stderr.print(diff, markup=False, highlight=False, end="")
     for why in fixes.left:
         stderr.print(f"[yellow]not fixed:[/] {_escape(why)}")
     if not (fixes.edits or fixes.commands):

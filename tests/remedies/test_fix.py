@@ -69,7 +69,7 @@ def test_dry_run_prints_the_diff_and_changes_nothing(
         "# The stack, pinned.\n"
         f"--index-url {index}\n"
         "ft-upgrade==1.0  # until it is free-threaded\n"
-        "ft-stuck==1.0\n"
+        "ft-stuck==1.0  # \x1b[2J a stranger's comment\n"
         "FT_Helper == 1.0\n"
     )
     reqs.write_text(text)
@@ -85,6 +85,9 @@ def test_dry_run_prints_the_diff_and_changes_nothing(
         line for line in result.stderr.splitlines(keepends=True) if line.startswith(("+", "-"))
     )
     assert "--dry-run: nothing changed" in result.stderr
+    # The diff's context shows the file's control characters, never sends them.
+    assert "\x1b" not in result.stderr
+    assert " ft-stuck==1.0  # \\x1b[2J a stranger's comment\n" in result.stderr
     assert found["ft-upgrade"]["version"] == "1.0"
 
 
