@@ -40,9 +40,11 @@ _TOOL_ERROR = re.compile(r"(?:^\s*|:\s)(?:fatal )?error(?:\[\w+\])?:\s*\S", re.I
 # pip's own summary lines name an error kind, not a cause: `error: subprocess-exited-with-error`,
 # `error: metadata-generation-failed` (pip/_internal/exceptions.py, DiagnosticPipError), and
 # `ERROR: Failed building wheel for x`, `ERROR: Could not build wheels for x ...`.
+# uv's own first line is of the same kind: `error: Failed to build `x @ file:///...``.
 _PIP_SUMMARY = re.compile(
     r"^\s*error:\s*[a-z]+(?:-[a-z]+)+\s*$"
-    r"|^\s*ERROR: (?:Failed building wheel|Could not build wheels|Failed to build)",
+    r"|^\s*ERROR: (?:Failed building wheel|Could not build wheels|Failed to build)"
+    r"|^\s*error: Failed to (?:build|prepare|install|download)\b",
 )
 
 # uv's report: `error: <what failed>` then `cause: <why>` lines, innermost last (uv 0.13);

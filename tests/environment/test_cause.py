@@ -36,6 +36,10 @@ OUTPUT = Path(__file__).parent.parent / "assets" / "installer-output"
             "src/core.c:1:10: fatal error: Python.h: No such file or directory",
         ),
         (
+            "uv-compile-error.txt",
+            "src/ft_own/_speedups.c:1:2: error: #error not today",
+        ),
+        (
             "pip-requires-python.txt",
             "ERROR: Package 'contourpy' requires a different Python: 3.11.7 not in '>=3.12'",
         ),
