@@ -27,7 +27,7 @@ from readiness.probe.interface import (
 
 logger = logging.getLogger(__name__)
 
-RESULTS_FORMAT = 3
+RESULTS_FORMAT = 4
 """The version of an entry's layout; entries of another version are not read."""
 
 CACHED_FOLDERS = (

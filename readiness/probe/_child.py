@@ -38,6 +38,12 @@ PROTOCOL = 1
 ERROR_MAX_CHARS = 2000
 """An exception's text is cut to this length: one protocol line stays small."""
 
+CHAIN_MAX_SITES = 64
+"""The import statements kept of one chain, outermost first: one protocol line stays small."""
+
+FROMLIST_MAX_NAMES = 8
+"""The names of a ``from ... import`` statement kept, in a chain's words for it."""
+
 _GIL_WARNING = re.compile(
     r"The global interpreter lock \(GIL\) has been enabled to load module '(?P<module>[^']+)'"
 )
@@ -65,13 +71,19 @@ class VerboseSink(io.TextIOBase):
     def __init__(self) -> None:
         super().__init__()
         self.modules: list[str] = []
+        self.chains: dict[str, list[list[Any]]] = {}
+        """For each module a GIL line named, the import statements running when it loaded."""
+        self.recorder: ImportRecorder | None = None
 
     def write(self, text: str) -> int:
-        """Keep the module named by a GIL line; ignore everything else."""
+        """Keep the module named by a GIL line, and how it was reached; ignore the rest."""
         if isinstance(text, str) and text.startswith(_VERBOSE_PREFIX):
             end = text.find(_VERBOSE_SUFFIX, len(_VERBOSE_PREFIX))
             if end > 0:
-                self.modules.append(text[len(_VERBOSE_PREFIX) : end])
+                module = text[len(_VERBOSE_PREFIX) : end]
+                self.modules.append(module)
+                if self.recorder is not None and module not in self.chains:
+                    self.chains[module] = self.recorder.chain()
         return len(text)
 
     def writable(self) -> bool:
@@ -416,6 +428,9 @@ class ImportRecorder:
     def __init__(self) -> None:
         self.names: set[str] = set()
         self._import = builtins.__import__
+        self._running: list[tuple[Any, str, int, Any]] = []
+        """The import statements under way, outermost first: the frame that runs each, and
+        what it imports (name, level, fromlist)."""
 
     def __call__(
         self,
@@ -428,7 +443,30 @@ class ImportRecorder:
         """Note ``name`` when the import is absolute, then import as usual."""
         if level == 0:
             self.names.add(name)
-        return self._import(name, globals, locals, fromlist, level)
+        # The frame of the statement, not its line: the line is read only when a module that
+        # needs the GIL loads (chain()), so each import costs one append and one pop.
+        self._running.append((sys._getframe(1), name, level, fromlist))
+        try:
+            return self._import(name, globals, locals, fromlist, level)
+        finally:
+            self._running.pop()
+
+    def chain(self) -> list[list[Any]]:
+        """Return the import statements under way: ``[file, line, statement]``, outermost first."""
+        return [
+            [frame.f_code.co_filename, frame.f_lineno, statement(name, level, fromlist)]
+            for frame, name, level, fromlist in self._running[:CHAIN_MAX_SITES]
+        ]
+
+
+def statement(name: str, level: int, fromlist: Any) -> str:
+    """Return the import statement that called ``__import__`` so: ``from . import _core``."""
+    module = "." * level + name
+    if not fromlist:
+        return f"import {module}"
+    names = [str(item) for item in list(fromlist)[:FROMLIST_MAX_NAMES]]
+    more = ", ..." if len(fromlist) > FROMLIST_MAX_NAMES else ""
+    return f"from {module} import {', '.join(names)}{more}"
 
 
 def import_one(name: str, sink: VerboseSink) -> dict[str, Any]:
@@ -436,7 +474,9 @@ def import_one(name: str, sink: VerboseSink) -> dict[str, Any]:
     error: str | None = None
     warned: str | None = None
     sink.modules = []
+    sink.chains = {}
     recorder = ImportRecorder()
+    sink.recorder = recorder
     real_stderr = sys.stderr
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
@@ -472,6 +512,7 @@ def import_one(name: str, sink: VerboseSink) -> dict[str, Any]:
         "warned_module": warned,
         "gil_modules": gil_modules,
         "imported": sorted(recorder.names),
+        "chains": {module: sink.chains[module] for module in gil_modules if module in sink.chains},
         "seconds": seconds,
     }
 

@@ -82,6 +82,35 @@ class ProbePlan:
 
 
 @dataclass(frozen=True)
+class ImportSite:
+    """One import statement under way: where it is, and what it is."""
+
+    file: str
+    """The file that holds it: as the child saw it, or (in a report) where to read it."""
+
+    line: int
+    """Its 1-based line."""
+
+    statement: str
+    """The statement, rebuilt from what it asked: ``import numpy``, ``from . import _core``."""
+
+    in_project: bool = False
+    """True when the file is the scanned project's own (``file`` is then in its tree)."""
+
+
+@dataclass(frozen=True)
+class ImportChain:
+    """How one import reached a module that needs the GIL: the statements that led there."""
+
+    module: ModuleName
+    """The module that needs the GIL."""
+
+    sites: tuple[ImportSite, ...]
+    """The import statements under way when it loaded, outermost first: the last one loaded
+    it. Empty when it loaded straight from the probe's own import of the step's module."""
+
+
+@dataclass(frozen=True)
 class ImportObservation:
     """What happened when the probe performed one step."""
 
@@ -113,6 +142,10 @@ class ImportObservation:
     imported: tuple[ModuleName, ...] = ()
     """Every module named by an absolute import statement run during the import, loaded
     then or before: what tells that a package imports a culprit loaded by an earlier step."""
+
+    chains: tuple[ImportChain, ...] = ()
+    """For each module needing the GIL that this import loaded (as ``gil_modules`` names
+    them), the import statements that reached it, as far as the child saw them."""
 
     from_outside: bool = False
     """True when something outside the import ended the child: the runner at the time limit,

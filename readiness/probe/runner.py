@@ -27,7 +27,9 @@ from packaging.utils import NormalizedName
 
 from readiness._state import Progress
 from readiness.probe.interface import (
+    ImportChain,
     ImportObservation,
+    ImportSite,
     ImportStatus,
     ModuleName,
     ProbeError,
@@ -129,6 +131,22 @@ def run_probe(
             )
         first += max((observation.process for observation in observations), default=0)
     return [observed[step] for step in plan.steps]
+
+
+def _chains(chains: Mapping[str, Sequence[Sequence[Any]]]) -> tuple[ImportChain, ...]:
+    """Return the ``done`` event's chains: ``{module: [[file, line, name], ...]}``.
+
+    Raises TypeError or ValueError for one that is not of that shape.
+    """
+    if not isinstance(chains, Mapping):
+        raise TypeError(f"chains is not an object: {chains!r}")
+    return tuple(
+        ImportChain(
+            module=ModuleName(str(module)),
+            sites=tuple(ImportSite(str(file), int(line), str(name)) for file, line, name in sites),
+        )
+        for module, sites in chains.items()
+    )
 
 
 STEPS_PER_PROCESS = 64
@@ -336,6 +354,7 @@ class _ImportChild(ChildProcess):
                 error=str(error) if error is not None else None,
                 process=self.number,
                 imported=tuple(ModuleName(str(module)) for module in done.get("imported", ())),
+                chains=_chains(done.get("chains", {})),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise self.broken(f"a malformed done event: {done!r}") from e

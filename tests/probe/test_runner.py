@@ -206,6 +206,14 @@ def test_pure_importer_is_seen_reaching_its_dependency(probe_venv: ProbeVenv) ->
     assert observation.gil_modules == ("ft_gil._core",)
     assert observation.warned_module == "ft_gil._core"
     assert plan.extension_owners[ModuleName("ft_gil._core")] == "ft-gil"
+    # The statements that reached the culprit, each where the child ran it.
+    [chain] = observation.chains
+    assert chain.module == "ft_gil._core"
+    [site_packages] = probe_venv.site_packages
+    assert [(Path(site.file), site.line, site.statement) for site in chain.sites] == [
+        (site_packages / "ft_pure_importer" / "__init__.py", 3, "import ft_gil"),
+        (site_packages / "ft_gil" / "__init__.py", 3, "from ft_gil._core import answer"),
+    ]
 
 
 def _our_processes(python: Path) -> list[str]:
