@@ -363,7 +363,9 @@ def _add_scan_parser(scan: argparse.ArgumentParser) -> None:
         install,
         {
             "--no-build": "never build from source: a distribution without a usable wheel is "
-            "not-installable"
+            "not-installable",
+            "--no-project": "do not build and probe the project in the scanned file's folder "
+            "(its own modules and extensions); its dependencies are still scanned",
         },
     )
     install.add_argument(

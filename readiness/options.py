@@ -131,6 +131,9 @@ class ScanCommandOptions:
     no_build: bool = False
     """``--no-build``: a distribution without a usable wheel is not-installable."""
 
+    project: bool = True
+    """Build and probe the project in the scanned file's folder (``--no-project``: not)."""
+
     import_timeout: float = DEFAULT_IMPORT_TIMEOUT
     """Seconds one import may take."""
 
@@ -186,6 +189,7 @@ class ScanCommandOptions:
             fix=args.fix,
             dry_run=args.dry_run,
             no_build=args.no_build,
+            project=not args.no_project,
             import_timeout=first_given(
                 args.import_timeout, config.import_timeout, DEFAULT_IMPORT_TIMEOUT
             ),

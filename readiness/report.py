@@ -13,7 +13,7 @@ from packaging.version import Version
 
 from readiness.evidence.interface import Evidence
 from readiness.interpreter.interface import Interpreter
-from readiness.probe.interface import ImportObservation, ModuleName
+from readiness.probe.interface import ImportObservation, ImportSite, ModuleName
 from readiness.sources.interface import Origin
 
 SCHEMA_VERSION = 1
@@ -98,6 +98,17 @@ class Reach:
     through: ModuleName
     """This distribution's module whose import loaded it."""
 
+    chain: tuple[ImportSite, ...] = ()
+    """The import statements that led from ``through`` to the culprit, outermost first, as
+    far as the probe saw them (empty when it loaded straight from ``through``, or was loaded
+    already). The last one of the scanned project's is where its code reaches the culprit."""
+
+    @property
+    def project_site(self) -> ImportSite | None:
+        """Return the project's own statement nearest the culprit; None if none is the project's."""
+        own = [site for site in self.chain if site.in_project]
+        return own[-1] if own else None
+
 
 @dataclass(frozen=True)
 class DistributionReport:
@@ -148,6 +159,9 @@ class DistributionReport:
 
     cached: bool = False
     """True when its observations came from the result cache: nothing imported this run."""
+
+    project: bool = False
+    """True for the scanned project itself: built from its folder, its own code probed."""
 
     @property
     def import_seconds(self) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import hashlib
@@ -30,19 +31,29 @@ from readiness.environment.venv import (
     installed_distributions,
 )
 from readiness.evidence.gather import EvidenceSources, disagreements
-from readiness.evidence.interface import Query, WheelKind
+from readiness.evidence.interface import Evidence, Query, WheelKind
 from readiness.evidence.tracker import snapshot_age_days, staleness_note
 from readiness.interpreter.interface import Interpreter
 from readiness.model import IndexOptions, Target
 from readiness.probe.interface import ImportObservation, ProbePlan
 from readiness.probe.plan import plan_probe
 from readiness.probe.runner import run_probe
+from readiness.project import (
+    PROJECT_MARKER,
+    Project,
+    SiteNames,
+    binding_remedy,
+    find_project,
+    install_project,
+    installed_files,
+)
 from readiness.report import DistributionReport, Report, TrackerSnapshotInfo, Verdict
 from readiness.results import ResultCache
 from readiness.sources.interface import (
     Dependency,
     DependencySource,
     Origin,
+    Provenance,
     ResolvedDependency,
     SkippedDependency,
 )
@@ -82,6 +93,10 @@ class ScanOptions:
     """Prove each ``gil-enabled`` distribution's upgrade on the interpreter: install the
     release into a scratch environment and probe it (``--no-verify-remedies`` turns it off)."""
 
+    project: bool = True
+    """Install and probe the project in the scanned file's folder, when there is one that
+    builds a package (``--no-project`` turns this off)."""
+
 
 @dataclass(frozen=True)
 class _Subject:
@@ -107,6 +122,8 @@ class Scanner:
         self.evidence = evidence
         self.progress = progress
         self.timings: dict[str, float] = {}
+        self.warnings: list[str] = []
+        """What the scan found to say that is about no one distribution."""
 
     def scan(
         self, source: DependencySource, interpreter: Interpreter, installer: Installer
@@ -150,13 +167,86 @@ class Scanner:
                 ),
                 failures=installed.failures,
             )
+            own = self._own_project(source, declared)
+            if own is not None:
+                with self._timed("project"):
+                    installed, dependencies = self._with_project(
+                        own, environment, installer, index_options, installed, dependencies
+                    )
             with self._timed("plan"):
                 plan = _kept_plan(environment, [dist.name for dist in installed.installed])
             subject = _Subject((source.path,), source.kind, installer.name)
             verifier = self._verifier(interpreter, installer, index_options, resolved, environment)
             return self._probe_and_judge(
-                environment, interpreter, dependencies, installed, plan, subject, verifier
+                environment,
+                interpreter,
+                dependencies,
+                installed,
+                plan,
+                subject,
+                verifier,
+                own if own is not None and own.name in plan.files_digests else None,
             )
+
+    def _own_project(
+        self, source: DependencySource, declared: set[NormalizedName]
+    ) -> Project | None:
+        """Return the project in the scanned file's folder, unless it is not to be probed.
+
+        A file that declares the project itself (``-e .``) has it installed like any other
+        distribution already.
+        """
+        if not self.options.project:
+            return None
+        project = find_project(source.path.parent)
+        return None if project is None or project.name in declared else project
+
+    def _with_project(
+        self,
+        project: Project,
+        environment: ProbeEnvironment,
+        installer: Installer,
+        index_options: IndexOptions,
+        installed: InstallResult,
+        dependencies: list[Dependency],
+    ) -> tuple[InstallResult, list[Dependency]]:
+        """Install ``project`` into ``environment``; return what is installed and declared then.
+
+        The project comes first among the declared distributions. One that cannot be built
+        is a warning, not a row: the scan is of its dependencies, and those it probed.
+        """
+        failure = install_project(
+            project,
+            environment,
+            installer,
+            index_options=index_options,
+            progress=self.progress,
+        )
+        if failure is not None:
+            self.warnings.append(
+                f"the project {project.name} in {project.root} could not be built and "
+                f"installed, so its own code was not probed: {failure.reason} "
+                "(--no-project leaves it out)"
+            )
+            return installed, dependencies
+        present = [
+            dist
+            for dist in installed_distributions(environment, built_from_source={project.name})
+            if dist.name == project.name
+        ]
+        if not present:
+            return installed, dependencies
+        own = ResolvedDependency(
+            name=project.name,
+            origin=Origin(project.pyproject, line=project.line),
+            version=present[0].version,
+            direct=True,
+            provenance=Provenance.PATH,
+        )
+        return (
+            InstallResult(installed=(*installed.installed, *present), failures=installed.failures),
+            [own, *dependencies],
+        )
 
     def _verifier(
         self,
@@ -242,6 +332,7 @@ class Scanner:
         plan: ProbePlan,
         subject: _Subject,
         verifier: RemedyVerifier | None = None,
+        project: Project | None = None,
     ) -> Report:
         with self._timed("probe"):
             results = (
@@ -251,15 +342,31 @@ class Scanner:
             )
             keys = _result_keys(results, installed, plan)
             cached = _cached_observations(results, keys)
+            steps = [step for step in plan.steps if step.distribution not in cached]
+            ours = project.name if project is not None else None
             fresh = run_probe(
                 environment.python,
                 dataclasses.replace(
-                    plan,
-                    steps=tuple(step for step in plan.steps if step.distribution not in cached),
+                    plan, steps=tuple(step for step in steps if step.distribution != ours)
                 ),
                 import_timeout=self.options.import_timeout,
                 progress=self.progress,
             )
+            own_steps = tuple(step for step in steps if step.distribution == ours)
+            if own_steps:
+                # A child of its own, after the rest: every culprit the project's code pulls
+                # in loads during its import, so the statements that reached it are seen.
+                first = max((observation.process for observation in fresh), default=0)
+                fresh += [
+                    dataclasses.replace(observation, process=first + observation.process)
+                    for observation in run_probe(
+                        environment.python,
+                        dataclasses.replace(plan, steps=own_steps),
+                        import_timeout=self.options.import_timeout,
+                        progress=self.progress,
+                        processes=1,
+                    )
+                ]
             if results is not None:
                 by_distribution: dict[NormalizedName, list[ImportObservation]] = {}
                 for observation in fresh:
@@ -270,26 +377,37 @@ class Scanner:
                     if name in keys:
                         results.store(keys[name], own)
         order = {step: index for index, step in enumerate(plan.steps)}
+        names = _site_names(environment, project)
         observations = sorted(
-            [*(o for own in cached.values() for o in own), *fresh],
+            [names.observation(o) for o in (*(o for own in cached.values() for o in own), *fresh)],
             key=lambda observation: order.get(observation.step, len(order)),
         )
         distributions = [
             dataclasses.replace(dist, cached=True) if dist.name in cached else dist
             for dist in judge(dependencies, installed, plan, observations)
         ]
+        # The project is no distribution of the index's: its remedies are its own code's.
+        theirs = [dist for dist in distributions if project is None or dist.name != project.name]
         with self._timed("evidence"):
-            distributions = self._with_evidence(distributions, blocking=PROBE_BLOCKERS)
+            theirs = self._with_evidence(theirs, blocking=PROBE_BLOCKERS)
         if verifier is not None:
             with self._timed("verify"):
-                distributions = verifier.verify_all(distributions, self.progress)
+                theirs = verifier.verify_all(theirs, self.progress)
+        if project is not None:
+            judged = {dist.name: dist for dist in theirs}
+            distributions = [
+                judged[dist.name] if dist.name in judged else _project_report(project, dist)
+                for dist in distributions
+            ]
+        else:
+            distributions = theirs
         return Report(
             interpreter=interpreter,
             inputs=subject.inputs,
             source_kind=subject.source_kind,
             distributions=tuple(distributions),
             installer=subject.installer,
-            warnings=(*self.options.warnings, *self._evidence_warnings()),
+            warnings=(*self.options.warnings, *self.warnings, *self._evidence_warnings()),
             timings=dict(self.timings),
             processes=max((observation.process for observation in fresh), default=0),
             tracker=self._tracker_info(),
@@ -451,17 +569,38 @@ PLANS_FORMAT = 1
 """The layout of a kept probe plan: bumped when :class:`ProbePlan` changes."""
 
 
+def _site_names(environment: ProbeEnvironment, project: Project | None) -> SiteNames:
+    """Return who names the files of import statements, the project's in its own tree."""
+    if project is None:
+        return SiteNames(environment.site_packages)
+    return SiteNames(environment.site_packages, project, installed_files(environment, project.name))
+
+
+def _project_report(project: Project, dist: DistributionReport) -> DistributionReport:
+    """Return the project's row: marked as the project, with the remedy for its own modules."""
+    dist = dataclasses.replace(dist, project=True)
+    if dist.verdict is not Verdict.GIL_ENABLED or not dist.culprits:
+        return dist
+    files = list(project.files())
+    remedies = [binding_remedy(project, culprit.module, files) for culprit in dist.culprits]
+    remedy = dataclasses.replace(remedies[0], text="; ".join(r.text for r in remedies))
+    return dataclasses.replace(dist, evidence=Evidence(tracker=None, index=None, remedy=remedy))
+
+
 def _kept_plan(environment: ProbeEnvironment, names: Sequence[NormalizedName]) -> ProbePlan:
     """Return the probe plan of ``names`` in ``environment``, read from its RECORDs once.
 
     A finished environment's completion record changes whenever what it holds does, so the
-    plan is kept beside it under that record: an unchanged environment is not read again.
+    plan is kept beside it under that record (and the record of the project installed
+    there, if any): an unchanged environment is not read again.
     """
     marker = environment.root / COMPLETION_MARKER
     try:
         record = marker.read_bytes()
     except OSError:
         return plan_probe(environment.site_packages, names)
+    with contextlib.suppress(OSError):
+        record += (environment.root / PROJECT_MARKER).read_bytes()
     plans = RecordStore(environment.root / ".readiness-plans", ProbePlan, PLANS_FORMAT)
     key = plans.key(hashlib.sha256(record).hexdigest(), sorted(names))
     plan = plans.load(key)

@@ -247,6 +247,7 @@ class ScanSession:
             use_results=options.use_results,
             refresh=options.refresh,
             verify_remedies=options.verify_remedies and not options.offline,
+            project=options.project,
         )
         shared = options.shared
         with LazyClient(follow_redirects=True) as client:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TypeVar
 
 from packaging.utils import NormalizedName
 
@@ -19,8 +18,6 @@ from readiness.probe.interface import (
 )
 from readiness.report import Culprit, DistributionReport, GilTrigger, Reach, Verdict
 from readiness.sources.interface import Dependency, ResolvedDependency, SkippedDependency
-
-_T = TypeVar("_T")
 
 
 def judge(
@@ -46,7 +43,15 @@ def judge(
             culprits[owner].append((culprit, observation))
             if owner != observation.step.distribution:
                 reaches[observation.step.distribution].append(
-                    Reach(module=culprit.module, owner=owner, through=observation.step.module)
+                    Reach(
+                        module=culprit.module,
+                        owner=owner,
+                        through=observation.step.module,
+                        chain=next(
+                            (c.sites for c in observation.chains if c.module == culprit.module),
+                            (),
+                        ),
+                    )
                 )
     for observation, reach in _reaches_through_imports(culprits, observations):
         reaches[observation.step.distribution].append(reach)
@@ -98,7 +103,7 @@ def judge(
                 reason=reason,
                 culprits=_one_per_module(culprit for culprit, _ in culprits[name]),
                 gil_trigger=trigger,
-                reaches=tuple(_unique(reaches[name])),
+                reaches=_one_per_reach(reaches[name]),
                 modules=tuple(own_observations[name]),
                 built_from_source=dist.built_from_source,
             )
@@ -196,5 +201,11 @@ def _one_per_module(culprits: Iterable[Culprit]) -> tuple[Culprit, ...]:
     return tuple(first.values())
 
 
-def _unique(items: Iterable[_T]) -> list[_T]:
-    return list(dict.fromkeys(items))
+def _one_per_reach(reaches: Iterable[Reach]) -> tuple[Reach, ...]:
+    """Keep one reach per culprit and import: the first, which knows the most of its chain."""
+    first: dict[tuple[ModuleName, NormalizedName, ModuleName], Reach] = {}
+    for reach in reaches:
+        seen = first.setdefault((reach.module, reach.owner, reach.through), reach)
+        if reach.chain and not seen.chain:
+            first[(reach.module, reach.owner, reach.through)] = reach
+    return tuple(first.values())

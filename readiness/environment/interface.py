@@ -134,6 +134,10 @@ class Installer(ABC):
     ) -> set[NormalizedName]:
         """Return the names the install that printed ``lines`` built from source."""
 
+    @abstractmethod
+    def reinstall_options(self, names: Sequence[NormalizedName]) -> list[str]:
+        """Return its options that build and install ``names`` again, whatever is installed."""
+
     def install(
         self,
         environment: ProbeEnvironment,
@@ -143,12 +147,15 @@ class Installer(ABC):
         no_build: bool,
         on_line: Callable[[str], None],
         index_options: IndexOptions | None = None,
+        reinstall: Sequence[NormalizedName] = (),
     ) -> set[NormalizedName]:
         """Install ``requirements`` into ``environment``; return the names built from source.
 
         ``index_options`` (from the dependency file) say where to look beside the user's own
         installer configuration. Every line the installer prints goes to ``on_line``.
         Requirements reach the installer in a requirements file, never as arguments.
+        The distributions ``reinstall`` names are built and installed again even when the
+        same version is there (a project's source tree whose files changed).
         Raises :class:`InstallFailed` with the tail of the installer's error output when it
         fails, :class:`InstallerError` when the installer cannot run at all, and
         :class:`readiness.installer_requirements.UnsafeRequirement` for a requirement that
@@ -161,6 +168,7 @@ class Installer(ABC):
                 *index_arguments(index_options),
                 *(["--no-deps"] if no_deps else []),
                 *(self.no_build_options if no_build else ()),
+                *(self.reinstall_options(reinstall) if reinstall else ()),
                 # Never bare arguments: a "name" that starts with "-" would be an option.
                 *requirements_arguments(scratch, requirements),
             ]

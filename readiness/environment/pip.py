@@ -51,6 +51,14 @@ class PipInstaller(Installer):
         # The report says where each distribution came from: an sdist means a build.
         return [*start, "--no-input", "--progress-bar", "off", "--report", str(scratch / REPORT)]
 
+    def reinstall_options(self, names: Sequence[NormalizedName]) -> list[str]:
+        """Return ``--force-reinstall``: pip has no per-name form, and builds a folder afresh.
+
+        Every requirement of that command is installed again, so it is given with
+        ``--no-deps`` and the names alone.
+        """
+        return ["--force-reinstall"]
+
     def built_from_source(
         self, environment: ProbeEnvironment, scratch: Path, lines: Sequence[str]
     ) -> set[NormalizedName]:

@@ -72,6 +72,10 @@ class UvInstaller(Installer):
         """Return ``uv pip ACTION --python ENV/bin/python``."""
         return [str(self.executable), "pip", action, "--python", str(environment.python)]
 
+    def reinstall_options(self, names: Sequence[NormalizedName]) -> list[str]:
+        """Return ``--reinstall-package NAME`` for each: uv then rebuilds it from its source."""
+        return [option for name in names for option in ("--reinstall-package", name)]
+
     def built_from_source(
         self, environment: ProbeEnvironment, scratch: Path, lines: Sequence[str]
     ) -> set[NormalizedName]:

@@ -9,7 +9,7 @@ from typing import ClassVar
 from readiness.evidence.interface import Evidence
 from readiness.evidence.remedy import pin_older_than_tracker, tracker_says_since
 from readiness.policy import PolicyOutcome, default_outcome
-from readiness.report import DistributionReport, GilTrigger, Report, Verdict
+from readiness.report import DistributionReport, GilTrigger, Reach, Report, Verdict
 
 BLOCKER_ORDER = (
     Verdict.GIL_ENABLED,
@@ -50,7 +50,7 @@ def culprit_summary(
     One line, for the table, Markdown and HTML alike. ``code`` formats a module or
     distribution name, ``text`` free text (Markdown escapes both).
     """
-    parts = []
+    parts = [text("the scanned project's own code")] if dist.project else []
     if dist.verdict is Verdict.GIL_ENABLED and dist.culprits:
         modules = ", ".join(
             code(module) for module in dict.fromkeys(c.module for c in dist.culprits)
@@ -61,10 +61,21 @@ def culprit_summary(
             parts.append(f"{modules} (when loaded; the top-level import keeps the GIL off)")
     elif dist.reason:
         parts.append(text(dist.reason))
-    parts += [f"loads {code(reach.module)} of {code(reach.owner)}" for reach in dist.reaches]
+    parts += [reach_summary(reach, code=code, text=text) for reach in dist.reaches]
     if dist.built_from_source:
         parts.append("built from source")
     return "; ".join(parts)
+
+
+def reach_summary(
+    reach: Reach, *, code: Callable[[str], str] = str, text: Callable[[str], str] = str
+) -> str:
+    """Return ``loads MODULE of OWNER``, and where the project's own code imports it."""
+    said = f"loads {code(reach.module)} of {code(reach.owner)}"
+    site = reach.project_site
+    if site is None:
+        return said
+    return f"{said} ({text('imported at')} {code(f'{site.file}:{site.line}')})"
 
 
 def evidence_facts(
@@ -120,7 +131,10 @@ def evidence_beside_remedy(
     shown = [found for found in dist.disagreements if found != implied]
     said = " ".join([remedy.text if remedy is not None else "", *shown])
     tracker_said = since is not None and tracker_says_since(since) in said
-    facts = evidence_facts(evidence, abi, text=text, tracker_said=tracker_said)
+    # The project is no one's to track or to publish: nothing to say of the index or tracker.
+    facts = (
+        [] if dist.project else evidence_facts(evidence, abi, text=text, tracker_said=tracker_said)
+    )
     return [text(found) for found in shown], facts
 
 

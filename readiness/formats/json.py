@@ -72,6 +72,7 @@ def _distribution(dist: DistributionReport) -> dict[str, Any]:
         "verdict": dist.verdict.value,
         "reason": dist.reason,
         "direct": dist.direct,
+        "project": dist.project,
         "declared_at": None
         if origin is None
         else {"path": str(origin.path), "line": origin.line, "entry": origin.entry},
@@ -81,7 +82,21 @@ def _distribution(dist: DistributionReport) -> dict[str, Any]:
             for c in dist.culprits
         ],
         "reaches": [
-            {"module": r.module, "owner": r.owner, "through": r.through} for r in dist.reaches
+            {
+                "module": r.module,
+                "owner": r.owner,
+                "through": r.through,
+                "chain": [
+                    {
+                        "file": site.file,
+                        "line": site.line,
+                        "statement": site.statement,
+                        "in_project": site.in_project,
+                    }
+                    for site in r.chain
+                ],
+            }
+            for r in dist.reaches
         ],
         "built_from_source": dist.built_from_source,
         "install_log": dist.install_log,

@@ -36,7 +36,7 @@ def test_json_carries_every_verdict_and_the_schema_version() -> None:
     assert by_name["helper"]["declared_at"] is None
     assert by_name["segv"]["modules"][0]["status"] == "crashed"
     assert by_name["imageapp"]["reaches"] == [
-        {"module": "pillowish._imaging", "owner": "pillowish", "through": "imageapp"}
+        {"module": "pillowish._imaging", "owner": "pillowish", "through": "imageapp", "chain": []}
     ]
 
 
