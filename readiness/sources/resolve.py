@@ -102,15 +102,39 @@ class Resolver(ABC):
 RESOLUTIONS_FOLDER = "resolutions"
 """Where in the cache directory the resolutions :class:`KeptResolver` keeps go."""
 
-RESOLUTIONS_FORMAT = 1
+RESOLUTIONS_FORMAT = 2
 """The layout of a kept resolution: bumped when :class:`ResolvedDependency` changes."""
+
+FAILURE_MAX_AGE = 24 * 3600.0
+"""Seconds a failed resolution is believed: a day at most, as the installer's refusals are
+(a failure that was the network's passes), and never longer than a resolution."""
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """Why a resolution failed, as the error said it: enough to say it again."""
+
+    message: str
+    path: Path | None = None
+    line: int | None = None
+    hint: str | None = None
+
+    @classmethod
+    def of(cls, error: ResolutionError) -> _Failure:
+        """Return what ``error`` said."""
+        return cls(error.message, error.path, error.line, error.hint)
+
+    def error(self) -> ResolutionError:
+        """Return the error to raise again."""
+        return ResolutionError(self.message, path=self.path, line=self.line, hint=self.hint)
 
 
 @dataclass(frozen=True)
 class _Resolution:
-    """One kept resolution: what the installer would install."""
+    """One kept resolution: what the installer would install, or why it could not say."""
 
     dependencies: tuple[ResolvedDependency, ...]
+    failure: _Failure | None = None
 
 
 class KeptResolver(Resolver):
@@ -119,9 +143,10 @@ class KeptResolver(Resolver):
     The answer is kept under every line as the installer gets it and where it stands, the
     target (its marker environment, tags, version and platform) and the index options, and
     used again for ``max_age`` seconds: a range may admit a newer release later, so a kept
-    answer ages out like the index's evidence. Lines whose meaning the text does not fix (a
-    local path, an editable or unnamed requirement, whose project can change on disk) are
-    always resolved afresh.
+    answer ages out like the index's evidence. A failed resolution is kept as well (an sdist
+    whose build fails would fail again, at its cost, on every run), for at most a day. Lines
+    whose meaning the text does not fix (a local path, an editable or unnamed requirement,
+    whose project can change on disk) are always resolved afresh.
     """
 
     def __init__(self, resolver: Resolver, cache_dir: Path, *, max_age: float) -> None:
@@ -133,7 +158,10 @@ class KeptResolver(Resolver):
     def resolve(
         self, requirements: Sequence[RequirementLine], target: Target, index_options: IndexOptions
     ) -> list[ResolvedDependency]:
-        """Return the kept resolution of ``requirements``, else the resolver's (then kept)."""
+        """Return the kept resolution of ``requirements``, else the resolver's (then kept).
+
+        Raises :class:`ResolutionError` as the resolver did, when it failed lately.
+        """
         if self.max_age <= 0 or any(_on_disk(line) for line in requirements):
             return self.resolver.resolve(requirements, target, index_options)
         key = self.store.key(
@@ -145,9 +173,17 @@ class KeptResolver(Resolver):
             repr(index_options),
         )
         kept = self.store.load(key, max_age=self.max_age)
+        if kept is not None and kept.failure is not None and self.max_age > FAILURE_MAX_AGE:
+            kept = self.store.load(key, max_age=FAILURE_MAX_AGE)  # a failure ages out sooner
         if kept is not None:
+            if kept.failure is not None:
+                raise kept.failure.error()
             return list(kept.dependencies)
-        found = self.resolver.resolve(requirements, target, index_options)
+        try:
+            found = self.resolver.resolve(requirements, target, index_options)
+        except ResolutionError as e:
+            self.store.store(key, _Resolution((), _Failure.of(e)))
+            raise
         self.store.store(key, _Resolution(tuple(found)))
         return found
 

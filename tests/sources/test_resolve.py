@@ -27,7 +27,13 @@ from readiness.sources.interface import (
     SkippedDependency,
     SourceError,
 )
-from readiness.sources.resolve import KeptResolver, RequirementLine, Resolver, collect_resolved
+from readiness.sources.resolve import (
+    KeptResolver,
+    RequirementLine,
+    ResolutionError,
+    Resolver,
+    collect_resolved,
+)
 from tests.sources.index import make_project
 
 pytestmark = [pytest.mark.freethreaded, pytest.mark.usefixtures("quiet_installers")]
@@ -338,3 +344,29 @@ def test_a_kept_resolution_is_used_again_until_a_line_or_the_target_changes(
     for _ in range(2):
         kept.resolve(on_disk, interpreter.target(), index)
     assert counting.asked == 7
+
+
+def test_a_failed_resolution_is_kept_too_and_said_again_the_same(
+    interpreter: Interpreter, index_url: str, tmp_path: Path
+) -> None:
+    counting = Counting()
+    kept = KeptResolver(counting, tmp_path, max_age=3600)
+    index = IndexOptions(index_url=index_url)
+    lines = [line("nosuch==1.0", 1)]
+
+    with pytest.raises(ResolutionError) as first:
+        kept.resolve(lines, interpreter.target(), index)
+    with pytest.raises(ResolutionError) as again:
+        kept.resolve(lines, interpreter.target(), index)
+
+    assert counting.asked == 1
+    assert str(again.value) == str(first.value)
+    assert (again.value.path, again.value.line, again.value.hint) == (
+        first.value.path,
+        first.value.line,
+        first.value.hint,
+    )
+    # --refresh tries again.
+    with pytest.raises(ResolutionError):
+        KeptResolver(counting, tmp_path, max_age=0).resolve(lines, interpreter.target(), index)
+    assert counting.asked == 2
