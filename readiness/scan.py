@@ -176,7 +176,11 @@ class Scanner:
             with self._timed("plan"):
                 plan = _kept_plan(environment, [dist.name for dist in installed.installed])
             subject = _Subject((source.path,), source.kind, installer.name)
-            verifier = self._verifier(interpreter, installer, index_options, resolved, environment)
+            # The stack an upgrade must fit is what installs: a pin that could not be built
+            # would fail every resolution with it, the upgrade's own included.
+            failed = {failure.name for failure in installed.failures}
+            stack = [dep for dep in resolved if dep.name not in failed]
+            verifier = self._verifier(interpreter, installer, index_options, stack, environment)
             return self._probe_and_judge(
                 environment,
                 interpreter,

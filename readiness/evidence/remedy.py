@@ -98,7 +98,9 @@ MAX_CANDIDATES = 3
 def upgrade_candidates(
     pinned: Version | None, evidence: Evidence, limit: int = MAX_CANDIDATES
 ) -> tuple[Version, ...]:
-    """Return the releases to try, in order, for a distribution whose pin re-enables the GIL.
+    """Return the releases to try, in order, for a blocker: a pin that re-enables the GIL.
+
+    Or one that cannot be installed.
 
     First the release the remedy names (else the first later one with free-threaded wheels):
     the reading of the evidence, proven or refuted. Then the index's later releases, newest

@@ -78,6 +78,10 @@ class SwitchOutcome:
     """True when the release imported with the switch set and the GIL stayed off."""
 
 
+VERIFIED_VERDICTS = frozenset({Verdict.GIL_ENABLED, Verdict.NOT_INSTALLABLE})
+"""The verdicts whose upgrades are proven: the blockers an upgrade can remove."""
+
+
 REFUSED_FOLDER = "refused"
 """Inside :data:`VERIFIED_FOLDER`: the releases the installer refused, believed for a day
 only, as the scan's own refusals are (a network failure passes)."""
@@ -126,14 +130,16 @@ class RemedyVerifier:
     def verify_all(
         self, distributions: Sequence[DistributionReport], progress: Progress
     ) -> list[DistributionReport]:
-        """Return ``distributions``, each ``gil-enabled`` one with its remedy proven or refuted.
+        """Return ``distributions``, each blocker's remedy proven or refuted.
 
-        A distribution without an upgrade candidate keeps its remedy as it was.
+        A blocker is ``gil-enabled``, or ``not-installable``: its upgrade must install and
+        keep the GIL off alike. A distribution without an upgrade candidate keeps its remedy
+        as it was.
         """
         blockers = [
             dist.name
             for dist in distributions
-            if dist.verdict is Verdict.GIL_ENABLED
+            if dist.verdict in VERIFIED_VERDICTS
             and dist.evidence is not None
             and (upgrade_candidates(dist.version, dist.evidence) or self._switch(dist.name))
         ]
@@ -150,10 +156,11 @@ class RemedyVerifier:
 
     def verify(self, dist: DistributionReport, progress: Progress) -> DistributionReport:
         """Return ``dist`` with its remedy proven: the first candidate that keeps the GIL off."""
-        if dist.verdict is not Verdict.GIL_ENABLED or dist.evidence is None:
+        if dist.verdict not in VERIFIED_VERDICTS or dist.evidence is None:
             return dist
         candidates = upgrade_candidates(dist.version, dist.evidence)
-        switch = self._switch(dist.name)
+        # A switch is proven on the pinned release, as installed: only a gil-enabled one is.
+        switch = self._switch(dist.name) if dist.verdict is Verdict.GIL_ENABLED else None
         if not candidates and switch is None:
             return dist
         tried = []

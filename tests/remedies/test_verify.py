@@ -2,7 +2,8 @@
 
 ft-upgrade 1.0 re-enables the GIL; 2.0 has a free-threaded wheel that still does (so the
 verification must move past it); 3.0 declares support, and needs ft-helper 2.0 where the
-stack pins 1.0. No release of ft-stuck keeps the GIL off.
+stack pins 1.0. No release of ft-stuck keeps the GIL off. ft-refuses-build 1.0 is an sdist
+whose build fails; 2.0 is a free-threaded wheel that keeps the GIL off.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from readiness.results import clear_cache
+from tests.sdists import sdist_folder
 from tests.test_scan_cli import readiness
 from tests.wheelhouse import build_wheelhouse
 from tests.wheelindex import serve_index
@@ -32,6 +34,7 @@ RELEASES = [
     "ft-stuck-2",
     "ft-helper-1",
     "ft-helper-2",
+    "ft-refuses-build-2",
 ]
 
 
@@ -60,12 +63,16 @@ def scan(reqs: Path, python: Path, cache: Path, *flags: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def scans(freethreaded_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scans]:
     folder = build_wheelhouse(freethreaded_python, RELEASES, tmp_path_factory.mktemp("index"))
+    sdist_folder(freethreaded_python, folder, "ft-refuses-build")
     work = tmp_path_factory.mktemp("project")
     cache = work / "cache"
     asked: list[str] = []
     with serve_index(folder, asked) as url:
         reqs = work / "requirements.txt"
-        reqs.write_text(f"--index-url {url}\nft-upgrade==1.0\nft-stuck==1.0\nft-helper==1.0\n")
+        reqs.write_text(
+            f"--index-url {url}\nft-upgrade==1.0\nft-stuck==1.0\nft-helper==1.0\n"
+            "ft-refuses-build==1.0\n"
+        )
         unverified = scan(reqs, freethreaded_python, cache, "--no-verify-remedies")
         asked.clear()
         cold = scan(reqs, freethreaded_python, cache)
@@ -90,6 +97,16 @@ def test_verification_moves_past_a_free_threaded_wheel_that_re_enables_the_gil(
     assert remedy["text"].startswith("upgrade ft-upgrade 1.0 -> 3.0: verified")
     assert "tried first: 2.0 re-enables the GIL (ft_upgrade._core)" in remedy["text"]
     assert remedy["workaround"] is None
+
+
+def test_the_upgrade_of_a_pin_that_cannot_be_installed_is_proven_too(scans: Scans) -> None:
+    refused = scans.cold["ft-refuses-build"]
+    assert refused["verdict"] == "not-installable"
+    remedy = refused["remedy"]
+    assert (remedy["upgrade_to"], remedy["verified"]) == ("2.0", True)
+    assert remedy["tried"] == [{"version": "2.0", "verified": True, "why": None}]
+    assert remedy["text"].startswith("upgrade ft-refuses-build 1.0 -> 2.0: verified")
+    assert scans.warm["ft-refuses-build"]["remedy"] == remedy
 
 
 def test_the_upgrade_names_the_other_pins_it_forces(scans: Scans) -> None:
