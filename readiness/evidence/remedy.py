@@ -103,15 +103,17 @@ def upgrade_candidates(
     Or one that cannot be installed.
 
     First the release the remedy names (else the first later one with free-threaded wheels):
-    the reading of the evidence, proven or refuted. Then the index's later releases, newest
-    first, since a later release is likelier to declare support. At most ``limit``, each
-    after ``pinned``; none when the index was not asked.
+    the reading of the evidence, proven or refuted. Then the index's later releases that
+    install without a build, newest first, since a later release is likelier to declare
+    support. Then the newest release, whatever it ships: a source build may declare support
+    where no wheel says so (it is built, unless ``--no-build`` refuses it). At most
+    ``limit``, each after ``pinned``; none when the index was not asked.
     """
     index = evidence.index
     if index is None or index.unavailable is not None:
         return ()
     named = evidence.remedy.upgrade_to if evidence.remedy is not None else None
-    ordered = [named, index.first_free_threaded, *reversed(index.later_releases)]
+    ordered = [named, index.first_free_threaded, *reversed(index.later_releases), index.latest]
     later = dict.fromkeys(
         version
         for version in ordered

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
@@ -53,6 +55,17 @@ def test_the_reading_first_then_the_newest_releases_at_most_three() -> None:
 def test_without_a_reading_the_first_free_threaded_release_comes_first() -> None:
     found = upgrade_candidates(Version("1.0"), evidence("2.0", "3.0", first="2.0"))
     assert found == versions("2.0", "3.0")
+
+
+def test_the_newest_release_comes_last_even_without_a_wheel() -> None:
+    # netifaces 0.10.9: 0.11.0, its newest, is an sdist: built and probed, it proves or not.
+    only_sdist = IndexEvidence(wheel=WheelKind.SOURCE_BUILD_REQUIRED, latest=Version("0.11.0"))
+    found = upgrade_candidates(Version("0.10.9"), Evidence(tracker=None, index=only_sdist))
+    assert found == versions("0.11.0")
+    index = evidence("2.0", "3.0", first="2.0").index
+    assert index is not None
+    with_wheels = Evidence(tracker=None, index=dataclasses.replace(index, latest=Version("3.1")))
+    assert upgrade_candidates(Version("1.0"), with_wheels) == versions("2.0", "3.0", "3.1")
 
 
 def test_nothing_at_or_before_the_pin_is_tried() -> None:
