@@ -3,9 +3,16 @@
 A requirements file is edited in place: the pin's version is replaced on its own line, its
 comment and the file's layout kept, and its ``--hash`` options (if it has any) replaced by the
 new release's, as the index lists them. A ``pyproject.toml`` requirement is raised in its own
-quotes (:func:`raised`). A lock is never edited by hand: its tool's own command
-is run (``uv lock --upgrade-package``, ``poetry update``, ``pdm update``, ``pipenv update``), or
-printed when the tool is not installed. Every file is written at once or none is.
+quotes (:func:`raised`), and so is Poetry's constraint in ``[tool.poetry.dependencies]`` and its
+groups, in poetry's own syntax (:func:`raised_poetry`: ``^2.1`` becomes ``^3.0.2``); a
+``poetry.lock`` beside it is then moved by ``poetry update --lock``.
+
+A lock is never edited by hand: its tool's own command is run (``uv lock --upgrade-package``,
+``poetry add --lock``, ``pdm update``, ``pipenv upgrade``), or printed when the tool is not
+installed.
+
+The files are written first, all at once, then the lock tools run; when one fails, every file
+is put back as it was (:func:`carry_out`).
 """
 
 from __future__ import annotations
@@ -20,17 +27,20 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from readiness import _documents
 from readiness._errors import ReadinessError
 from readiness._process import run_captured
 from readiness._uv import find_uv
 from readiness.evidence.interface import ServiceError
 from readiness.report import Report
+from readiness.sources.pyproject import _OPERATOR, _Locator, poetry_constraint
 
 REQUIREMENTS_SUFFIXES = frozenset({".txt", ".in"})
 """The requirements files whose pins ``--fix`` edits."""
@@ -43,6 +53,10 @@ LOCK_COMMANDS: dict[str, Callable[[NormalizedName, Version], list[str]]] = {
 }
 """Each lock's own command that moves one pin: run in the lock's folder. uv is also told the
 probed interpreter (``--python``), so that it never downloads one to relock."""
+
+PROJECT_FILES = ("pyproject.toml", "Pipfile")
+"""The files beside a lock that its tool may rewrite too (``poetry add`` raises the
+constraint in ``pyproject.toml``; ``pipenv upgrade`` the one in ``Pipfile``)."""
 
 LOCK_COMMAND_TIMEOUT = 600.0
 """Seconds a lock tool may take to relock."""
@@ -95,6 +109,8 @@ class LockCommand:
 
     folder: Path
     argv: tuple[str, ...]
+    writes: tuple[Path, ...] = ()
+    """The files the tool may rewrite: put back as they were if a later step fails."""
 
     def text(self) -> str:
         """Return the command as a user types it."""
@@ -148,22 +164,32 @@ def plan(report: Report, hashes: Hashes, python: Path | None = None) -> Fixes:
     by_file: dict[Path, list[Upgrade]] = {}
     for upgrade in upgrades(report):
         by_file.setdefault(upgrade.path, []).append(upgrade)
-    edits, commands, left = [], [], []
+    edits: list[FileEdit] = []
+    commands: list[LockCommand] = []
+    left: list[str] = []
     for path, moves in by_file.items():
-        if path.suffix in REQUIREMENTS_SUFFIXES or path.name == "pyproject.toml":
-            edit, cannot = (
-                _edit_pyproject(path, moves)
-                if path.name == "pyproject.toml"
-                else _edit_requirements(path, moves, hashes)
-            )
+        edit: FileEdit | None = None
+        if path.name == "pyproject.toml":
+            edit, cannot, moved = _edit_pyproject(path, moves)
             left += cannot
-            if edit is not None:
-                edits.append(edit)
+            lock = path.parent / "poetry.lock"
+            if edit is not None and lock.is_file():
+                # Not LOCK_COMMANDS' `poetry add NAME==V`: that would write its own exact pin
+                # over the constraint just raised. `update --lock` relocks within it.
+                commands.append(
+                    LockCommand(path.parent, ("poetry", "update", "--lock", *moved), (lock, path))
+                )
+        elif path.suffix in REQUIREMENTS_SUFFIXES:
+            edit, cannot = _edit_requirements(path, moves, hashes)
+            left += cannot
         elif path.name in LOCK_COMMANDS:
             uv_python = ["--python", str(python)] if python and path.name == "uv.lock" else []
+            beside = (path, *(path.parent / name for name in PROJECT_FILES))
             commands += [
                 LockCommand(
-                    path.parent, (*LOCK_COMMANDS[path.name](move.name, move.to), *uv_python)
+                    path.parent,
+                    (*LOCK_COMMANDS[path.name](move.name, move.to), *uv_python),
+                    beside,
                 )
                 for move in moves
             ]
@@ -172,6 +198,8 @@ def plan(report: Report, hashes: Hashes, python: Path | None = None) -> Fixes:
                 f"{move.name}: declared in {path.name}; pin {move.name}=={move.to} there"
                 for move in moves
             ]
+        if edit is not None:
+            edits.append(edit)
     return Fixes(tuple(edits), tuple(commands), tuple(left))
 
 
@@ -215,31 +243,155 @@ def _edit_requirements(
 _QUOTED = re.compile(r"(?P<quote>[\"'])(?P<text>[^\"'\n]*)(?P=quote)")
 
 
-def _edit_pyproject(path: Path, moves: Sequence[Upgrade]) -> tuple[FileEdit | None, list[str]]:
-    """Raise each requirement's constraint where ``pyproject.toml`` declares it, on its line.
+def _edit_pyproject(
+    path: Path, moves: Sequence[Upgrade]
+) -> tuple[FileEdit | None, list[str], list[NormalizedName]]:
+    """Raise each requirement's constraint where ``pyproject.toml`` declares it.
 
-    The requirement string is rewritten in its own quotes; the rest of the file is kept.
+    The PEP 508 string on the pin's line is rewritten in its own quotes, and every constraint
+    of Poetry's tables on it in its own; the rest of the file is kept byte for byte. Returns
+    the edit, what cannot be raised, and the distributions raised.
     """
-    before = path.read_text(encoding="utf-8")
+    before, document = _documents.read_toml(path)
     lines = before.splitlines(keepends=True)
-    left = []
+    constraints = _poetry_constraints(before, document)
+    left, moved = [], []
     for move in moves:
         index = (move.line or 0) - 1
-        line = lines[index] if 0 <= index < len(lines) else ""
-        for quoted in _QUOTED.finditer(line):
+        edited = 0 <= index < len(lines) and _raise_requirement(lines, index, move)
+        refused = []
+        for constraint in constraints.get(move.name, []):
             try:
-                requirement = Requirement(quoted["text"])
-            except InvalidRequirement:
-                continue
-            if canonicalize_name(requirement.name) == move.name:
-                requirement.specifier = raised(requirement.specifier, move.to)
-                start, end = quoted.span("text")
-                lines[index] = line[:start] + str(requirement) + line[end:]
-                break
-        else:
+                edited = constraint.raise_in(lines, move.to) or edited
+            except ValueError as e:
+                refused.append(f"{move.name}: {path}:{constraint.index + 1}: {e}")
+        left += refused
+        if edited:
+            moved.append(move.name)
+        elif not refused:
             left.append(f"{move.name}: {path}:{move.line} holds no requirement on it to raise")
     after = "".join(lines)
-    return (FileEdit(path, before, after) if after != before else None), left
+    return (FileEdit(path, before, after) if after != before else None), left, moved
+
+
+def _raise_requirement(lines: list[str], index: int, move: Upgrade) -> bool:
+    """Raise the PEP 508 requirement on ``move``'s distribution at ``lines[index]``, if any."""
+    line = lines[index]
+    for quoted in _QUOTED.finditer(line):
+        try:
+            requirement = Requirement(quoted["text"])
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(requirement.name) == move.name:
+            requirement.specifier = raised(requirement.specifier, move.to)
+            start, end = quoted.span("text")
+            lines[index] = line[:start] + str(requirement) + line[end:]
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class _PoetryConstraint:
+    """A version constraint of a Poetry dependency table, where the file writes it."""
+
+    index: int
+    """The 0-based line of its key."""
+
+    text: str
+    """The constraint, as TOML reads it: ``^1.2``."""
+
+    in_table: bool
+    """Whether it is the ``version`` of an inline table (``{version = "^1.2", ...}``)."""
+
+    def raise_in(self, lines: list[str], to: Version) -> bool:
+        """Rewrite the constraint in its own quotes, raised to take ``to``; return whether it did.
+
+        Raises :class:`ValueError` for a constraint poetry's syntax cannot raise (an ``or``).
+        """
+        line = lines[self.index]
+        after_key = line.find("=") + 1
+        for quoted in _QUOTED.finditer(line, after_key):
+            ahead = line[after_key : quoted.start()]
+            if quoted["text"] != self.text or (
+                _VERSION_KEY.search(ahead) is None if self.in_table else ahead.strip()
+            ):
+                continue
+            start, end = quoted.span("text")
+            lines[self.index] = line[:start] + raised_poetry(self.text, to) + line[end:]
+            return True
+        return False
+
+
+_VERSION_KEY = re.compile(r"\bversion\s*=\s*$")
+
+
+def _poetry_constraints(
+    text: str, document: dict[str, Any]
+) -> dict[NormalizedName, list[_PoetryConstraint]]:
+    """Return the version constraints of Poetry's dependency tables, each where it is written.
+
+    Its main table, its groups' and the old ``dev-dependencies``; each key's line found by the
+    locator that gave the pin its line (:mod:`readiness.sources.pyproject`). A dependency
+    without a version (git, path, url), or with several (a list), has none.
+    """
+    tool = document.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    if not isinstance(poetry, dict):
+        return {}
+    tables = [("dependencies", poetry.get("dependencies"))]
+    tables.append(("dev-dependencies", poetry.get("dev-dependencies")))
+    groups = poetry.get("group")
+    for name, group in groups.items() if isinstance(groups, dict) else ():
+        if isinstance(group, dict):
+            tables.append((f"group.{name}.dependencies", group.get("dependencies")))
+    locate = _Locator(text)
+    found: dict[NormalizedName, list[_PoetryConstraint]] = {}
+    for table_name, table in tables:
+        if not isinstance(table, dict):
+            continue
+        start = locate.header(rf"^\s*\[tool\.poetry\.{re.escape(table_name)}\]")
+        for key, spec in table.items():
+            version = spec.get("version") if isinstance(spec, dict) else spec
+            line = locate.key(key, start) if key != "python" else None
+            if isinstance(version, str) and line is not None:
+                constraint = _PoetryConstraint(line - 1, version, isinstance(spec, dict))
+                found.setdefault(canonicalize_name(key), []).append(constraint)
+    return found
+
+
+_POETRY_PART = re.compile(r"(?:\^|~=|~|===|==|!=|>=|<=|>|<|=)\s*[^\s,]+|[^\s,]+")
+
+
+def raised_poetry(constraint: str, to: Version) -> str:
+    """Return poetry's ``constraint`` raised to take ``to``, in poetry's syntax.
+
+    A caret or tilde constraint becomes one of ``to`` (``^2.1`` -> ``^3.0.2``), an exact one
+    ``to`` (``2.1.5`` -> ``3.0.2``), a wildcard the caret (``2.*``) or tilde (``2.1.*``) of
+    ``to``; a range gets ``>=to`` as its floor, as :func:`raised` does, and keeps the bounds
+    that still admit ``to``. Raises :class:`ValueError` for an ``or`` (``^1 || ^2``).
+    """
+    text = constraint.strip()
+    if "|" in text:
+        raise ValueError(f"the constraint `{text}` is an `or`: raise it by hand")
+    kept, anchored = [], False
+    for part in _POETRY_PART.findall(text):
+        found = _OPERATOR.match(part.strip())
+        assert found is not None  # noqa: S101 -- every string matches: both groups are optional
+        operator, written = found["op"] or "", found["version"].strip()
+        if operator in {"^", "~"} or (operator in {"", "=", "==", "==="} and "*" not in written):
+            kept.append(f"{operator}{to}")
+            anchored = True
+        elif operator in {"", "=", "=="} and written != "*":
+            kept.append(f"^{to}" if written.count(".") == 1 else f"~{to}")
+            anchored = True
+        elif operator in {"<", "<=", "!="} and SpecifierSet(poetry_constraint(part)).contains(
+            to, prereleases=True
+        ):
+            kept.append(part.strip())
+    if not anchored:
+        kept.insert(0, f">={to}")
+    separator = (", " if ", " in text else ",") if "," in text else " "
+    return separator.join(kept)
 
 
 def raised(specifier: SpecifierSet, to: Version) -> SpecifierSet:
@@ -286,14 +438,20 @@ def apply(fixes: Fixes) -> None:
 
     A failure before the replacing leaves every file as it was. Raises :class:`OSError`.
     """
+    _write_all(
+        [(edit.path, edit.after.encode("utf-8"), edit.path.stat().st_mode) for edit in fixes.edits]
+    )
+
+
+def _write_all(contents: Sequence[tuple[Path, bytes, int]]) -> None:
+    """Write each file's bytes to a temporary file beside it, then replace each, with its mode."""
     staged: list[tuple[str, Path]] = []
     try:
-        for edit in fixes.edits:
-            mode = edit.path.stat().st_mode
-            fd, temporary = tempfile.mkstemp(dir=edit.path.parent, prefix=f".{edit.path.name}.")
-            staged.append((temporary, edit.path))
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(edit.after)
+        for path, data, mode in contents:
+            fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+            staged.append((temporary, path))
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
             Path(temporary).chmod(mode)
         for temporary, path in staged:
             Path(temporary).replace(path)
@@ -301,6 +459,32 @@ def apply(fixes: Fixes) -> None:
     finally:
         for temporary, _ in staged:
             Path(temporary).unlink(missing_ok=True)
+
+
+def carry_out(fixes: Fixes) -> tuple[list[str], list[str]]:
+    """Write every edit, then run the lock commands; return (ran, printed) as run_commands does.
+
+    The files come first: a lock tool reads them (poetry relocks within the constraint just
+    raised). When a step fails, every file an edit or a command may have written is put back
+    as it was, and the error raised. Raises :class:`FixError` and :class:`OSError`.
+    """
+    paths = {edit.path for edit in fixes.edits}
+    paths.update(path for command in fixes.commands for path in command.writes)
+    kept = {
+        path: (path.read_bytes(), path.stat().st_mode) if path.is_file() else None for path in paths
+    }
+    try:
+        apply(fixes)
+        return run_commands(fixes)
+    except BaseException:
+        changed = []
+        for path, was in kept.items():
+            if was is None:
+                path.unlink(missing_ok=True)
+            elif not path.is_file() or path.read_bytes() != was[0]:
+                changed.append((path, *was))
+        _write_all(changed)
+        raise
 
 
 class FixError(ReadinessError):

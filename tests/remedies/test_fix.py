@@ -1,4 +1,4 @@
-"""``scan --fix``: the verified upgrades written into the requirements file, then a scan again.
+"""``scan --fix``: the verified upgrades written into the files, then a scan again.
 
 The local index of test_verify.py: ft-upgrade 3.0 keeps the GIL off and needs ft-helper 2.0;
 no release of ft-stuck does.
@@ -19,7 +19,15 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from readiness._uv import find_uv
-from readiness.remedies.fix import raised
+from readiness.remedies.fix import (
+    FileEdit,
+    FixError,
+    Fixes,
+    LockCommand,
+    carry_out,
+    raised,
+    raised_poetry,
+)
 from tests.remedies.test_verify import RELEASES
 from tests.test_scan_cli import readiness
 from tests.wheelhouse import build_wheelhouse
@@ -188,24 +196,31 @@ def test_a_constraint_is_raised_to_take_the_upgrade(before: str, after: str) -> 
     assert raised(SpecifierSet(before), Version("3.0")) == SpecifierSet(after)
 
 
-def test_fix_raises_the_constraint_in_pyproject_and_keeps_the_rest(
-    freethreaded_python: Path, index: str, cache: Path, tmp_path: Path
-) -> None:
+def write_project(tmp_path: Path, text: str) -> Path:
+    """Write ``app/pyproject.toml`` with ``text``, its line ends as given; return its path."""
     project = tmp_path / "app"
     project.mkdir()
     pyproject = project / "pyproject.toml"
-    pyproject.write_text(
+    pyproject.write_bytes(text.encode())
+    return pyproject
+
+
+def test_fix_raises_the_constraint_in_pyproject_and_keeps_the_rest(
+    freethreaded_python: Path, index: str, cache: Path, tmp_path: Path
+) -> None:
+    pyproject = write_project(
+        tmp_path,
         "[project]\n"
         'name = "app"  # the application\n'
         'version = "0"\n'
         "dependencies = [\n"
         "    'ft-upgrade >= 1.0, < 2',  # its 1.x series\n"
         '    "ft-stuck",\n'
-        "]\n"
+        "]\n",
     )
 
     env = {**os.environ, "UV_DEFAULT_INDEX": index}
-    result, found = fix(project, freethreaded_python, cache, "--fix", env=env)
+    result, found = fix(pyproject.parent, freethreaded_python, cache, "--fix", env=env)
 
     assert result.returncode == 1, result.stderr
     assert pyproject.read_text() == (
@@ -218,3 +233,103 @@ def test_fix_raises_the_constraint_in_pyproject_and_keeps_the_rest(
         "]\n"
     )
     assert (found["ft-upgrade"]["version"], found["ft-upgrade"]["verdict"]) == ("3.0", "ready")
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ("^2.1", "^3.0.2"),
+        ("~2.1", "~3.0.2"),
+        ("2.1.5", "3.0.2"),
+        ("==2.1.5", "==3.0.2"),
+        ("2.*", "^3.0.2"),
+        ("2.1.*", "~3.0.2"),
+        ("*", ">=3.0.2"),
+        (">=1.2,<2", ">=3.0.2"),
+        (">=1.2, <4, !=3.1", ">=3.0.2, <4, !=3.1"),
+        (">= 1.2 < 4.0", ">=3.0.2 < 4.0"),
+        ("^1.2,!=3.0.2", "^3.0.2"),
+    ],
+)
+def test_a_poetry_constraint_is_raised_in_poetry_syntax(before: str, after: str) -> None:
+    assert raised_poetry(before, Version("3.0.2")) == after
+
+
+def test_a_poetry_or_is_not_raised() -> None:
+    with pytest.raises(ValueError, match="is an `or`"):
+        raised_poetry("^1.2 || ^2.0", Version("3.0.2"))
+
+
+def without_on_path(*tools: str) -> dict[str, str]:
+    """Our environment, with the folders that hold any of ``tools`` left out of PATH."""
+    folders = os.environ.get("PATH", "").split(os.pathsep)
+    kept = [f for f in folders if not any((Path(f) / tool).exists() for tool in tools)]
+    return {**os.environ, "PATH": os.pathsep.join(kept)}
+
+
+def test_fix_raises_a_poetry_constraint_then_relocks_beside_it(
+    freethreaded_python: Path, index: str, cache: Path, tmp_path: Path
+) -> None:
+    text = (
+        "[tool.poetry]\r\n"
+        'name = "app"\r\n'
+        'version = "0"\r\n'
+        "\r\n"
+        "[tool.poetry.dependencies]\r\n"
+        'python = "^3.13"\r\n'
+        'ft-upgrade = "^1.0"  # its 1.x series\r\n'
+        "ft-stuck = '*'\r\n"
+        "\r\n"
+        "[tool.poetry.group.dev.dependencies]\r\n"
+        'FT_Helper = { version = "1.0", optional = false }\r\n'
+    )
+    pyproject = write_project(tmp_path, text)
+    project = pyproject.parent
+    lock = project / "poetry.lock"
+    lock.write_text("# The lock poetry keeps; moved by poetry itself, never by hand.\n")
+    # poetry, where installed, would relock: this test shows what readiness asks of it.
+    env = {**without_on_path("poetry"), "UV_DEFAULT_INDEX": index}
+
+    result, found = fix(pyproject, freethreaded_python, cache, "--fix", "--dry-run", env=env)
+
+    assert result.returncode == 1, result.stderr
+    assert pyproject.read_bytes() == text.encode()
+    assert '-ft-upgrade = "^1.0"  # its 1.x series\n' in result.stderr
+    assert '+ft-upgrade = "^3.0"  # its 1.x series\n' in result.stderr
+    assert '+FT_Helper = { version = "2.0", optional = false }\n' in result.stderr
+    assert f"would run: (cd {project} && poetry update --lock ft-upgrade ft-helper)" in (
+        result.stderr.replace("\n", "")
+    )
+
+    result, found = fix(pyproject, freethreaded_python, cache, "--fix", env=env)
+
+    assert result.returncode == 1, result.stderr
+    assert pyproject.read_bytes() == (
+        text.replace('"^1.0"', '"^3.0"').replace('"1.0"', '"2.0"').encode()
+    )
+    assert "run yourself (the tool is not installed): (cd " in result.stderr
+    assert lock.read_text().startswith("# The lock poetry keeps")
+    assert (found["ft-upgrade"]["version"], found["ft-upgrade"]["verdict"]) == ("3.0", "ready")
+    assert found["ft-helper"]["version"] == "2.0"
+
+
+def test_a_failed_lock_tool_puts_every_file_back(tmp_path: Path) -> None:
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("ft-upgrade==1.0\n")
+    reqs.chmod(0o640)
+    empty = tmp_path / "no-project"
+    empty.mkdir()
+    (empty / "uv.lock").write_text("version = 1\n")
+    edit = FileEdit(reqs, "ft-upgrade==1.0\n", "ft-upgrade==3.0\n")
+    # uv itself refuses: there is no project in the folder to lock.
+    relock = LockCommand(
+        empty, ("uv", "lock", "--upgrade-package", "ft-upgrade==3.0"), (empty / "uv.lock",)
+    )
+
+    with pytest.raises(FixError, match="failed in"):
+        carry_out(Fixes(edits=(edit,), commands=(relock,)))
+
+    assert reqs.read_text() == "ft-upgrade==1.0\n"
+    assert reqs.stat().st_mode & 0o777 == 0o640
+    assert (empty / "uv.lock").read_text() == "version = 1\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["no-project", "requirements.txt"]
