@@ -213,6 +213,8 @@ def _fixed(fixes: Fixes, options: ScanCommandOptions, stderr: Console) -> bool:
         stderr.print(diff, markup=False, highlight=False, end="")
     for why in fixes.left:
         stderr.print(f"[yellow]not fixed:[/] {_escape(why)}")
+    for note in fixes.notes:
+        stderr.print(f"[yellow]note:[/] {_escape(note)}")
     if not (fixes.edits or fixes.commands):
         stderr.print("readiness: no verified upgrade to apply")
         return False
