@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -315,6 +316,64 @@ def test_fix_raises_a_poetry_constraint_then_relocks_beside_it(
     assert found["ft-helper"]["version"] == "2.0"
 
 
+@pytest.fixture(scope="module")
+def poetry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """poetry, from the index, in a venv of the interpreter that runs the tests."""
+    return installed(Path(sys.executable), "poetry", tmp_path_factory.mktemp("poetry"))
+
+
+@pytest.mark.network
+def test_fix_raises_a_poetry_constraint_and_poetry_relocks_within_it(
+    freethreaded_python: Path, index: str, cache: Path, poetry: Path, tmp_path: Path
+) -> None:
+    text = (
+        "[tool.poetry]\n"
+        'name = "app"\n'
+        'version = "0"\n'
+        "package-mode = false\n"
+        "\n"
+        "[tool.poetry.dependencies]\n"
+        'python = ">=3.11"\n'
+        'ft-upgrade = "^1.0"\n'
+        "\n"
+        "[tool.poetry.group.dev.dependencies]\n"
+        'ft-helper = "~1.0"\n'
+        "\n"
+        "[[tool.poetry.source]]\n"
+        'name = "fixtures"\n'
+        f'url = "{index}"\n'
+        'priority = "primary"\n'
+    )
+    pyproject = write_project(tmp_path, text)
+    lock = pyproject.parent / "poetry.lock"
+    env = {
+        **os.environ,
+        "PATH": os.pathsep.join([str(poetry), os.environ.get("PATH", "")]),
+        # poetry keeps its cache and the project's venv here, not in the user's.
+        "POETRY_CACHE_DIR": str(tmp_path / "poetry-cache"),
+        "POETRY_VIRTUALENVS_PATH": str(tmp_path / "poetry-venvs"),
+        "UV_DEFAULT_INDEX": index,
+    }
+    lock_it = ["poetry", "lock"]
+    subprocess.run(
+        lock_it, cwd=pyproject.parent, env=env, check=True, capture_output=True, timeout=600
+    )
+    assert 'name = "ft-upgrade"\nversion = "1.0"' in lock.read_text()
+
+    result, found = fix(pyproject, freethreaded_python, cache, "--fix", env=env)
+
+    # Nothing is left after the fix: the gate passes on the scan of the fixed file.
+    assert result.returncode == 0, result.stderr
+    assert "poetry update --lock ft-upgrade ft-helper)" in result.stderr.replace("\n", "")
+    assert "ran: (cd " in result.stderr
+    # poetry moved its lock within the raised constraints and left them as written.
+    assert pyproject.read_text() == text.replace('"^1.0"', '"^3.0"').replace('"~1.0"', '"~2.0"')
+    moved = lock.read_text()
+    assert 'name = "ft-upgrade"\nversion = "3.0"' in moved
+    assert 'name = "ft-helper"\nversion = "2.0"' in moved
+    assert (found["ft-upgrade"]["version"], found["ft-upgrade"]["verdict"]) == ("3.0", "ready")
+
+
 def test_a_failed_lock_tool_puts_every_file_back(tmp_path: Path) -> None:
     reqs = tmp_path / "requirements.txt"
     reqs.write_text("ft-upgrade==1.0\n")
@@ -409,14 +468,20 @@ def test_without_pip_compile_its_output_is_edited_in_place_and_says_so(
     assert (found["ft-upgrade"]["version"], found["ft-upgrade"]["verdict"]) == ("3.0", "ready")
 
 
-@pytest.fixture(scope="module")
-def pip_tools(freethreaded_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bin folder of a venv of the free-threaded interpreter with pip-tools from the index."""
-    venv = tmp_path_factory.mktemp("pip-tools") / "venv"
-    subprocess.run([freethreaded_python, "-m", "venv", venv], check=True, timeout=300)
-    pip: list[str | Path] = [venv / "bin" / "python", "-m", "pip", "install", "-q", "pip-tools"]
+def installed(python: Path, package: str, folder: Path) -> Path:
+    """Return the bin folder of a new venv of ``python`` in ``folder`` with ``package`` from
+    the index."""
+    venv = folder / "venv"
+    subprocess.run([python, "-m", "venv", venv], check=True, timeout=300)
+    pip: list[str | Path] = [venv / "bin" / "python", "-m", "pip", "install", "-q", package]
     subprocess.run(pip, check=True, capture_output=True, timeout=600)
     return venv / "bin"
+
+
+@pytest.fixture(scope="module")
+def pip_tools(freethreaded_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """pip-tools in a venv of the free-threaded interpreter: it resolves for the fixtures' tags."""
+    return installed(freethreaded_python, "pip-tools", tmp_path_factory.mktemp("pip-tools"))
 
 
 def pip_compile_env(pip_tools: Path) -> dict[str, str]:
