@@ -200,10 +200,11 @@ def _scan_command(
 def _fixed(fixes: Fixes, options: ScanCommandOptions, stderr: Console) -> bool:
     """Show what ``--fix`` changes and, unless ``--dry-run``, change it; return whether it did.
 
-    Lock tools run first, then every file is written at once (:func:`readiness.remedies.fix.apply`).
+    Every file is written at once, then the lock tools run; a failure puts the files back
+    (:func:`readiness.remedies.fix.carry_out`).
     """
     from readiness.formats.control_chars import escape_controls
-    from readiness.remedies.fix import apply, run_commands
+    from readiness.remedies.fix import carry_out
 
     for edit in fixes.edits:
         # The file may come from a stranger's pull request: its lines reach the terminal
@@ -212,6 +213,8 @@ def _fixed(fixes: Fixes, options: ScanCommandOptions, stderr: Console) -> bool:
         stderr.print(diff, markup=False, highlight=False, end="")
     for why in fixes.left:
         stderr.print(f"[yellow]not fixed:[/] {_escape(why)}")
+    for note in fixes.notes:
+        stderr.print(f"[yellow]note:[/] {_escape(note)}")
     if not (fixes.edits or fixes.commands):
         stderr.print("readiness: no verified upgrade to apply")
         return False
@@ -220,8 +223,7 @@ def _fixed(fixes: Fixes, options: ScanCommandOptions, stderr: Console) -> bool:
             stderr.print(f"would run: {_escape(command.text())}")
         stderr.print("readiness: --dry-run: nothing changed")
         return False
-    ran, printed = run_commands(fixes)
-    apply(fixes)
+    ran, printed = carry_out(fixes)
     for text in ran:
         stderr.print(f"ran: {_escape(text)}")
     for text in printed:

@@ -11,6 +11,7 @@ has imported the distribution with it set and seen the GIL stay off.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from readiness.evidence.tracker import shipped_data_file
 from readiness.probe.interface import ImportStatus, ModuleKind, ProbeError
 from readiness.probe.plan import plan_probe
 from readiness.probe.runner import run_probe
+from readiness.sources.pyproject import _Locator
 
 
 class ProbeTimedOut(Exception):
@@ -78,10 +80,16 @@ def load_workarounds(path: Path | None = None) -> dict[NormalizedName, Workaroun
 
 
 def _line_of(text: str, name: str) -> int | None:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip() in (f"[{name}]", f'["{name}"]'):
-            return number
-    return None
+    """Return the line of ``name``'s entry: its ``[name]`` table, else its ``name = {...}``.
+
+    Found by the locator that finds a pyproject.toml's tables and keys for the sources.
+    """
+    locate = _Locator(text)
+    table = rf"""^\s*\[\s*["']?{re.escape(name)}["']?\s*\]"""
+    index = locate.header(table)
+    if locate.lines and re.match(table, locate.lines[index]):
+        return index + 1
+    return locate.key(name, 0)
 
 
 def proves(

@@ -60,6 +60,19 @@ def test_a_malformed_entry_names_the_file_and_line(tmp_path: Path, entry: str) -
     assert str(raised.value).startswith(f"{table}:5: bad:")
 
 
+def test_a_malformed_inline_entry_names_its_line(tmp_path: Path) -> None:
+    table = tmp_path / "workarounds.toml"
+    table.write_text(
+        '# The switches.\nbad = { environment = "X=1", source = "x.py" }\n\n'
+        '[good]\nenvironment = { A = "1" }\nsource = "a.py"\n'
+    )
+
+    with pytest.raises(InputError) as raised:
+        load_workarounds(table)
+
+    assert str(raised.value).startswith(f"{table}:2: bad:")
+
+
 @pytest.fixture(scope="module")
 def environment(
     freethreaded_python: Path, tmp_path_factory: pytest.TempPathFactory
