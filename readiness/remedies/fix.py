@@ -4,8 +4,8 @@ A requirements file is edited in place: the pin's version is replaced on its own
 comment and the file's layout kept, and its ``--hash`` options (if it has any) replaced by the
 new release's, as the index lists them. A ``pyproject.toml`` requirement is raised in its own
 quotes (:func:`raised`), and so is Poetry's constraint in ``[tool.poetry.dependencies]`` and its
-groups, in poetry's own syntax (:func:`raised_poetry`: ``^2.1`` becomes ``^3.0.2``); a
-``poetry.lock`` beside it is then moved by ``poetry update --lock``.
+groups, in poetry's own syntax (:func:`raised_poetry`: ``^2.1`` becomes ``^3.0.2``); a lock
+beside it is then moved by its tool within the raised constraint (:data:`RELOCK_WITHIN`).
 
 A lock is never edited by hand: its tool's own command is run (``uv lock --upgrade-package``,
 ``poetry add --lock``, ``pdm update``, ``pipenv upgrade``), or printed when the tool is not
@@ -55,6 +55,16 @@ LOCK_COMMANDS: dict[str, Callable[[NormalizedName, Version], list[str]]] = {
 }
 """Each lock's own command that moves one pin: run in the lock's folder. uv is also told the
 probed interpreter (``--python``), so that it never downloads one to relock."""
+
+RELOCK_WITHIN: dict[str, Callable[[Sequence[NormalizedName]], list[str]]] = {
+    # Not LOCK_COMMANDS' `poetry add NAME==V`: that would write its own exact pin over the
+    # constraint just raised. `update --lock` relocks within it.
+    "poetry.lock": lambda names: ["poetry", "update", "--lock", *names],
+    "uv.lock": lambda names: ["uv", "lock", *(f"--upgrade-package={name}" for name in names)],
+    "pdm.lock": lambda names: ["pdm", "update", "--no-sync", *names],
+}
+"""Each lock's command that moves the named distributions within the constraints that
+``pyproject.toml`` now declares, once ``--fix`` raised them: run when the lock is beside it."""
 
 PROJECT_FILES = ("pyproject.toml", "Pipfile")
 """The files beside a lock that its tool may rewrite too (``poetry add`` raises the
@@ -181,13 +191,16 @@ def plan(report: Report, hashes: Hashes, python: Path | None = None) -> Fixes:
         if path.name == "pyproject.toml":
             edit, cannot, moved = _edit_pyproject(path, moves)
             left += cannot
-            lock = path.parent / "poetry.lock"
-            if edit is not None and lock.is_file():
-                # Not LOCK_COMMANDS' `poetry add NAME==V`: that would write its own exact pin
-                # over the constraint just raised. `update --lock` relocks within it.
-                commands.append(
-                    LockCommand(path.parent, ("poetry", "update", "--lock", *moved), (lock, path))
-                )
+            if edit is not None:
+                commands += [
+                    LockCommand(
+                        path.parent,
+                        (*relock(moved), *_uv_python(lock, python)),
+                        (path.parent / lock, path),
+                    )
+                    for lock, relock in RELOCK_WITHIN.items()
+                    if (path.parent / lock).is_file()
+                ]
         elif path.suffix in REQUIREMENTS_SUFFIXES:
             recompile, cannot, note = _recompile(path, moves)
             left += cannot
@@ -198,12 +211,11 @@ def plan(report: Report, hashes: Hashes, python: Path | None = None) -> Fixes:
                 edit, cannot = _edit_requirements(path, moves, hashes)
                 left += cannot
         elif path.name in LOCK_COMMANDS:
-            uv_python = ["--python", str(python)] if python and path.name == "uv.lock" else []
             beside = (path, *(path.parent / name for name in PROJECT_FILES))
             commands += [
                 LockCommand(
                     path.parent,
-                    (*LOCK_COMMANDS[path.name](move.name, move.to), *uv_python),
+                    (*LOCK_COMMANDS[path.name](move.name, move.to), *_uv_python(path.name, python)),
                     beside,
                 )
                 for move in moves
@@ -216,6 +228,11 @@ def plan(report: Report, hashes: Hashes, python: Path | None = None) -> Fixes:
         if edit is not None:
             edits.append(edit)
     return Fixes(tuple(edits), tuple(commands), tuple(left), tuple(notes))
+
+
+def _uv_python(lock: str, python: Path | None) -> list[str]:
+    """Return ``--python PATH`` for uv's relock: it must never download an interpreter."""
+    return ["--python", str(python)] if python is not None and lock == "uv.lock" else []
 
 
 def pip_compile_command(text: str) -> list[str] | None:

@@ -185,6 +185,44 @@ def test_fix_moves_a_uv_lock_with_uv_itself(
     assert found["ft-stuck"]["verdict"] == "gil-enabled"
 
 
+def test_fix_raises_the_pyproject_then_uv_relocks_within_it(
+    freethreaded_python: Path, index: str, cache: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "app"
+    project.mkdir()
+    text = (
+        '[project]\nname = "app"\nversion = "0"\nrequires-python = ">=3.13"\n'
+        'dependencies = ["ft-upgrade>=1.0,<2", "ft-stuck"]\n\n'
+        f'[[tool.uv.index]]\nurl = "{index}"\ndefault = true\n'
+    )
+    (project / "pyproject.toml").write_text(text)
+    uv = find_uv()
+    assert uv is not None
+    pins = ["ft-stuck==1.0", "ft-helper==1.0"]
+    subprocess.run(
+        [uv, "lock", "--python", freethreaded_python, *(f"--upgrade-package={p}" for p in pins)],
+        cwd=project,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    assert 'name = "ft-upgrade"\nversion = "1.0"' in (project / "uv.lock").read_text()
+
+    # The pyproject.toml itself is scanned: its constraint is raised, and the lock beside it
+    # moved by uv within the new constraint, never by hand.
+    env = {**os.environ, "UV_DEFAULT_INDEX": index}
+    result, found = fix(project / "pyproject.toml", freethreaded_python, cache, "--fix", env=env)
+
+    assert result.returncode == 1, result.stderr
+    assert (project / "pyproject.toml").read_text() == text.replace(
+        '"ft-upgrade>=1.0,<2"', '"ft-upgrade>=3.0"'
+    )
+    assert "uv lock --upgrade-package=ft-upgrade" in result.stderr.replace("\n", "")
+    moved = (project / "uv.lock").read_text()
+    assert 'name = "ft-upgrade"\nversion = "3.0"' in moved
+    assert (found["ft-upgrade"]["version"], found["ft-upgrade"]["verdict"]) == ("3.0", "ready")
+
+
 @pytest.mark.parametrize(
     ("before", "after"),
     [
