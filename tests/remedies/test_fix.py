@@ -147,6 +147,19 @@ def test_fix_goes_with_a_probe_scan_only(tmp_path: Path) -> None:
         )
 
 
+def uv_lock(project: Path, python: Path, *pins: str) -> None:
+    """Lock ``project`` with the real uv, for ``python``, at ``pins`` where they fit."""
+    uv = find_uv()
+    assert uv is not None
+    subprocess.run(
+        [uv, "lock", "--python", python, *(f"--upgrade-package={pin}" for pin in pins)],
+        cwd=project,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+
+
 def test_fix_moves_a_uv_lock_with_uv_itself(
     freethreaded_python: Path, index: str, cache: Path, tmp_path: Path
 ) -> None:
@@ -157,17 +170,8 @@ def test_fix_moves_a_uv_lock_with_uv_itself(
         'dependencies = ["ft-upgrade", "ft-stuck"]\n\n'
         f'[[tool.uv.index]]\nurl = "{index}"\ndefault = true\n'
     )
-    uv = find_uv()
-    assert uv is not None
     # The lock pins the releases of today's stack, older than what the index offers.
-    pins = ["ft-upgrade==1.0", "ft-stuck==1.0", "ft-helper==1.0"]
-    subprocess.run(
-        [uv, "lock", "--python", freethreaded_python, *(f"--upgrade-package={p}" for p in pins)],
-        cwd=project,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    uv_lock(project, freethreaded_python, "ft-upgrade==1.0", "ft-stuck==1.0", "ft-helper==1.0")
     lock = (project / "uv.lock").read_text()
     assert 'name = "ft-upgrade"\nversion = "1.0"' in lock
 
@@ -196,16 +200,7 @@ def test_fix_raises_the_pyproject_then_uv_relocks_within_it(
         f'[[tool.uv.index]]\nurl = "{index}"\ndefault = true\n'
     )
     (project / "pyproject.toml").write_text(text)
-    uv = find_uv()
-    assert uv is not None
-    pins = ["ft-stuck==1.0", "ft-helper==1.0"]
-    subprocess.run(
-        [uv, "lock", "--python", freethreaded_python, *(f"--upgrade-package={p}" for p in pins)],
-        cwd=project,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    uv_lock(project, freethreaded_python, "ft-stuck==1.0", "ft-helper==1.0")
     assert 'name = "ft-upgrade"\nversion = "1.0"' in (project / "uv.lock").read_text()
 
     # The pyproject.toml itself is scanned: its constraint is raised, and the lock beside it
