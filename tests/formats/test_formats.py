@@ -9,10 +9,13 @@ from packaging.version import Version
 from readiness.evidence.gather import disagreements
 from readiness.evidence.interface import Evidence, IndexEvidence, TrackerRecord, WheelKind
 from readiness.evidence.remedy import remedy_for
+from readiness.formats.html import HtmlFormat
 from readiness.formats.json import JsonFormat
+from readiness.formats.markdown import MarkdownFormat
 from readiness.formats.table import TableFormat
+from readiness.probe.interface import ImportSite
 from readiness.report import SCHEMA_VERSION, Report
-from tests.samples import hostile_report, name, raw_controls, sample_report
+from tests.samples import HOSTILE_TEXT, hostile_report, name, raw_controls, sample_report
 
 
 def test_json_carries_every_verdict_and_the_schema_version() -> None:
@@ -148,3 +151,57 @@ def test_the_tracker_fact_stays_where_nothing_else_says_it() -> None:
 
     row = next(line for line in text.splitlines() if "nowheel" in line)
     assert "tracker: since 3.0.0" in row
+
+
+def _project_report(file: str) -> Report:
+    """The sample report, with ``imageapp`` as the scanned project reaching its culprit from
+    ``file`` line 5."""
+    report = sample_report()
+    chain = (
+        ImportSite(file, 5, "import pillowish", in_project=True),
+        ImportSite("pillowish/__init__.py", 1, "from . import _imaging"),
+    )
+    distributions = tuple(
+        dataclasses.replace(
+            dist,
+            project=True,
+            reaches=tuple(dataclasses.replace(reach, chain=chain) for reach in dist.reaches),
+        )
+        if dist.name == "imageapp"
+        else dist
+        for dist in report.distributions
+    )
+    return dataclasses.replace(report, distributions=distributions)
+
+
+def test_every_format_says_where_the_project_imports_a_culprit() -> None:
+    report = _project_report("src/imageapp/core.py")
+
+    table = TableFormat(width=2000).render(report)
+    markdown = MarkdownFormat().render(report)
+    html = HtmlFormat().render(report)
+    document = json.loads(JsonFormat().render(report))
+
+    assert "loads pillowish._imaging of pillowish (imported at src/imageapp/core.py:5)" in table
+    assert "the scanned project's own code" in table
+    assert "(imported at `src/imageapp/core.py:5`)" in markdown
+    assert "the project imports it at <code>src/imageapp/core.py:5</code>" in html
+    assert "<code>pillowish/__init__.py:1</code> <code>from . import _imaging</code>" in html
+    [own] = [dist for dist in document["distributions"] if dist["project"]]
+    assert own["name"] == "imageapp"
+    assert own["reaches"][0]["chain"][0] == {
+        "file": "src/imageapp/core.py",
+        "line": 5,
+        "statement": "import pillowish",
+        "in_project": True,
+    }
+
+
+def test_a_hostile_file_name_in_a_chain_is_shown_escaped() -> None:
+    report = _project_report(HOSTILE_TEXT)
+    for rendered in (
+        TableFormat(width=4000).render(report),
+        MarkdownFormat().render(report),
+        HtmlFormat().render(report),
+    ):
+        assert raw_controls(rendered) == []
