@@ -15,6 +15,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
@@ -81,6 +82,9 @@ class SwitchOutcome:
 VERIFIED_VERDICTS = frozenset({Verdict.GIL_ENABLED, Verdict.NOT_INSTALLABLE})
 """The verdicts whose upgrades are proven: the blockers an upgrade can remove."""
 
+
+_Kept = TypeVar("_Kept")
+"""What one of the verifications' stores keeps."""
 
 REFUSED_FOLDER = "refused"
 """Inside :data:`VERIFIED_FOLDER`: the releases the installer refused, believed for a day
@@ -215,7 +219,7 @@ class RemedyVerifier:
 
         None when uv is not at hand or cannot say (nothing is kept then).
         """
-        store = RecordStore(self.cache_dir / VERIFIED_FOLDER / FITS_FOLDER, Fit, VERIFIED_FORMAT)
+        store = self._kept(Fit, FITS_FOLDER)
         key = store.key(
             self._key(name, version),
             sorted([dep.requirement(), dep.direct] for dep in self.stack),
@@ -249,9 +253,7 @@ class RemedyVerifier:
         """
         if self.scanned is None or version is None:
             return False  # an installed release always has its version
-        store = RecordStore(
-            self.cache_dir / VERIFIED_FOLDER / SWITCHES_FOLDER, SwitchOutcome, VERIFIED_FORMAT
-        )
+        store = self._kept(SwitchOutcome, SWITCHES_FOLDER)
         key = store.key(self._key(name, version), switch.setting())
         kept = store.load(key) if self.use_kept else None
         if kept is not None:
@@ -269,10 +271,12 @@ class RemedyVerifier:
 
     def _stores(self) -> tuple[RecordStore[TriedRelease], RecordStore[TriedRelease]]:
         """Return where the outcomes are kept: what was probed, and what was refused."""
-        root = self.cache_dir / VERIFIED_FOLDER
-        return (
-            RecordStore(root, TriedRelease, VERIFIED_FORMAT),
-            RecordStore(root / REFUSED_FOLDER, TriedRelease, VERIFIED_FORMAT),
+        return self._kept(TriedRelease), self._kept(TriedRelease, REFUSED_FOLDER)
+
+    def _kept(self, record: type[_Kept], *folders: str) -> RecordStore[_Kept]:
+        """Return the store of ``record`` entries in the verifications' folder (or below)."""
+        return RecordStore(
+            self.cache_dir.joinpath(VERIFIED_FOLDER, *folders), record, VERIFIED_FORMAT
         )
 
     def _key(self, name: NormalizedName, version: Version) -> str:
