@@ -93,6 +93,9 @@ class Config:
     no_dev: bool | None = None
     """``no-dev``: leave out the development group."""
 
+    no_project: bool | None = None
+    """``no-project``: do not build and probe the project in the scanned file's folder."""
+
     import_timeout: float | None = None
     """``import-timeout``: seconds one import may take."""
 
@@ -321,6 +324,7 @@ _KEYS: Mapping[str, _Key] = {
     "all-extras": ("all_extras", _boolean),
     "all-groups": ("all_groups", _boolean),
     "no-dev": ("no_dev", _boolean),
+    "no-project": ("no_project", _boolean),
     "import-timeout": ("import_timeout", _timeout),
     "index-max-age": ("index_max_age", _timeout),
     "allow": ("allow", lambda value, table, key: _allowlist(value, table)),

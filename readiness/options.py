@@ -189,7 +189,7 @@ class ScanCommandOptions:
             fix=args.fix,
             dry_run=args.dry_run,
             no_build=args.no_build,
-            project=not args.no_project,
+            project=not (args.no_project or config.no_project),
             import_timeout=first_given(
                 args.import_timeout, config.import_timeout, DEFAULT_IMPORT_TIMEOUT
             ),

@@ -30,6 +30,7 @@ groups = ["test"]
 all-extras = false
 all-groups = true
 no-dev = true
+no-project = true
 import-timeout = 30
 baseline = "ci/readiness-baseline.json"
 
@@ -68,12 +69,13 @@ def test_every_key_of_tool_readiness(tmp_path: Path) -> None:
     assert config.extras == ("fast",)
     assert config.groups == ("test",)
     assert (config.all_extras, config.all_groups, config.no_dev) == (False, True, True)
+    assert config.no_project is True
     assert config.import_timeout == 30.0
     legacy, other = config.allow
     assert legacy.name == "legacy-ext"
     assert legacy.version == SpecifierSet("<3")
     assert legacy.until == date(2025, 9, 30)
-    assert (legacy.path, legacy.line) == (pyproject, 17)
+    assert (legacy.path, legacy.line) == (pyproject, 18)
     assert other.version is None
     assert other.until == date(2026, 1, 15)
     assert other.reason == "only loaded by the admin tool"
@@ -246,6 +248,9 @@ def test_the_file_fills_what_the_command_line_left_unset(tmp_path: Path) -> None
     assert (selection.all_extras, selection.all_groups, selection.no_dev) == (False, True, True)
     assert merged.import_timeout == 30.0
     assert merged.baseline == tmp_path / "ci" / "readiness-baseline.json"
+    assert merged.project is False
+    assert merge(Config(), scan_args()).project is True
+    assert merge(Config(), scan_args(no_project=True)).project is False
 
 
 def test_flags_win_over_the_file(tmp_path: Path) -> None:
