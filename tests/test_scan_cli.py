@@ -124,7 +124,7 @@ def test_fixture_stack_gives_exact_verdicts(
     assert by_name["ft-gil"]["declared_at"]["line"] == 4
     # Not blamed, but its row says which culprit its import reaches, and through what.
     assert by_name["ft-pure-importer"]["reaches"] == [
-        {"module": "ft_gil._core", "owner": "ft-gil", "through": "ft_pure_importer"}
+        {"module": "ft_gil._core", "owner": "ft-gil", "through": "ft_pure_importer", "chain": []}
     ]
     hidden = any("PYTHON_GIL=0" in warning for warning in report["warnings"])
     assert hidden is (python_gil == "0")
