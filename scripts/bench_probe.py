@@ -1,6 +1,7 @@
 """Benchmark the probe against its floor: one interpreter importing the same modules once.
 
-Target (issue 2): probe time <= 1.5 x floor + one interpreter start per culprit.
+Target (issue 8): probe time <= 1.2 x floor, plus one interpreter start per child beyond the
+first (the probe restarts after a crash, or after each culprit where ``-v`` cannot be used).
 
     nox -s bench                      # or: python scripts/bench_probe.py --python python3.13t
 """
@@ -9,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from _timing import turn_about
 
 from readiness._cache import default_cache_dir
 from readiness._uv import find_uv
@@ -114,16 +115,6 @@ def site_packages(env_python: Path) -> list[Path]:
     return [Path(path) for path in json.loads(out)]
 
 
-def timed(action: object, repeat: int) -> list[float]:
-    """Run ``action`` ``repeat`` times; return the wall times."""
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()  # type: ignore[operator]
-        times.append(time.perf_counter() - started)
-    return times
-
-
 def main() -> int:
     """Run the benchmark and print its figures; exit 1 when the probe misses its target."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -161,14 +152,23 @@ def main() -> int:
         for module in o.gil_modules
     }
     processes = max(o.process for o in observations)
-    floor_s = statistics.median(timed(floor, args.repeat))
-    start_s = statistics.median(timed(start, args.repeat))
-    probe_s = statistics.median(timed(lambda: run_probe(env_python, plan), args.repeat))
-    # The same plan in two children at once, whatever its size: what sharing gains here.
-    shared_s = statistics.median(
-        timed(lambda: run_probe(env_python, plan, processes=2), args.repeat)
+    # Timed turn about, so that the row and its anchor meet the same load.
+    medians = turn_about(
+        {
+            "floor": floor,
+            "start": start,
+            "probe": lambda: run_probe(env_python, plan),
+            # The same plan in two children at once, whatever its size: what sharing gains.
+            "shared": lambda: run_probe(env_python, plan, processes=2),
+        },
+        args.repeat,
     )
-    budget = 1.5 * floor_s + len(culprits) * start_s
+    floor_s, start_s, probe_s, shared_s = (
+        medians[name] for name in ("floor", "start", "probe", "shared")
+    )
+    # Issue 8: the probe phase at or under 1.2 x its floor, plus a start for each child the
+    # probe needed beyond the first.
+    budget = 1.2 * floor_s + (processes - 1) * start_s
 
     print(f"distributions probed : {len(distributions)}")
     print(f"modules imported     : {len(modules)}")
@@ -178,7 +178,9 @@ def main() -> int:
     print(f"floor (one import)   : {floor_s * 1000:8.1f} ms")
     print(f"probe                : {probe_s * 1000:8.1f} ms  ({probe_s / floor_s:.2f} x floor)")
     print(f"probe, 2 processes   : {shared_s * 1000:8.1f} ms  ({shared_s / probe_s:.2f} x probe)")
-    print(f"budget               : {budget * 1000:8.1f} ms  (1.5 x floor + culprits x start)")
+    print(
+        f"budget               : {budget * 1000:8.1f} ms  (1.2 x floor + a start per extra child)"
+    )
     print("within target" if probe_s <= budget else "OVER TARGET")
     return 0 if probe_s <= budget else 1
 

@@ -29,7 +29,6 @@ import hashlib
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _timing import median_seconds
 
 from tests.environment.conftest import make_sdist
 from tests.wheelhouse import build_wheel, build_wheelhouse, inspect_target
@@ -99,17 +100,6 @@ class Row:
             f"{self.what:<44} {self.seconds:7.3f} s  {self.anchor_name} {self.anchor:7.3f} s"
             f"  x{self.ratio:5.2f} (target x{self.limit:g})  {mark}"
         )
-
-
-def median_seconds(action: Callable[[], object], repeat: int) -> float:
-    """Return the median wall time of ``repeat`` calls of ``action``, after one unmeasured."""
-    action()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def user_environment(env: dict[str, str] | None = None) -> dict[str, str]:

@@ -14,12 +14,11 @@ once with this interpreter's pip, from its configured index).
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
+
+from _timing import turn_about
 
 from readiness._cache import default_cache_dir
 from readiness._uv import find_uv
@@ -86,17 +85,6 @@ def build_environment(python: Path, root: Path) -> Path:
     return root / "bin" / "python"
 
 
-def median_seconds(action: Callable[[], object], repeat: int) -> float:
-    """Return the median wall time of ``repeat`` runs of ``action``."""
-
-    def once() -> float:
-        started = time.perf_counter()
-        action()
-        return time.perf_counter() - started
-
-    return statistics.median(once() for _ in range(repeat))
-
-
 def main() -> int:
     """Run the benchmark and print its figures; exit 1 when the runner misses its target."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
@@ -135,9 +123,16 @@ def main() -> int:
 
     run = run_suite(env_python, project, owners=owners)
     gil_tests = [result for result in run.results if result.gil is not None]
-    floor_s = median_seconds(floor, args.repeat)
-    process_s = median_seconds(start, args.repeat)
-    runner_s = median_seconds(lambda: run_suite(env_python, project, owners=owners), args.repeat)
+    # Timed turn about, so that the row and its anchors meet the same load.
+    medians = turn_about(
+        {
+            "floor": floor,
+            "start": start,
+            "runner": lambda: run_suite(env_python, project, owners=owners),
+        },
+        args.repeat,
+    )
+    floor_s, process_s, runner_s = (medians[name] for name in ("floor", "start", "runner"))
     budget = 1.3 * floor_s + len(gil_tests) * process_s
     within = runner_s <= budget
     for label, value in (
