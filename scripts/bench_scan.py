@@ -400,7 +400,10 @@ class Bench:
                 f"one pin changed, {len(stack)} distributions", seconds, anchor, 1, "warm+uv+import"
             )
         )
-        self.notes.append(f"one pin changed: probed again {probed} (target ['bench-000'])")
+        phases = ", ".join(f"{phase} {spent:.2f}" for phase, spent in report["timings"].items())
+        self.notes.append(
+            f"one pin changed: probed again {probed} (target ['bench-000']); seconds: {phases}"
+        )
         if probed != ["bench-000"]:
             self.failures.append(f"one pin changed probed {probed}")
 

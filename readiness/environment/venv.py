@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -250,8 +251,10 @@ def install_dependencies(
     others out, each failure recorded with the installer's reason. One by one means up to
     ``jobs`` (default: the number of cores) at a time, each into a scratch environment
     (:func:`_one_by_one`). A finished environment that was asked for the same is returned as
-    it was recorded. With ``refusals``, a line the installer refused lately is not tried
-    again, and each new refusal is kept there.
+    it was recorded; one that a lock filled before gets only the lines it does not hold yet
+    (one changed pin: that line), and loses what the lock no longer lists. With
+    ``refusals``, a line the installer refused lately is not tried again, and each new
+    refusal is kept there.
     Raises :class:`InstallerError` only when the installer cannot run at all, and
     :class:`UnsafeRequirement` for a requirement that would reach it as anything but itself.
     """
@@ -269,6 +272,9 @@ def install_dependencies(
     recorded = _recorded_result(env, request)
     if recorded is not None:
         return recorded
+    # A lock lists everything: what the last finished install of it put in is there still,
+    # so only the lines it did not have go to the installer (one changed pin: one line).
+    before = _installed_lines(env, request) if complete else {}
     # The environment is about to change: until it is finished, it records nothing.
     (env.root / COMPLETION_MARKER).unlink(missing_ok=True)
 
@@ -279,19 +285,24 @@ def install_dependencies(
         failures += [failure for failure in known if failure is not None]
         requirements = [dep for dep, found in zip(requirements, known, strict=True) if not found]
         lines = [line for line, found in zip(lines, known, strict=True) if not found]
-    if lines:
+    pending = []
+    for dep, line in zip(requirements, lines, strict=True):
+        if line not in before:
+            pending.append((dep.name, line))
+        elif before[line]:
+            built.add(dep.name)  # built from source by the install that put it there
+    if pending:
         how = Installation(
             installer, no_deps=complete, no_build=no_build, index_options=index_options
         )
         progress.start(f"installing with {installer.name}")
         try:
-            built |= how.install(env, lines, progress.message)
+            built |= how.install(env, [line for _, line in pending], progress.message)
         except InstallFailed:
-            progress.start(f"installing one by one with {installer.name}", total=len(lines))
-            named = [(dep.name, line) for dep, line in zip(requirements, lines, strict=True)]
-            jobs = min(jobs or os.cpu_count() or 1, len(named))
-            trials = _one_by_one(env, named, how, progress, jobs)
-            for line, trial in zip(lines, trials, strict=True):
+            progress.start(f"installing one by one with {installer.name}", total=len(pending))
+            jobs = min(jobs or os.cpu_count() or 1, len(pending))
+            trials = _one_by_one(env, pending, how, progress, jobs)
+            for (_, line), trial in zip(pending, trials, strict=True):
                 built |= trial.built
                 if trial.failure is not None:
                     failures.append(trial.failure)
@@ -453,6 +464,36 @@ def installed_distributions(
             ),
         )
     return tuple(found[name] for name in sorted(found))
+
+
+def _installed_lines(env: ProbeEnvironment, request: dict[str, object]) -> dict[str, bool]:
+    """Return the lines the last finished install put into ``env``, each with whether it built.
+
+    Only when that install was asked with the same options as ``request`` (installer, index,
+    builds): its lines are then installed as those options install them. A line whose
+    distribution failed is not among them. Nothing when ``env`` records no finished install.
+    """
+    try:
+        data = json.loads((env.root / COMPLETION_MARKER).read_text(encoding="utf-8"))
+        asked = data["request"]
+        result = from_record(InstallResult, data["result"])
+        lines = [str(line) for line in asked["requirements"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    options = {key: value for key, value in request.items() if key != "requirements"}
+    if {key: value for key, value in asked.items() if key != "requirements"} != options:
+        return {}
+    installed = {dist.name: dist for dist in result.installed}
+    failed = {failure.name for failure in result.failures}
+    found = {}
+    for line in lines:
+        try:
+            name = canonicalize_name(Requirement(line).name)
+        except InvalidRequirement:
+            continue
+        if name in installed and name not in failed:
+            found[line] = installed[name].built_from_source
+    return found
 
 
 def _recorded_result(env: ProbeEnvironment, request: dict[str, object]) -> InstallResult | None:

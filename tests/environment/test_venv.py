@@ -94,6 +94,27 @@ def test_uv_environment_lock_style(
     assert quiet.phases == []
     assert sentinel.exists()
 
+    # The lock changes: beta comes, nosuch goes. Only beta's line reaches the installer;
+    # gamma, built from source by the first install, is neither built again nor forgotten.
+    changed = RecordingProgress()
+    moved = install_dependencies(
+        again,
+        [pin("alpha", "1.0", 1), pin("beta", "2.0", 2), pin("gamma", "3.0", 3)],
+        complete=True,
+        installer=installer,
+        no_build=False,
+        index_options=local_index,
+        progress=changed,
+    )
+    assert summary(moved) == {
+        "alpha": ("1.0", False),
+        "beta": ("2.0", False),
+        "gamma": ("3.0", True),
+    }
+    assert moved.failures == ()
+    assert changed.phases == ["installing with uv"]
+    assert any("Installed 1 package" in line for line in changed.lines), changed.lines
+
 
 def test_a_refusal_is_not_tried_again_until_refresh(
     freethreaded: Interpreter, tmp_path: Path, local_index: IndexOptions
