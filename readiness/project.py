@@ -223,7 +223,9 @@ def install_project(
         failure = InstallFailure(name=project.name, reason=e.reason, log=e.log)
     finally:
         progress.finish()
-    outcome: dict[str, Any] = {"project": wanted}
+    # The build may write into the tree (Cython's generated C beside its source): what is
+    # kept is the tree as the build left it, so the next run does not build it again.
+    outcome: dict[str, Any] = {"project": {**wanted, "state": project.state()}}
     if failure is not None:
         outcome["failure"] = {"reason": failure.reason, "log": failure.log}
     atomic_write(marker, json.dumps(outcome, indent=1))

@@ -19,7 +19,14 @@ import pytest
 from packaging.utils import canonicalize_name
 
 from readiness.probe.interface import ImportSite, ModuleName
-from readiness.project import PORTING_GUIDE, Project, SiteNames, binding_remedy, find_project
+from readiness.project import (
+    PORTING_GUIDE,
+    PROJECT_MARKER,
+    Project,
+    SiteNames,
+    binding_remedy,
+    find_project,
+)
 from tests.sdists import setuptools_wheel
 from tests.test_scan_cli import readiness
 from tests.wheelhouse import build_wheelhouse
@@ -173,8 +180,10 @@ def test_an_unchanged_project_is_not_built_again_and_a_changed_one_is(
     freethreaded_python: Path, scanned: tuple[Path, Path, dict[str, Any]]
 ) -> None:
     folder, cache, first = scanned
+    [marker] = cache.glob(f"envs/*/{PROJECT_MARKER}")
+    built = marker.stat().st_mtime_ns
     again = _scan(folder, freethreaded_python, cache)
-    assert "project" not in again["timings"] or again["timings"]["project"] < 1.0
+    assert marker.stat().st_mtime_ns == built  # not built, not installed again
     assert again["distributions"][0]["cached"] is True
     assert again["distributions"] == [
         {**dist, "cached": True, "import_seconds": again_dist["import_seconds"]}
@@ -195,6 +204,27 @@ def test_an_unchanged_project_is_not_built_again_and_a_changed_one_is(
     assert own["verdict"] == "ready"
     assert own["culprits"] == []
     assert [reach["module"] for reach in own["reaches"]] == ["ft_gil._core"]
+
+
+def test_a_build_that_writes_into_the_tree_is_not_taken_for_a_change(
+    freethreaded_python: Path, index_url: str, tmp_path: Path
+) -> None:
+    # As Cython writes its generated C beside its source: a new file at every build.
+    folder = _project(tmp_path, index_url)
+    with (folder / "setup.py").open("a", encoding="utf-8") as setup:
+        setup.write(
+            "\nimport pathlib, time\n"
+            "pathlib.Path('src/ft_own/generated.txt').write_text(str(time.time_ns()))\n"
+        )
+    cache = tmp_path / "cache"
+    _scan(folder, freethreaded_python, cache)
+    [marker] = cache.glob(f"envs/*/{PROJECT_MARKER}")
+    built = marker.stat().st_mtime_ns
+    assert (folder / "src" / "ft_own" / "generated.txt").is_file()
+
+    _scan(folder, freethreaded_python, cache)
+
+    assert marker.stat().st_mtime_ns == built
 
 
 def test_no_project_leaves_it_out(
