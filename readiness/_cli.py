@@ -28,8 +28,7 @@ from readiness._errors import (
 )
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
+    from readiness._console import MessageConsole
     from readiness._state import Progress
     from readiness.destination import Layout, OutputError, Rendered
     from readiness.options import ScanCommandOptions
@@ -94,7 +93,7 @@ def _main(argv: Sequence[str] | None) -> int:
 def _run(argv: Sequence[str] | None) -> int:
     debug = "--debug" in (sys.argv[1:] if argv is None else argv)
     # Made once the command line is read: --version and --help end before, without rich.
-    stderr: Console | None = None
+    stderr: MessageConsole | None = None
     try:
         args = build_parser().parse_args(argv)
         if args.debug:
@@ -102,9 +101,9 @@ def _run(argv: Sequence[str] | None) -> int:
 
             logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
         from readiness._cache import default_cache_dir
-        from readiness._console import MessageConsole
+        from readiness._console import open_console
 
-        stderr = MessageConsole()
+        stderr = open_console()
         progress = _progress_for(stderr)
         cache_dir = args.cache_dir or default_cache_dir()
         return _COMMANDS[args.command](args, cache_dir, progress, stderr)
@@ -115,16 +114,16 @@ def _run(argv: Sequence[str] | None) -> int:
 
 
 def _report_error(
-    error: KeyboardInterrupt | Exception, stderr: Console | None, *, debug: bool
+    error: KeyboardInterrupt | Exception, stderr: MessageConsole | None, *, debug: bool
 ) -> int:
     """Say on stderr what ended the run, and return its exit code: the error boundary.
 
     Called while ``error`` is being handled, so that ``--debug`` prints its traceback.
     """
-    from readiness._console import MessageConsole
+    from readiness._console import open_console
 
     if stderr is None:
-        stderr = MessageConsole()
+        stderr = open_console()
     if isinstance(error, Terminated):
         stderr.print("readiness: terminated")
         return EXIT_TERMINATED
@@ -147,7 +146,7 @@ def _report_error(
 
 
 def _scan_command(
-    args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console
+    args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: MessageConsole
 ) -> int:
     from readiness.config import find_config
     from readiness.destination import Rendered, write_report
@@ -197,7 +196,7 @@ def _scan_command(
     return EXIT_READY
 
 
-def _fixed(fixes: Fixes, options: ScanCommandOptions, stderr: Console) -> bool:
+def _fixed(fixes: Fixes, options: ScanCommandOptions, stderr: MessageConsole) -> bool:
     """Show what ``--fix`` changes and, unless ``--dry-run``, change it; return whether it did.
 
     Every file is written at once, then the lock tools run; a failure puts the files back
@@ -249,7 +248,7 @@ def _write_reports(
 
 
 def _print_after_scan(
-    stderr: Console,
+    stderr: MessageConsole,
     report: Report,
     policy: Policy,
     outcome: PolicyOutcome,
@@ -269,7 +268,7 @@ def _print_after_scan(
         stderr.print(f"{_GATE_LEVELS[message.level]} {_escape(message.text)}")
 
 
-def _print_install_logs(stderr: Console, report: Report, *, debug: bool) -> None:
+def _print_install_logs(stderr: MessageConsole, report: Report, *, debug: bool) -> None:
     """Print the installer's whole output for what it could not install (with ``--debug``).
 
     Without ``--debug``, one note says where that output is: the row's reason is its cause line.
@@ -301,7 +300,7 @@ introduced on stderr."""
 
 
 def _deps_command(
-    args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console
+    args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: MessageConsole
 ) -> int:
     from readiness.deps import DepsCommandOptions, deps_command
     from readiness.session import ScanSession
@@ -312,7 +311,7 @@ def _deps_command(
 
 
 def _python_command(
-    args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console
+    args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: MessageConsole
 ) -> int:
     from readiness.destination import Destination, Rendered, write_report
     from readiness.interpreter.discover import find_interpreter
@@ -333,7 +332,7 @@ def _python_command(
 
 
 def _tracker_command(
-    args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console
+    args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: MessageConsole
 ) -> int:
     import httpx
 
@@ -346,7 +345,7 @@ def _tracker_command(
 
 
 def _test_command(
-    args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console
+    args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: MessageConsole
 ) -> int:
     from readiness.testrun.command import run_test
 
@@ -354,7 +353,7 @@ def _test_command(
 
 
 def _cache_command(
-    args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console
+    args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: MessageConsole
 ) -> int:
     from readiness.results import clear_cache
 
@@ -373,7 +372,7 @@ def _escape(text: str) -> str:
     return escape_message(text)
 
 
-_Command: TypeAlias = "Callable[[argparse.Namespace, Path, Progress, Console], int]"
+_Command: TypeAlias = "Callable[[argparse.Namespace, Path, Progress, MessageConsole], int]"
 
 _COMMANDS: dict[str, _Command] = {
     "scan": _scan_command,
@@ -422,10 +421,13 @@ def report_kind(report: Report) -> str:
     return "static" if report.static else "probe"
 
 
-def _progress_for(stderr: Console) -> Progress:
+def _progress_for(stderr: MessageConsole) -> Progress:
     """Return a bar on a terminal; elsewhere (a CI log) a plain line per phase and build."""
     from readiness._progress import PlainProgress, RichProgress
 
     if stderr.is_terminal:
-        return RichProgress(stderr)
+        from rich.console import Console
+
+        if isinstance(stderr, Console):
+            return RichProgress(stderr)
     return PlainProgress(stderr.file)

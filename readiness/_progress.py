@@ -9,13 +9,12 @@ import time
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING
 
-from rich.console import Console
-from rich.markup import escape
-
+from readiness._console import escape_message
 from readiness._state import Progress
 from readiness.formats.control_chars import escape_controls
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.progress import TaskID
 
 
@@ -64,7 +63,7 @@ class RichProgress(Progress):
         """Show a child process's latest line beside the bar."""
         if self._task is not None:
             # An installer's line is a stranger's text: no markup read in it, controls escaped.
-            line = escape(escape_controls(text.strip()[:80]))
+            line = escape_message(text.strip()[:80])
             self._bar.update(self._task, description=line)
 
     def finish(self) -> None:

@@ -16,11 +16,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
 from readiness import __version__
 from readiness._arguments import DepsFormatChoice as DepsFormatChoice  # re-exported: it lived here
+from readiness._console import MessageConsole
 from readiness._errors import InputError
 from readiness.destination import Destination, write_report
 from readiness.environment.uv import UvResolver
@@ -284,7 +284,7 @@ def _origin_to_dict(origin: Origin) -> dict[str, Any]:
     return {"path": str(origin.path), "line": origin.line, "entry": origin.entry}
 
 
-def deps_command(options: DepsCommandOptions, session: ScanSession, stderr: Console) -> int:
+def deps_command(options: DepsCommandOptions, session: ScanSession, stderr: MessageConsole) -> int:
     """Run ``readiness deps``: write the listing and return 0.
 
     Raises :class:`readiness._errors.ReadinessError` for bad input, for which the command

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
-from rich.console import Console
 
-from readiness._console import escape_message
+from readiness._console import MessageConsole, escape_message
 from readiness._defaults import DEFAULT_TARGET_VERSION
 from readiness._state import Progress
 from readiness.environment.venv import existing_environment
@@ -76,7 +75,7 @@ class NotProvisioned(InterpreterError):
 class ScanSession:
     """One run's interpreter, static fallback and evidence, chosen once and said on stderr."""
 
-    def __init__(self, *, cache_dir: Path, progress: Progress, console: Console) -> None:
+    def __init__(self, *, cache_dir: Path, progress: Progress, console: MessageConsole) -> None:
         self.cache_dir = cache_dir
         self.progress = progress
         self.console = console

@@ -12,17 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar, assert_never
 
-from rich.console import Console
-from rich.markup import escape
-
 from readiness._arguments import TestFormat
+from readiness._console import MessageConsole, escape_message
 from readiness._defaults import DEFAULT_INDEX_MAX_AGE, DEFAULT_TEST_TIMEOUT
 from readiness._errors import InputError
 from readiness._state import Progress
 from readiness.config import Config, find_config
 from readiness.destination import Destination, Layout, Rendered, write_reports
 from readiness.evidence._http import LazyClient
-from readiness.formats.control_chars import escape_controls
 from readiness.interpreter.interface import Interpreter, InterpreterError
 from readiness.options import SharedOptions, first_given, report_destinations
 from readiness.policy import EXIT_FAILED, EXIT_READY
@@ -166,7 +163,9 @@ class TestCommandOptions:
         )
 
 
-def run_test(args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: Console) -> int:
+def run_test(
+    args: argparse.Namespace, cache_dir: Path, progress: Progress, stderr: MessageConsole
+) -> int:
     """Run ``readiness test`` for parsed ``args``; return the exit code (0 passed, 1 failed).
 
     Raises :class:`readiness._errors.ReadinessError` for bad input and for a run that cannot
@@ -174,11 +173,11 @@ def run_test(args: argparse.Namespace, cache_dir: Path, progress: Progress, stde
     """
     config = find_config(args.config, args.path)
     if config.path is not None:
-        stderr.print(f"[dim]configuration: {_escape(str(config.path))}[/]")
+        stderr.print(f"[dim]configuration: {escape_message(str(config.path))}[/]")
     options = TestCommandOptions.from_namespace(args, cache_dir=cache_dir, config=config)
     warnings = hidden_gil_warnings()
     for warning in warnings:
-        stderr.print(f"[bold yellow]warning:[/] {_escape(warning)}")
+        stderr.print(f"[bold yellow]warning:[/] {escape_message(warning)}")
     session = ScanSession(cache_dir=cache_dir, progress=progress, console=stderr)
     report = _run(options, warnings, session)
     # A report that cannot be written does not stop the others, nor the summary; it is
@@ -269,7 +268,3 @@ def _interpreter(options: TestCommandOptions, session: ScanSession) -> Interpret
             f"readiness test needs a free-threaded CPython: {error.message}",
             hint=f"{hint}or run again with --install-python, which provisions one without asking",
         ) from error
-
-
-def _escape(text: str) -> str:
-    return escape(escape_controls(text))
