@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidName, canonicalize_name
@@ -26,7 +26,9 @@ from readiness._errors import InputError
 from readiness.interpreter.discover import is_version_request
 from readiness.policy import Allowance
 from readiness.report import Verdict
-from readiness.testrun.model import CaseVerdict
+
+if TYPE_CHECKING:
+    from readiness.testrun.model import CaseVerdict
 
 PROJECT_FILE = "pyproject.toml"
 """The file whose ``[tool.readiness]`` table is read when no ``--config`` is given."""
@@ -240,6 +242,9 @@ def _fail_on(value: object, table: _Table, key: str) -> frozenset[Verdict]:
 
 
 def _test_fail_on(value: object, table: _Table, key: str) -> frozenset[CaseVerdict]:
+    # Imported here: only a configuration with a [tool.readiness.test] table needs it.
+    from readiness.testrun.model import CaseVerdict
+
     known = [verdict.value for verdict in CaseVerdict]
     return frozenset(map(CaseVerdict, _verdict_names(value, table, key, known)))
 

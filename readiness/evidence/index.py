@@ -16,7 +16,6 @@ import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -171,34 +170,12 @@ def parse_project_json(text: str, page_url: str) -> ProjectPage:
     )
 
 
-class _AnchorCollector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.anchors: list[tuple[dict[str, str | None], str]] = []
-        self._open: dict[str, str | None] | None = None
-        self._text: list[str] = []
-        self.api_version: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
-        if tag == "a":
-            self._open, self._text = attributes, []
-        elif tag == "meta" and attributes.get("name") == "pypi:repository-version":
-            self.api_version = attributes.get("content")
-
-    def handle_data(self, data: str) -> None:
-        if self._open is not None:
-            self._text.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a" and self._open is not None:
-            self.anchors.append((self._open, "".join(self._text).strip()))
-            self._open = None
-
-
 def parse_project_html(text: str, page_url: str) -> ProjectPage:
     """Read a PEP 503 HTML project page (with the ``data-*`` attributes of PEP 592/658/714)."""
-    collector = _AnchorCollector()
+    # Imported here: most indexes answer in JSON, and a warm run reads no page at all.
+    from readiness.evidence._anchors import AnchorCollector
+
+    collector = AnchorCollector()
     collector.feed(text)
     collector.close()
     files = []
