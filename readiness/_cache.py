@@ -105,6 +105,17 @@ class RecordStore(Generic[RecordT]):
             logger.debug("ignoring the cache entry %s: %s", path, e)
             return None
 
+    def holds(self, key: str, *, max_age: float | None = None) -> bool:
+        """Return whether an entry is stored under ``key`` (younger than ``max_age`` seconds).
+
+        A look at the file alone: the entry may still turn out damaged when it is loaded.
+        """
+        try:
+            written = self._path(key).stat().st_mtime
+        except OSError:
+            return False
+        return max_age is None or time.time() - written <= max_age
+
     def store(self, key: str, record: RecordT) -> None:
         """Store ``record`` under ``key``, replacing what was there."""
         document = {"format": self.version, "record": to_record(record)}

@@ -60,6 +60,7 @@ from readiness.sources.interface import (
 from readiness.verdicts import judge
 
 if TYPE_CHECKING:
+    from readiness.evidence.index import Prefetch
     from readiness.remedies.verify import RemedyVerifier
 
 INSTALLER_OWN = frozenset({NormalizedName("pip")})
@@ -124,6 +125,7 @@ class Scanner:
         self.timings: dict[str, float] = {}
         self.warnings: list[str] = []
         """What the scan found to say that is about no one distribution."""
+        self._prefetch: Prefetch | None = None
 
     def scan(
         self, source: DependencySource, interpreter: Interpreter, installer: Installer
@@ -132,6 +134,10 @@ class Scanner:
         with self._timed("collect"):
             dependencies = list(source.collect(interpreter.target()))
         resolved = [dep for dep in dependencies if isinstance(dep, ResolvedDependency)]
+        if self.evidence is not None:
+            # The index is asked while the stack installs: a changed pin's evidence is in
+            # by the time it is probed.
+            self._prefetch = self.evidence.prefetch([Query(d.name, d.version) for d in resolved])
         index_options = source.index_options()
         key = environment_key(interpreter, source, resolved, self.options, installer)
         with environment_lock(self.options.cache_dir / "envs" / key):
@@ -476,6 +482,9 @@ class Scanner:
     ) -> list[DistributionReport]:
         if self.evidence is None:
             return list(distributions)
+        if self._prefetch is not None:
+            self._prefetch.wait()
+            self._prefetch = None
         queries = [
             Query(name=dist.name, version=dist.version)
             for dist in distributions

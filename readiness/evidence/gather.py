@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from readiness.evidence.index import IndexService
+from readiness.evidence.index import IndexService, Prefetch
 from readiness.evidence.interface import Evidence, IndexEvidence, Query, WheelKind
 from readiness.evidence.remedy import (
     pin_older_than_tracker,
@@ -30,6 +30,10 @@ class EvidenceSources:
 
     abi: str
     """The interpreter's free-threaded ABI tag (``cp314t``), as remedies name it."""
+
+    def prefetch(self, queries: Sequence[Query]) -> Prefetch | None:
+        """Start asking the index for ``queries`` in the background (see IndexService)."""
+        return self.index.prefetch(queries) if self.index is not None else None
 
     def gather(
         self, queries: Sequence[Query], blockers: Collection[NormalizedName]

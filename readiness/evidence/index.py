@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,10 @@ EVIDENCE_FORMAT = 2
 """The layout of a kept answer: bumped when :class:`IndexEvidence` changes."""
 
 DEFAULT_WORKERS = 16
+PREFETCH_AT_MOST = 8
+"""The most queries :meth:`IndexService.prefetch` asks for while a stack installs: a changed
+pin or a few. A cold scan's hundreds wait until the install is done rather than compete with
+the installer for the same index (a mirror that serves one request at a time slows both)."""
 """Requests in flight at once in :meth:`IndexService.query_all`."""
 
 
@@ -270,6 +275,29 @@ def python_version_of(abi: str) -> Version | None:
     return Version(f"{match[1]}.{match[2]}") if match else None
 
 
+class Prefetch:
+    """Work begun on a thread of its own, waited for (and its error raised) later."""
+
+    def __init__(self, work: Callable[[], object]) -> None:
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(work,), name="readiness-prefetch", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, work: Callable[[], object]) -> None:
+        try:
+            work()
+        except BaseException as e:  # raised again by wait(), in the scan
+            self._error = e
+
+    def wait(self) -> None:
+        """Return once the work is done; raise what it raised."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
 class IndexService(EvidenceService[IndexEvidence]):
     """Evidence from a package index's simple API, for one free-threaded interpreter."""
 
@@ -402,6 +430,28 @@ class IndexService(EvidenceService[IndexEvidence]):
         if not files or any(file.sha256 is None for file in files):
             raise ServiceError(f"{name} {version}: the index gives no hash for its files")
         return tuple(sorted({file.sha256 for file in files if file.sha256 is not None}))
+
+    def prefetch(
+        self, queries: Iterable[Query], *, at_most: int = PREFETCH_AT_MOST
+    ) -> Prefetch | None:
+        """Start asking the index, in the background, for the queries it has no answer kept for.
+
+        Their evidence is kept when :meth:`Prefetch.wait` returns, so that :meth:`query_all`
+        finds it then: a scan asks while it installs, and waits only for what is left. None
+        when every answer is kept already, when none would be, and when more than
+        ``at_most`` are missing (they are asked for after the install).
+        """
+        if self._kept is None:
+            return None
+        unique = {query.name: query for query in queries}.values()
+        missing = [
+            query
+            for query in unique
+            if not self._kept.holds(self._key(query), max_age=self.max_age)
+        ]
+        if not missing or len(missing) > at_most:
+            return None
+        return Prefetch(lambda: self.query_all(missing))
 
     def query_all(self, queries: Iterable[Query]) -> dict[NormalizedName, IndexEvidence | None]:
         """Return the evidence for every query, ``workers`` requests in flight at once."""

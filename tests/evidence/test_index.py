@@ -526,3 +526,37 @@ def test_a_files_sha256_is_read_from_json_hashes_and_from_an_html_fragment() -> 
     assert [file.sha256 for file in page.files] == [digest, None]
     assert [file.sha256 for file in html.files] == [digest]
     assert html.files[0].url == "https://index.test/f/x-1.0.tar.gz"
+
+
+def test_prefetch_asks_for_what_is_not_kept_and_query_all_then_asks_nothing(
+    index_server: IndexServer, client: httpx.Client, tmp_path: Path
+) -> None:
+    day = 24 * 60 * 60.0
+    kept = Query(canonicalize_name("pyyaml"), Version("6.0.2"))
+    new = Query(canonicalize_name("six"), Version("1.16.0"))
+    service(client, index_server, cache_dir=tmp_path, max_age=day).query(kept)
+    assert index_server.count() > 0
+    before = index_server.count()
+
+    svc = service(client, index_server, cache_dir=tmp_path, max_age=day)
+    other = Query(canonicalize_name("pywin32"), Version("306"))
+    # More missing than it may ask for while the stack installs: asked for afterwards.
+    assert svc.prefetch([new, other], at_most=1) is None
+    prefetch = svc.prefetch([kept, new, new], at_most=1)
+    assert prefetch is not None
+    prefetch.wait()
+    # Only six's page was asked for: pyyaml's evidence is kept.
+    assert index_server.count("/simple/six/") == 1
+    assert index_server.count("/simple/pyyaml/") == 1
+    asked = index_server.count()
+
+    found = svc.query_all([kept, new])
+
+    assert index_server.count() == asked
+    assert found[new.name] is not None
+    assert found[new.name] == ask(service(client, index_server), "six", "1.16.0")
+    assert before < asked
+    # Nothing left to ask; nothing kept at all (--refresh, or no cache): no prefetch.
+    assert svc.prefetch([kept, new]) is None
+    assert service(client, index_server, cache_dir=tmp_path).prefetch([new]) is None
+    assert service(client, index_server, max_age=day).prefetch([new]) is None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -12,6 +14,8 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from readiness._state import Progress
+from readiness._uv import find_uv
+from readiness.environment.uv import UvInstaller
 from readiness.evidence.gather import EvidenceSources, disagreements
 from readiness.evidence.index import IndexService
 from readiness.evidence.interface import (
@@ -22,13 +26,15 @@ from readiness.evidence.interface import (
     WheelKind,
 )
 from readiness.evidence.tracker import TrackerService
+from readiness.interpreter.inspect import inspect_interpreter
 from readiness.interpreter.target import synthesize_target, synthetic_interpreter
 from readiness.policy import Policy
 from readiness.report import DistributionReport, Report, Verdict
 from readiness.scan import Scanner, ScanOptions
 from readiness.sources.requirements import RequirementsSource
-from tests.evidence.conftest import FAST, LINUX_PLATFORMS, IndexServer, target_tags
+from tests.evidence.conftest import FAST, LINUX_PLATFORMS, IndexServer, Reply, target_tags
 from tests.test_scan_cli import readiness
+from tests.wheelhouse import build_wheelhouse
 
 PYYAML = TrackerRecord(
     display_name="PyYAML",
@@ -168,3 +174,58 @@ def test_static_scan_through_the_command_line(tmp_path: Path) -> None:
     assert by_name["markupsafe"]["verdict"] == "source-build-required"
     assert by_name["markupsafe"]["remedy"]["upgrade_to"] == "3.0.0"
     assert "inconclusive" in result.stderr
+
+
+@pytest.mark.freethreaded
+def test_the_index_is_asked_while_the_stack_installs(
+    freethreaded_python: Path, index_server: IndexServer, tmp_path: Path
+) -> None:
+    wheels = build_wheelhouse(freethreaded_python, ["ft-ready"], tmp_path / "wheels")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"--no-index\n--find-links {wheels}\nft-ready==1.0\n")
+    [wheel] = wheels.glob("ft_ready-1.0-*.whl")
+    files = [{"filename": wheel.name, "url": wheel.name, "hashes": {}}]
+    page = {"meta": {"api-version": "1.1"}, "name": "ft-ready", "files": files}
+    index_server.route("/simple/ft-ready/", Reply(json.dumps(page).encode()))
+    seen_when_installing: list[int] = []
+
+    class Watched(UvInstaller):
+        def install(self, *args: Any, **options: Any) -> set[NormalizedName]:
+            deadline = time.monotonic() + 30
+            while not index_server.count("/simple/ft-ready/") and time.monotonic() < deadline:
+                time.sleep(0.01)
+            seen_when_installing.append(index_server.count("/simple/ft-ready/"))
+            return super().install(*args, **options)
+
+    interpreter = inspect_interpreter(freethreaded_python, cache_dir=tmp_path)
+    uv = find_uv()
+    assert uv is not None
+    with httpx.Client(trust_env=False) as client:
+        index = IndexService(
+            client,
+            index_url=index_server.index_url,
+            target_tags=interpreter.wheel_tags(),
+            abi=interpreter.abi_tag,
+            cache_dir=tmp_path / "cache",
+            policy=FAST,
+            classifiers=False,
+            max_age=24 * 60 * 60.0,
+        )
+        tracker = TrackerService(
+            TrackerSnapshot(source="test", taken=datetime.date.today(), records=())
+        )
+        scanner = Scanner(
+            ScanOptions(cache_dir=tmp_path / "cache"),
+            Progress(),
+            EvidenceSources(tracker=tracker, index=index, abi=interpreter.abi_tag),
+        )
+        report = scanner.scan(RequirementsSource(requirements), interpreter, Watched(uv))
+
+    # The page was asked for before the install began, and not again for the evidence.
+    assert seen_when_installing == [1]
+    assert index_server.count("/simple/ft-ready/") == 1
+    [ready] = report.distributions
+    assert ready.verdict is Verdict.READY
+    assert ready.evidence is not None
+    assert ready.evidence.index is not None
+    assert ready.evidence.index.wheel is WheelKind.FREE_THREADED_WHEEL
