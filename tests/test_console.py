@@ -131,9 +131,7 @@ def test_a_plain_console_falls_silent_when_its_reader_goes_away() -> None:
         "    console.print(f'line {n}')\n"
         "print('done', file=sys.__stdout__)\n"
     )
-    environment = {
-        key: value for key, value in os.environ.items() if key not in ("FORCE_COLOR",)
-    }
+    environment = {key: value for key, value in os.environ.items() if key != "FORCE_COLOR"}
     with subprocess.Popen(
         [sys.executable, "-c", program],
         stdout=subprocess.PIPE,
