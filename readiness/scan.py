@@ -36,7 +36,7 @@ from readiness.evidence.tracker import snapshot_age_days, staleness_note
 from readiness.interpreter.interface import Interpreter
 from readiness.model import IndexOptions, Target
 from readiness.probe.interface import ImportObservation, ProbePlan
-from readiness.probe.plan import plan_probe
+from readiness.probe.plan import ReadMetadata, plan_probe, plan_probe_reading
 from readiness.probe.runner import run_probe
 from readiness.project import (
     PROJECT_MARKER,
@@ -614,12 +614,18 @@ def _kept_plan(environment: ProbeEnvironment, names: Sequence[NormalizedName]) -
         return plan_probe(environment.site_packages, names)
     with contextlib.suppress(OSError):
         record += (environment.root / PROJECT_MARKER).read_bytes()
-    plans = RecordStore(environment.root / ".readiness-plans", ProbePlan, PLANS_FORMAT)
+    folder = environment.root / ".readiness-plans"
+    plans = RecordStore(folder, ProbePlan, PLANS_FORMAT)
     key = plans.key(hashlib.sha256(record).hexdigest(), sorted(names))
     plan = plans.load(key)
     if plan is None:
-        plan = plan_probe(environment.site_packages, names)
+        # What changed is read again; the other distributions' metadata is what it was.
+        metadata = RecordStore(folder, ReadMetadata, PLANS_FORMAT)
+        read_key = metadata.key("read metadata")
+        known = metadata.load(read_key) or ReadMetadata({})
+        plan, read = plan_probe_reading(environment.site_packages, names, known)
         plans.store(key, plan)
+        metadata.store(read_key, read)
     return plan
 
 

@@ -10,11 +10,15 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
 from readiness.probe.interface import ModuleKind, ModuleName, ProbePlan, ProbeStep
+
+if TYPE_CHECKING:
+    import importlib.metadata
 
 _EXTENSION_FILE = re.compile(r"^(?P<name>[^.]+)\.(?:[^/]*\.)?(?:so|pyd)$")
 """A compiled module's file name: ``name.so``, ``name.abi3.so``, ``name.cp313t-win_amd64.pyd``.
@@ -55,6 +59,19 @@ class _Distribution:
     """A digest of its RECORD's entries outside its .dist-info: the files installed."""
 
 
+@dataclass(frozen=True)
+class ReadMetadata:
+    """What a plan read of each installed distribution, under its metadata folder's identity.
+
+    The identity is the folder's path with the size and modification time of its RECORD and
+    METADATA: a distribution installed again is another. A plan made with it reads only the
+    distributions whose identity it does not hold.
+    """
+
+    distributions: Mapping[str, _Distribution]
+    """Each distribution read, under its identity."""
+
+
 def plan_probe(
     site_packages: Sequence[Path],
     distributions: Collection[NormalizedName] | None = None,
@@ -65,7 +82,19 @@ def plan_probe(
     then every compiled extension module not already a top-level step, in the same order.
     Ownership of compiled modules covers every installed distribution, probed or not.
     """
-    installed = _read_distributions(site_packages)
+    return plan_probe_reading(site_packages, distributions, ReadMetadata({}))[0]
+
+
+def plan_probe_reading(
+    site_packages: Sequence[Path],
+    distributions: Collection[NormalizedName] | None,
+    known: ReadMetadata,
+) -> tuple[ProbePlan, ReadMetadata]:
+    """Return :func:`plan_probe`'s plan and what it read, reading only what ``known`` lacks.
+
+    What it read is the ``known`` of the next plan of the same environment.
+    """
+    installed, read = _read_distributions(site_packages, known)
     owners: dict[ModuleName, NormalizedName] = {}
     for name in sorted(installed):
         for module in installed[name].extensions:
@@ -91,7 +120,7 @@ def plan_probe(
         for module in installed[name].extensions
         if module not in top_level_modules
     ]
-    return ProbePlan(
+    plan = ProbePlan(
         steps=(*top_level_steps, *extension_steps),
         extension_owners=dict(sorted(owners.items())),
         requires={
@@ -100,6 +129,7 @@ def plan_probe(
         },
         files_digests={name: dist.files_digest for name, dist in sorted(installed.items())},
     )
+    return plan, read
 
 
 def dependency_order(
@@ -133,38 +163,64 @@ def dependency_order(
     return order
 
 
-def _read_distributions(site_packages: Sequence[Path]) -> dict[NormalizedName, _Distribution]:
+def _read_distributions(
+    site_packages: Sequence[Path], known: ReadMetadata
+) -> tuple[dict[NormalizedName, _Distribution], ReadMetadata]:
     found: dict[NormalizedName, _Distribution] = {}
+    read: dict[str, _Distribution] = {}
     paths = [str(path) for path in site_packages]
     # Imported here: a warm run reads its plan from the cache, not the metadata.
     import importlib.metadata
 
     for metadata in importlib.metadata.distributions(path=paths):
-        try:
-            raw_name = metadata.metadata["Name"]
-        except KeyError:
-            continue
-        if not raw_name:
-            continue
-        name = canonicalize_name(raw_name)
-        if name in found:
+        identity = _identity(metadata)
+        distribution = known.distributions.get(identity or "") or _read_distribution(metadata)
+        if distribution is None or distribution.name in found:
             # The first on the path is the one Python imports, as importlib.metadata.version().
             continue
-        files = [PurePosixPath(str(file)) for file in (metadata.files or ())]
-        root = Path(str(metadata.locate_file("")))
-        top_level, extensions = modules_of(files, root)
-        if not top_level and not files:
-            # NOTE: no RECORD (a distribution installed by an old tool); top_level.txt is all
-            # there is, though it names a namespace package itself rather than what is inside.
-            top_level = _from_top_level_txt(metadata.read_text("top_level.txt"))
-        found[name] = _Distribution(
-            name=name,
-            requires=frozenset(_requirement_names(metadata.requires or ())),
-            top_level=top_level,
-            extensions=extensions,
-            files_digest=_files_digest(metadata.read_text("RECORD")),
-        )
-    return found
+        found[distribution.name] = distribution
+        if identity is not None:
+            read[identity] = distribution
+    return found, ReadMetadata(read)
+
+
+def _identity(metadata: importlib.metadata.Distribution) -> str | None:
+    """Return the identity of ``metadata``'s folder (see ReadMetadata); None if it has none."""
+    # NOTE: importlib.metadata names no public way to the folder a PathDistribution reads;
+    # _path has held it since Python 3.8. Without it, the distribution is read every time.
+    folder = getattr(metadata, "_path", None)
+    if not isinstance(folder, Path):
+        return None
+    try:
+        record, meta = (folder / "RECORD").stat(), (folder / "METADATA").stat()
+    except OSError:
+        return None
+    sizes = f"{record.st_size}:{record.st_mtime_ns}:{meta.st_size}:{meta.st_mtime_ns}"
+    return f"{folder}:{sizes}"
+
+
+def _read_distribution(metadata: importlib.metadata.Distribution) -> _Distribution | None:
+    """Read what the plan needs of ``metadata``; None for one without a name."""
+    try:
+        raw_name = metadata.metadata["Name"]
+    except KeyError:
+        return None
+    if not raw_name:
+        return None
+    files = [PurePosixPath(str(file)) for file in (metadata.files or ())]
+    root = Path(str(metadata.locate_file("")))
+    top_level, extensions = modules_of(files, root)
+    if not top_level and not files:
+        # NOTE: no RECORD (a distribution installed by an old tool); top_level.txt is all
+        # there is, though it names a namespace package itself rather than what is inside.
+        top_level = _from_top_level_txt(metadata.read_text("top_level.txt"))
+    return _Distribution(
+        name=canonicalize_name(raw_name),
+        requires=frozenset(_requirement_names(metadata.requires or ())),
+        top_level=top_level,
+        extensions=extensions,
+        files_digest=_files_digest(metadata.read_text("RECORD")),
+    )
 
 
 def _files_digest(record: str | None) -> str:

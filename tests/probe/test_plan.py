@@ -1,13 +1,23 @@
 from __future__ import annotations
 
+import importlib.metadata
+import os
+import shutil
 from collections import defaultdict
 from pathlib import Path, PurePosixPath
 
 import pytest
 from packaging.utils import NormalizedName, canonicalize_name
 
+from readiness.probe import plan as plan_module
 from readiness.probe.interface import ModuleKind, ModuleName, ProbePlan
-from readiness.probe.plan import dependency_order, modules_of, plan_probe
+from readiness.probe.plan import (
+    ReadMetadata,
+    dependency_order,
+    modules_of,
+    plan_probe,
+    plan_probe_reading,
+)
 from tests.probe.conftest import ProbeVenv
 
 pytestmark = pytest.mark.freethreaded
@@ -200,3 +210,32 @@ def test_cycles_and_distributions_without_record(tmp_path: Path) -> None:
 
     assert [step.module for step in plan.steps] == ["beta", "alpha", "gamma"]
     assert plan.extension_owners == {}
+
+
+def test_a_plan_reads_again_only_what_was_installed_again(
+    probe_venv: ProbeVenv, plan: ProbePlan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site_packages = tmp_path / "site"
+    shutil.copytree(probe_venv.site_packages[0], site_packages)
+    first, read = plan_probe_reading([site_packages], None, ReadMetadata({}))
+    assert first == plan
+    assert len(read.distributions) == len(plan.files_digests)
+    reads: list[str] = []
+    reading = plan_module._read_distribution
+
+    def counted(metadata: importlib.metadata.Distribution) -> object:
+        reads.append(metadata.metadata["Name"])
+        return reading(metadata)
+
+    monkeypatch.setattr(plan_module, "_read_distribution", counted)
+
+    again, kept = plan_probe_reading([site_packages], None, read)
+    assert again == plan
+    assert reads == []
+    assert kept == read
+    # ft-gil installed again: its RECORD is rewritten (a later modification time).
+    [record] = site_packages.glob("ft_gil-*.dist-info/RECORD")
+    os.utime(record, ns=(record.stat().st_atime_ns, record.stat().st_mtime_ns + 10**9))
+    changed, _ = plan_probe_reading([site_packages], None, kept)
+    assert changed == plan
+    assert reads == ["ft-gil"]
