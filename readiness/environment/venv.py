@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
@@ -46,6 +46,9 @@ from readiness.installer_requirements import checked_line
 from readiness.interpreter.interface import Interpreter
 from readiness.model import IndexOptions
 from readiness.sources.interface import ResolvedDependency
+
+if TYPE_CHECKING:
+    import importlib.metadata
 
 logger = logging.getLogger(__name__)
 
@@ -310,11 +313,12 @@ def install_dependencies(
                         refusals.keep(line, trial.failure)
         progress.finish()
 
+    installed = installed_distributions(env, built)
     if complete:
         # A lock lists everything: whatever else the environment holds is left over from an
         # earlier lock (the environment is reused), or an old version of what failed now.
-        _remove_unrequested(env, requirements, failures, installer, progress)
-    result = InstallResult(installed=installed_distributions(env, built), failures=tuple(failures))
+        installed = _remove_unrequested(env, installed, requirements, failures, installer, progress)
+    result = InstallResult(installed=installed, failures=tuple(failures))
     atomic_write(
         env.root / COMPLETION_MARKER,
         json.dumps({"request": request, "result": to_record(result)}, indent=1),
@@ -413,21 +417,23 @@ class _ScratchEnvironments(ScratchEnvironments):
 
 def _remove_unrequested(
     env: ProbeEnvironment,
+    installed: Sequence[InstalledDistribution],
     requirements: Sequence[ResolvedDependency],
     failures: Sequence[InstallFailure],
     installer: Installer,
     progress: Progress,
-) -> None:
+) -> tuple[InstalledDistribution, ...]:
+    """Uninstall what ``installed`` holds and ``requirements`` do not; return what is left.
+
+    A requirement that failed to install is not kept: what ``env`` holds of it is older.
+    """
     failed = {failure.name for failure in failures}
     keep = {dep.name for dep in requirements if dep.name not in failed} | {KEPT_IN_ENVIRONMENT}
-    extra = sorted(
-        dist.name
-        for dist in installed_distributions(env, built_from_source=set())
-        if dist.name not in keep
-    )
+    extra = sorted(dist.name for dist in installed if dist.name not in keep)
     if extra:
         progress.message(f"removing {', '.join(extra)}")
         installer.uninstall(env, extra, on_line=progress.message)
+    return tuple(dist for dist in installed if dist.name in keep)
 
 
 def environment_lock(root: Path) -> contextlib.AbstractContextManager[None]:
@@ -448,14 +454,14 @@ def installed_distributions(
     from importlib import metadata
 
     for dist in metadata.distributions(path=[str(path) for path in env.site_packages]):
-        raw_name = dist.metadata["Name"]
+        raw_name, raw_version = _name_and_version(dist)
         if not raw_name:
             continue
         name = canonicalize_name(raw_name)
         try:
-            version = Version(dist.version)
+            version = Version(raw_version or "")
         except InvalidVersion:
-            logger.debug("%s has a version packaging cannot read: %r", name, dist.version)
+            logger.debug("%s has a version packaging cannot read: %r", name, raw_version)
             continue
         found.setdefault(
             name,
@@ -464,6 +470,24 @@ def installed_distributions(
             ),
         )
     return tuple(found[name] for name in sorted(found))
+
+
+def _name_and_version(dist: importlib.metadata.Distribution) -> tuple[str | None, str | None]:
+    """Return the Name and Version of ``dist``'s core metadata, read up to its first blank line.
+
+    importlib.metadata reads the whole file (the long description too) with email's parser,
+    several times slower, for two headers. As email reads them, the first of each counts.
+    """
+    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            break  # the headers end at the first blank line
+        key, colon, value = line.partition(":")
+        header = key.lower()
+        if colon and header in ("name", "version"):
+            found.setdefault(header, value.lstrip())
+    return found.get("name"), found.get("version")
 
 
 def _installed_lines(env: ProbeEnvironment, request: dict[str, object]) -> dict[str, bool]:

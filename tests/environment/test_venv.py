@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.metadata
 import subprocess
 from pathlib import Path
 
@@ -280,3 +281,25 @@ def test_installs_from_the_configured_index(
         check=True,
     )
     assert probe.stdout.strip() == "1.16.0"
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        "Metadata-Version: 2.1\nName: ft-ready\nVersion: 1.0\n\nName: not-this\n",
+        "Metadata-Version: 2.4\r\nname: Ft_Ready\r\nversion: 2.0.post1\r\n\r\nbody\r\n",
+        "Name: first\nName: second\nVersion: 1.0\nVersion: 2.0\n",
+        "Metadata-Version: 2.1\nSummary: a: colon\nName:   spaced  \nVersion:1.0\n",
+        "Metadata-Version: 2.1\nVersion: 1.0\n",
+        "Metadata-Version: 2.1\nDescription: one\n  Name: folded into it\nName: real\n",
+        "",
+    ],
+    ids=["body", "crlf", "repeated", "spacing", "no-name", "continued", "empty"],
+)
+def test_name_and_version_are_read_as_importlib_reads_them(tmp_path: Path, metadata: str) -> None:
+    folder = tmp_path / "x-1.0.dist-info"
+    folder.mkdir()
+    (folder / "METADATA").write_bytes(metadata.encode())
+    dist = importlib.metadata.PathDistribution(folder)
+
+    assert venv_module._name_and_version(dist) == (dist.metadata["Name"], dist.version)
