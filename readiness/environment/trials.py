@@ -13,9 +13,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from packaging.utils import NormalizedName
 
@@ -27,6 +26,9 @@ from readiness.environment.interface import (
     ProbeEnvironment,
 )
 from readiness.model import IndexOptions
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,9 @@ def install_side_by_side(
         name, line = requirements[index]
         trial = install_alone(trying, name, line, how, on_line)
         return _read_as(trial, scratch.stands_for(trying)), time.monotonic() - started
+
+    # Imported here: a warm run installs nothing.
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="readiness-trial") as pool:
         futures: dict[Future[tuple[Trial, float]], int] = {

@@ -15,7 +15,6 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -463,6 +462,8 @@ class IndexService(EvidenceService[IndexEvidence]):
                 found[query.name] = kept
         asked = [query for query in unique if query.name not in found]
         if asked:
+            from concurrent.futures import ThreadPoolExecutor  # only to ask: not warm
+
             with ThreadPoolExecutor(max_workers=min(self.workers, len(asked))) as pool:
                 answers = pool.map(self._ask_and_keep, asked)
                 found.update(zip((query.name for query in asked), answers, strict=True))

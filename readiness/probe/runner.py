@@ -18,7 +18,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -203,6 +202,9 @@ class _Run:
         When one fails, or the caller is interrupted, every other child is ended before the
         error goes on.
         """
+        # Imported here: a warm run probes nothing.
+        from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
         stop = threading.Event()
         with ThreadPoolExecutor(len(shares), thread_name_prefix="readiness-probe") as pool:
             futures = [pool.submit(self.share, share, stop) for share in shares]
