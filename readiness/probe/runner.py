@@ -109,6 +109,8 @@ def run_probe(
     ``environment`` adds variables to the children's clean environment (never a ``PYTHON*``
     one): a distribution's own switch to its pure-Python implementation, to prove it.
     """
+    if not plan.steps:
+        return []  # nothing to import (a warm run): no child, and no phase to show
     run = _Run(python, plan, import_timeout, progress, verbose, dict(environment or {}))
     shares = _shares(plan.steps, processes or _processes_for(len(plan.steps)))
     if progress is not None:

@@ -333,8 +333,12 @@ def test_progress_advances_once_per_step(probe_venv: ProbeVenv) -> None:
     ]
 
 
-def test_an_empty_plan_starts_no_process(tmp_path: Path) -> None:
-    assert run_probe(tmp_path / "no-python", ProbePlan((), {})) == []
+def test_an_empty_plan_starts_no_process_and_shows_no_phase(tmp_path: Path) -> None:
+    progress = RecordingProgress()
+
+    assert run_probe(tmp_path / "no-python", ProbePlan((), {}), progress=progress) == []
+    # A warm run's log has no "probing (0)..." line.
+    assert progress.calls == []
 
 
 def _fake_python(directory: Path, script: str) -> Path:
