@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,9 +72,7 @@ class Interpreter:
         The platform tags are this host's: an interpreter readiness runs must run here.
         """
         major, minor, _ = self.version
-        return list(
-            tags.cpython_tags((major, minor), abis=[self.abi_tag], platforms=tags.platform_tags())
-        ) + list(tags.compatible_tags((major, minor), f"cp{major}{minor}"))
+        return list(_wheel_tags(major, minor, self.abi_tag))
 
     def target(self) -> Target:
         """Return what dependency sources select for when they select for this interpreter."""
@@ -84,3 +83,12 @@ class Interpreter:
             python_version=self.version_tag,
             platform=self.platform,
         )
+
+
+@functools.cache
+def _wheel_tags(major: int, minor: int, abi: str) -> tuple[tags.Tag, ...]:
+    """Return the tags of :meth:`Interpreter.wheel_tags`, made once a run (thousands of them)."""
+    return (
+        *tags.cpython_tags((major, minor), abis=[abi], platforms=tags.platform_tags()),
+        *tags.compatible_tags((major, minor), f"cp{major}{minor}"),
+    )
