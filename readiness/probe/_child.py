@@ -1,12 +1,15 @@
 """The probe's child: imports modules inside the probed interpreter and reports on the GIL.
 
 STANDARD LIBRARY ONLY: this file runs in the free-threaded interpreter under test (3.13t and
-later), in its probe environment, as ``python -I -v _child.py``. It never imports readiness.
+later), in its probe environment, as ``python -I -v _child.py``. It never imports readiness,
+and it imports as little as it can: every module it loads is time each child spends before
+its first import. It writes JSON without :mod:`json` and reads no regular expression, which
+would bring :mod:`re` and :mod:`enum`, half its own start on 3.13t.
 
-Its task arrives as one JSON document on stdin: ``{"modules": [...], "protocol": 1}`` (and
-``"runner"``, the runner's pid). It answers with JSON lines on what was its stdout, written
-only through a private duplicate of that descriptor: ``hello``, then ``start`` and ``done``
-around each import, then ``bye``.
+Its task arrives on stdin in :mod:`marshal`'s format (version 4, which every interpreter
+since 3.4 reads): ``{"modules": [...], "protocol": 2, "runner": <the runner's pid>}``. It
+answers with JSON lines on what was its stdout, written only through a private duplicate of
+that descriptor: ``hello``, then ``start`` and ``done`` around each import, then ``bye``.
 
 On Linux the process the runner starts is a warden, not the probe: it forks the probe and
 stays behind to end, once the probe ends, every process an import left (see ``Warden``).
@@ -18,9 +21,8 @@ import builtins
 import faulthandler
 import importlib
 import io
-import json
+import marshal
 import os
-import re
 import signal
 import sys
 import time
@@ -32,7 +34,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: every module the child 
     from types import FrameType
     from typing import Any, NoReturn
 
-PROTOCOL = 1
+PROTOCOL = 2
 """The version of the task and event formats; the runner sends the one it speaks."""
 
 ERROR_MAX_CHARS = 2000
@@ -44,10 +46,9 @@ CHAIN_MAX_SITES = 64
 FROMLIST_MAX_NAMES = 8
 """The names of a ``from ... import`` statement kept, in a chain's words for it."""
 
-_GIL_WARNING = re.compile(
-    r"The global interpreter lock \(GIL\) has been enabled to load module '(?P<module>[^']+)'"
-)
-"""The RuntimeWarning a free-threaded interpreter issues when an import switches the GIL on.
+_GIL_WARNING = "The global interpreter lock (GIL) has been enabled to load module '"
+"""The start of the RuntimeWarning a free-threaded interpreter issues when an import switches
+the GIL on; the module's name follows, up to a quote.
 
 Its text is CPython's, Python/import.c, _PyImport_CheckGILForModule (3.13, 3.14, 3.15)."""
 
@@ -134,10 +135,79 @@ class Protocol:
         """
         if os.getpid() != self.pid:
             os._exit(0)
-        data = (json.dumps(event) + "\n").encode()
+        data = (to_json(event) + "\n").encode()
         while data:
             written = os.write(self.fd, data)
             data = data[written:]
+
+
+def warned_module(message: str) -> str | None:
+    """Return the module a GIL warning's ``message`` names; None for another message."""
+    start = message.find(_GIL_WARNING)
+    if start < 0:
+        return None
+    module, quote, _ = message[start + len(_GIL_WARNING) :].partition("'")
+    return module if quote and module else None
+
+
+_JSON_SHORT = {
+    "\\": "\\\\",
+    '"': '\\"',
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+}
+"""The characters JSON escapes by a letter (or themselves)."""
+
+
+def to_json(value: object) -> str:
+    """Return ``value`` (None, a bool, a number, a string, a list or a dict of them) as JSON.
+
+    What ``json.dumps(value)`` writes, byte for byte: ASCII only, non-finite floats as
+    ``NaN`` and ``Infinity``, ``", "`` and ``": "`` between items.
+    """
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        if value in (float("inf"), float("-inf")):
+            return "Infinity" if value > 0 else "-Infinity"
+        return float.__repr__(value)
+    if isinstance(value, str):
+        return _json_string(value)
+    if isinstance(value, dict):
+        items = (f"{_json_string(key)}: {to_json(item)}" for key, item in value.items())
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(to_json(item) for item in value) + "]"
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def _json_string(text: str) -> str:
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    escaped = []
+    for char in text:
+        code = ord(char)
+        if char in _JSON_SHORT:
+            escaped.append(_JSON_SHORT[char])
+        elif 0x20 <= code < 0x7F:
+            escaped.append(char)
+        elif code > 0xFFFF:  # a surrogate pair, as JSON spells a character beyond the BMP
+            code -= 0x10000
+            escaped.append(f"\\u{0xD800 | (code >> 10):04x}\\u{0xDC00 | (code & 0x3FF):04x}")
+        else:
+            escaped.append(f"\\u{code:04x}")
+    return '"' + "".join(escaped) + '"'
 
 
 _PR_SET_PDEATHSIG = 1
@@ -495,9 +565,8 @@ def import_one(name: str, sink: VerboseSink) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     for warning in caught:
         if issubclass(warning.category, RuntimeWarning):
-            match = _GIL_WARNING.search(str(warning.message))
-            if match:
-                warned = match.group("module")
+            warned = warned_module(str(warning.message))
+            if warned is not None:
                 break
     gil_modules = list(dict.fromkeys(sink.modules))
     if warned is not None and warned not in gil_modules:
@@ -519,8 +588,12 @@ def import_one(name: str, sink: VerboseSink) -> dict[str, Any]:
 
 def main() -> None:
     """Read the task, import every module in it and report; then end without shutting down."""
-    task = json.loads(sys.stdin.buffer.read())
-    if task.get("protocol") != PROTOCOL:
+    try:
+        # Written by the runner (readiness.probe.process) into a pipe that only it holds.
+        task = marshal.loads(sys.stdin.buffer.read())  # noqa: S302
+    except (EOFError, ValueError, TypeError):
+        task = {}
+    if not isinstance(task, dict) or task.get("protocol") != PROTOCOL:
         sys.stderr.write(f"readiness probe: unknown protocol {task.get('protocol')!r}\n")
         sys.stderr.flush()
         os._exit(2)

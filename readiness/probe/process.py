@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import marshal
 import os
 import queue
 import re
@@ -44,6 +45,9 @@ comes: a process the child left behind holds the pipe, and nothing more will be 
 
 TRACEBACK_GRACE_SECONDS = 0.25
 """How long a hung child has to write its threads' tracebacks before it is killed."""
+
+TASK_MARSHAL_VERSION = 4
+"""The marshal format of a child's task: read alike by every Python since 3.4."""
 
 PROTOCOL_LINE_MAX_BYTES = 1 << 20
 """A protocol line is far shorter; a longer one is a broken child, not a reason to use memory."""
@@ -166,7 +170,8 @@ class ChildProcess:
             env={**child_environment(), **added},
             start_new_session=os.name == "posix",
         )
-        encoded = json.dumps({**task, "runner": os.getpid()}).encode()
+        # marshal: the child reads it without importing anything (json would bring re).
+        encoded = marshal.dumps({**task, "runner": os.getpid()}, TASK_MARSHAL_VERSION)
         # The task may exceed a pipe's buffer, and the child may die before reading it: a
         # thread writes it so that the runner is never stuck on a full pipe.
         threading.Thread(target=self._write_task, args=(encoded,), daemon=True).start()

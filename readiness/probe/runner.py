@@ -46,7 +46,7 @@ from readiness.probe.process import (
 CHILD_SCRIPT = Path(__file__).with_name("_child.py")
 """The child's code, run by path: never pasted into ``-c``."""
 
-PROTOCOL = 1
+PROTOCOL = 2
 """The protocol version the runner speaks (``_child.PROTOCOL``)."""
 
 NOT_A_MODULE_MESSAGE = "dynamic module does not define module export function"

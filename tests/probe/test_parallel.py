@@ -110,7 +110,7 @@ def test_a_failing_share_ends_the_others_at_once(tmp_path: Path) -> None:
     python.write_text(
         "#!/bin/sh\n"
         'task=$(cat)\ncase "$task" in\n'
-        f'  *quiet*) echo $$ >> {pids}; echo \'{{"event": "hello", "protocol": 1}}\'; '
+        f'  *quiet*) echo $$ >> {pids}; echo \'{{"event": "hello", "protocol": 2}}\'; '
         "exec sleep 600;;\n"
         f"  *) while [ ! -s {pids} ]; do sleep 0.05; done; echo 'not an event';;\n"
         "esac\n"

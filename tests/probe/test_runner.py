@@ -361,11 +361,11 @@ ONE_STEP = ProbePlan(
         ("echo 'cannot start' >&2; exit 3\n", "exited with status 3 before the probe began"),
         ("cat >/dev/null; echo 'Welcome!'\n", "a line that is not a probe event: b'Welcome!\\n'"),
         (
-            'cat >/dev/null; echo \'{"event": "hello", "protocol": 1, "gil_enabled": false}\'\n',
+            'cat >/dev/null; echo \'{"event": "hello", "protocol": 2, "gil_enabled": false}\'\n',
             "ended without importing anything",
         ),
         (
-            'cat >/dev/null; echo \'{"event": "hello", "protocol": 1}\'; '
+            'cat >/dev/null; echo \'{"event": "hello", "protocol": 2}\'; '
             'echo \'{"event": "start", "module": "os"}\'\n',
             "an unexpected event: {'event': 'start', 'module': 'os'}",
         ),
