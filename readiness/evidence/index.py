@@ -65,11 +65,12 @@ EVIDENCE_FORMAT = 2
 """The layout of a kept answer: bumped when :class:`IndexEvidence` changes."""
 
 DEFAULT_WORKERS = 16
+"""Requests in flight at once in :meth:`IndexService.query_all`."""
+
 PREFETCH_AT_MOST = 8
 """The most queries :meth:`IndexService.prefetch` asks for while a stack installs: a changed
 pin or a few. A cold scan's hundreds wait until the install is done rather than compete with
 the installer for the same index (a mirror that serves one request at a time slows both)."""
-"""Requests in flight at once in :meth:`IndexService.query_all`."""
 
 
 @dataclass(frozen=True)
