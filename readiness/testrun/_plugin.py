@@ -5,10 +5,11 @@ under test, as ``python -I _plugin.py``. It never imports readiness; what it sha
 import probe (the warden, the protocol writer, the GIL's warning text) it loads from the
 probe's own child file, whose path comes in the task: that file is standard-library only too.
 
-The task arrives as one JSON document on stdin: ``{"protocol": 1, "runner": PID,
-"probe_child": PATH, "args": [...]}``. The answer is JSON lines on what was stdout: ``hello``;
-``collecting`` and ``collected`` around collection; ``start``, ``report`` (one per phase) and
-``finish`` around each test; ``gil`` when a phase switched the GIL on; ``bye`` at the end.
+The task arrives on stdin in marshal's format, as the probe's child reads it:
+``{"protocol": 2, "runner": PID, "probe_child": PATH, "args": [...]}``. The answer is JSON
+lines on what was stdout: ``hello``; ``collecting`` and ``collected`` around collection;
+``start``, ``report`` (one per phase) and ``finish`` around each test; ``gil`` when a phase
+switched the GIL on; ``bye`` at the end.
 
 After the phase that switched the GIL on, the test still finishes (its teardown runs), then
 the process ends: every later observation would be made with the GIL on. The runner starts
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import faulthandler
 import importlib.util
-import json
+import marshal
 import os
 import signal
 import sys
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from types import ModuleType
     from typing import Any, NoReturn
 
-PROTOCOL = 1
+PROTOCOL = 2
 """The version of the task and event formats; the runner sends the one it speaks."""
 
 LONGREPR_MAX_CHARS = 4000
@@ -121,9 +122,9 @@ class GilWatch:
     def _warned(self, caught: list[warnings.WarningMessage]) -> str | None:
         named: str | None = None
         for warning in caught:
-            match = self.child._GIL_WARNING.search(str(warning.message))
-            if match and issubclass(warning.category, RuntimeWarning):
-                named = named or match.group("module")
+            module = self.child.warned_module(str(warning.message))
+            if module is not None and issubclass(warning.category, RuntimeWarning):
+                named = named or module
                 continue
             warnings.warn_explicit(
                 warning.message, warning.category, warning.filename, warning.lineno
@@ -187,9 +188,9 @@ class Observer:
 
     def pytest_warning_recorded(self, warning_message: warnings.WarningMessage) -> None:
         """Keep the module the GIL's warning names, when pytest recorded it (at start-up)."""
-        match = self.watch.child._GIL_WARNING.search(str(warning_message.message))
-        if match and self.startup_module is None:
-            self.startup_module = match.group("module")
+        module = self.watch.child.warned_module(str(warning_message.message))
+        if module is not None and self.startup_module is None:
+            self.startup_module = module
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -299,8 +300,12 @@ class Observer:
 
 def main() -> None:
     """Read the task, run pytest with the observer and report; end without shutting down."""
-    task = json.loads(sys.stdin.buffer.read())
-    if task.get("protocol") != PROTOCOL:
+    try:
+        # In marshal's format, as the probe's child reads it (readiness.probe.process).
+        task = marshal.loads(sys.stdin.buffer.read())  # noqa: S302
+    except (EOFError, ValueError, TypeError):
+        task = {}
+    if not isinstance(task, dict) or task.get("protocol") != PROTOCOL:
         os.write(2, f"readiness test: unknown protocol {task.get('protocol')!r}\n".encode())
         os._exit(2)
     child = load_probe_child(task["probe_child"])

@@ -36,7 +36,7 @@ from readiness.testrun.model import (
 PLUGIN_SCRIPT = Path(__file__).with_name("_plugin.py")
 """The child's code, run by path: never pasted into ``-c``."""
 
-PROTOCOL = 1
+PROTOCOL = 2
 """The protocol version the runner speaks (``_plugin.PROTOCOL``)."""
 
 STDERR_TAIL_CHARS = 2000
