@@ -304,9 +304,10 @@ def main() -> None:
         # In marshal's format, as the probe's child reads it (readiness.probe.process).
         task = marshal.loads(sys.stdin.buffer.read())  # noqa: S302
     except (EOFError, ValueError, TypeError):
-        task = {}
-    if not isinstance(task, dict) or task.get("protocol") != PROTOCOL:
-        os.write(2, f"readiness test: unknown protocol {task.get('protocol')!r}\n".encode())
+        task = None
+    spoken = task.get("protocol") if isinstance(task, dict) else None
+    if not isinstance(task, dict) or spoken != PROTOCOL:
+        os.write(2, f"readiness test: unknown protocol {spoken!r}\n".encode())
         os._exit(2)
     child = load_probe_child(task["probe_child"])
     guarded = child.start_warden(task)

@@ -1,14 +1,19 @@
-"""The child writes JSON as json.dumps does, without importing json."""
+"""The child writes JSON as json.dumps does, without importing json, and reads its task."""
 
 from __future__ import annotations
 
 import json
+import marshal
 import math
+import subprocess
+from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from readiness.probe._child import to_json, warned_module
+from readiness.probe.runner import CHILD_SCRIPT
 
 scalars = (
     st.none()
@@ -45,3 +50,29 @@ def test_the_gil_warning_names_its_module() -> None:
     assert warned_module("some other warning") is None
     assert warned_module(message.split("'")[0] + "'") is None  # no name, no closing quote
     assert warned_module(message.replace("'ft_gil._core'", "''")) is None
+
+
+@pytest.mark.freethreaded
+@pytest.mark.parametrize(
+    ("task", "spoken"),
+    [
+        (b"not marshal at all", "None"),
+        (marshal.dumps(["a", "list"]), "None"),
+        (marshal.dumps({"protocol": 1, "modules": []}), "1"),
+    ],
+    ids=["garbage", "not-a-dict", "old-protocol"],
+)
+def test_a_task_the_child_cannot_read_ends_it_with_status_2(
+    freethreaded_python: Path, task: bytes, spoken: str
+) -> None:
+    done = subprocess.run(
+        [str(freethreaded_python), "-I", str(CHILD_SCRIPT)],
+        input=task,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 2
+    assert done.stderr.decode() == f"readiness probe: unknown protocol {spoken}\n"
+    assert done.stdout == b""
