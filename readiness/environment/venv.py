@@ -272,12 +272,12 @@ def install_dependencies(
         "installer": installer.name,
         "index": repr(index_options),
     }
-    recorded = _recorded_result(env, request)
-    if recorded is not None:
-        return recorded
+    last = _last_install(env)
+    if last is not None and last.request == request:
+        return last.result
     # A lock lists everything: what the last finished install of it put in is there still,
     # so only the lines it did not have go to the installer (one changed pin: one line).
-    before = _installed_lines(env, request) if complete else {}
+    before = _installed_lines(last, request) if complete and last is not None else {}
     # The environment is about to change: until it is finished, it records nothing.
     (env.root / COMPLETION_MARKER).unlink(missing_ok=True)
 
@@ -490,27 +490,43 @@ def _name_and_version(dist: importlib.metadata.Distribution) -> tuple[str | None
     return found.get("name"), found.get("version")
 
 
-def _installed_lines(env: ProbeEnvironment, request: dict[str, object]) -> dict[str, bool]:
-    """Return the lines the last finished install put into ``env``, each with whether it built.
+@dataclass(frozen=True)
+class _FinishedInstall:
+    """What an environment's completion record says: what was asked, and what it holds."""
+
+    request: dict[str, object]
+    result: InstallResult
+
+
+def _last_install(env: ProbeEnvironment) -> _FinishedInstall | None:
+    """Return the last finished install into ``env``; None when it records none it can read."""
+    try:
+        data = json.loads((env.root / COMPLETION_MARKER).read_text(encoding="utf-8"))
+        request = data["request"]
+        result = from_record(InstallResult, data["result"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return _FinishedInstall(request, result) if isinstance(request, dict) else None
+
+
+def _installed_lines(last: _FinishedInstall, request: dict[str, object]) -> dict[str, bool]:
+    """Return the lines ``last`` put into its environment, each with whether it built.
 
     Only when that install was asked with the same options as ``request`` (installer, index,
     builds): its lines are then installed as those options install them. A line whose
-    distribution failed is not among them. Nothing when ``env`` records no finished install.
+    distribution failed is not among them.
     """
-    try:
-        data = json.loads((env.root / COMPLETION_MARKER).read_text(encoding="utf-8"))
-        asked = data["request"]
-        result = from_record(InstallResult, data["result"])
-        lines = [str(line) for line in asked["requirements"]]
-    except (OSError, ValueError, KeyError, TypeError):
+    asked = last.request
+    lines = asked.get("requirements")
+    if not isinstance(lines, list):
         return {}
     options = {key: value for key, value in request.items() if key != "requirements"}
     if {key: value for key, value in asked.items() if key != "requirements"} != options:
         return {}
-    installed = {dist.name: dist for dist in result.installed}
-    failed = {failure.name for failure in result.failures}
+    installed = {dist.name: dist for dist in last.result.installed}
+    failed = {failure.name for failure in last.result.failures}
     found = {}
-    for line in lines:
+    for line in map(str, lines):
         try:
             name = canonicalize_name(Requirement(line).name)
         except InvalidRequirement:
@@ -518,13 +534,3 @@ def _installed_lines(env: ProbeEnvironment, request: dict[str, object]) -> dict[
         if name in installed and name not in failed:
             found[line] = installed[name].built_from_source
     return found
-
-
-def _recorded_result(env: ProbeEnvironment, request: dict[str, object]) -> InstallResult | None:
-    try:
-        data = json.loads((env.root / COMPLETION_MARKER).read_text(encoding="utf-8"))
-        if data["request"] != request:
-            return None
-        return from_record(InstallResult, data["result"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
