@@ -92,7 +92,7 @@ class RecordStore(Generic[RecordT]):
         """
         path = self._path(key)
         try:
-            if max_age is not None and time.time() - path.stat().st_mtime > max_age:
+            if max_age is not None and not self.holds(key, max_age=max_age):
                 return None
             document = json.loads(path.read_text(encoding="utf-8"))
             if not isinstance(document, dict) or document.get("format") != self.version:
