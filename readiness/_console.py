@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 # up to the next ``]`` without a ``[`` between; an odd number of backslashes before it
 # makes it text, each pair of them one backslash.
 _TAG = re.compile(r"(\\*)\[([a-z#/@][^[]*?)]")
-_ESCAPABLE = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
 STRIPPED_CONTROLS = dict.fromkeys(map(ord, "\a\b\v\f\r"))
 """The controls rich drops from printed text (``rich.control.strip_control_codes``)."""
 TAB_SIZE = 8
@@ -86,7 +85,8 @@ def escape_message(text: str) -> str:
 
 def escape_markup(text: str) -> str:
     """Return ``text`` with what rich would read as a tag escaped (``rich.markup.escape``)."""
-    escaped = _ESCAPABLE.sub(lambda match: f"{match[1]}{match[1]}\\{match[2]}", text)
+    # Each backslash before a tag doubled, and one more: the tag is then text.
+    escaped = _TAG.sub(lambda match: f"{match[1] * 2}\\{match[0][len(match[1]) :]}", text)
     if escaped.endswith("\\") and not escaped.endswith("\\\\"):
         return escaped + "\\"
     return escaped
