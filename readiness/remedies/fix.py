@@ -42,7 +42,8 @@ from readiness._process import run_captured
 from readiness._uv import find_uv
 from readiness.evidence.interface import ServiceError
 from readiness.report import Report
-from readiness.sources.pyproject import _OPERATOR, _Locator, poetry_constraint
+from readiness.sources._tomlfile import LineLocator
+from readiness.sources.pyproject import POETRY_OPERATOR, poetry_constraint
 
 REQUIREMENTS_SUFFIXES = frozenset({".txt", ".in"})
 """The requirements files whose pins ``--fix`` edits."""
@@ -459,7 +460,7 @@ def _poetry_constraints(
     for name, group in groups.items() if isinstance(groups, dict) else ():
         if isinstance(group, dict):
             tables.append((f"group.{name}.dependencies", group.get("dependencies")))
-    locate = _Locator(text)
+    locate = LineLocator(text)
     found: dict[NormalizedName, list[_PoetryConstraint]] = {}
     for table_name, table in tables:
         if not isinstance(table, dict):
@@ -490,7 +491,7 @@ def raised_poetry(constraint: str, to: Version) -> str:
         raise ValueError(f"the constraint `{text}` is an `or`: raise it by hand")
     kept, anchored = [], False
     for part in _POETRY_PART.findall(text):
-        found = _OPERATOR.match(part.strip())
+        found = POETRY_OPERATOR.match(part.strip())
         assert found is not None  # noqa: S101 -- every string matches: both groups are optional
         operator, written = found["op"] or "", found["version"].strip()
         if operator in {"^", "~"} or (operator in {"", "=", "==", "==="} and "*" not in written):

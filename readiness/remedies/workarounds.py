@@ -22,9 +22,7 @@ from readiness._errors import InputError
 from readiness.environment.interface import ProbeEnvironment
 from readiness.evidence.tracker import shipped_data_file
 from readiness.probe.interface import ImportStatus, ModuleKind, ProbeError
-from readiness.probe.plan import plan_probe
-from readiness.probe.runner import run_probe
-from readiness.sources.pyproject import _Locator
+from readiness.sources._tomlfile import LineLocator
 
 
 class ProbeTimedOut(Exception):
@@ -84,7 +82,7 @@ def _line_of(text: str, name: str) -> int | None:
 
     Found by the locator that finds a pyproject.toml's tables and keys for the sources.
     """
-    locate = _Locator(text)
+    locate = LineLocator(text)
     table = rf"""^\s*\[\s*["']?{re.escape(name)}["']?\s*\]"""
     index = locate.header(table)
     if locate.lines and re.match(table, locate.lines[index]):
@@ -107,6 +105,10 @@ def proves(
     :class:`ProbeTimedOut` when an import hung or was ended from outside: that says nothing
     lasting of the switch.
     """
+    # Imported here: a run whose outcomes are kept proves nothing, and loads none of it.
+    from readiness.probe.plan import plan_probe
+    from readiness.probe.runner import run_probe
+
     plan = plan_probe(environment.site_packages, [name])
     steps = tuple(step for step in plan.steps if step.kind is ModuleKind.TOP_LEVEL)
     if not steps:

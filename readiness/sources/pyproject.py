@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from readiness import _documents
 from readiness.model import IndexOptions, Target
 from readiness.sources._fields import LockFields, combine_markers, parse_marker, parse_requirement
 from readiness.sources._groups import expand_group
+from readiness.sources._tomlfile import LineLocator
 from readiness.sources.interface import Dependency, DependencySource, Origin, Selection, SourceError
 from readiness.sources.resolve import RequirementLine, Resolver, collect_resolved
 
@@ -63,40 +64,6 @@ class PyprojectSource(DependencySource):
         return reader.lines()
 
 
-class _Locator:
-    """Finds the line of a dependency in the file's text, for origins and messages."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-        self.used: set[tuple[int, str]] = set()
-
-    def header(self, pattern: str) -> int:
-        """Return the 0-based index of the first line matching ``pattern``, else 0."""
-        compiled = re.compile(pattern)
-        for index, line in enumerate(self.lines):
-            if compiled.match(line):
-                return index
-        return 0
-
-    def string(self, value: str, start: int) -> int | None:
-        """Return the 1-based line of the TOML string ``value`` at or after ``start``."""
-        quoted = (f'"{value}"', f"'{value}'", f'"""{value}"""', f"'''{value}'''")
-        return self._first(lambda line: any(q in line for q in quoted), value, start)
-
-    def key(self, key: str, start: int) -> int | None:
-        """Return the 1-based line where ``key =`` is set, at or after ``start``."""
-        compiled = re.compile(rf"""^\s*["']?{re.escape(key)}["']?\s*=""")
-        return self._first(lambda line: bool(compiled.match(line)), key, start)
-
-    def _first(self, matches: Callable[[str], bool], value: str, start: int) -> int | None:
-        positions: list[int] = [*range(start, len(self.lines)), *range(start)]
-        for index in positions:
-            if (index, value) not in self.used and matches(self.lines[index]):
-                self.used.add((index, value))
-                return index + 1
-        return None
-
-
 class _ProjectReader:
     """Reads the selected requirements of one pyproject.toml."""
 
@@ -106,7 +73,7 @@ class _ProjectReader:
         self.path = path
         self.document = document
         self.selection = selection
-        self.locate = _Locator(text)
+        self.locate = LineLocator(text)
         self.fields = LockFields(path, "pyproject.toml")
         tool = self.fields.table(document, "tool", "pyproject.toml")
         self.poetry: Mapping[str, Any] = self.fields.table(tool, "poetry", "[tool]")
@@ -404,8 +371,9 @@ class _ProjectReader:
         )
 
 
-# Poetry's constraint syntax (python-poetry.org/docs/dependency-specification/).
-_OPERATOR = re.compile(r"^(?P<op>\^|~=|~|===|==|!=|>=|<=|>|<|=)?\s*(?P<version>.*)$")
+POETRY_OPERATOR = re.compile(r"^(?P<op>\^|~=|~|===|==|!=|>=|<=|>|<|=)?\s*(?P<version>.*)$")
+"""One constraint of Poetry's syntax (python-poetry.org/docs/dependency-specification/):
+its operator, if any, and its version."""
 
 
 def poetry_constraint(text: str) -> str:
@@ -430,7 +398,7 @@ def poetry_constraint(text: str) -> str:
 
 
 def _one_poetry_constraint(part: str) -> str:
-    found = _OPERATOR.match(part)
+    found = POETRY_OPERATOR.match(part)
     assert found is not None  # noqa: S101 -- every string matches: both groups are optional
     operator, written = found["op"] or "", found["version"].strip()
     if written == "*":
