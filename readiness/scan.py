@@ -36,8 +36,6 @@ from readiness.evidence.tracker import snapshot_age_days, staleness_note
 from readiness.interpreter.interface import Interpreter
 from readiness.model import IndexOptions, Target
 from readiness.probe.interface import ImportObservation, ProbePlan
-from readiness.probe.plan import ReadMetadata, plan_probe, plan_probe_reading
-from readiness.probe.runner import run_probe
 from readiness.project import (
     PROJECT_MARKER,
     Project,
@@ -310,6 +308,9 @@ class Scanner:
                     if dist.name not in INSTALLER_OWN
                 )
             )
+            # Imported here: a scan of a lockfile's kept environment reads no metadata.
+            from readiness.probe.plan import plan_probe
+
             plan = plan_probe(
                 environment.site_packages, [dist.name for dist in installed.installed]
             )
@@ -354,7 +355,7 @@ class Scanner:
             cached = _cached_observations(results, keys)
             steps = [step for step in plan.steps if step.distribution not in cached]
             ours = project.name if project is not None else None
-            fresh = run_probe(
+            fresh = _probed(
                 environment.python,
                 dataclasses.replace(
                     plan, steps=tuple(step for step in steps if step.distribution != ours)
@@ -369,7 +370,7 @@ class Scanner:
                 first = max((observation.process for observation in fresh), default=0)
                 fresh += [
                     dataclasses.replace(observation, process=first + observation.process)
-                    for observation in run_probe(
+                    for observation in _probed(
                         environment.python,
                         dataclasses.replace(plan, steps=own_steps),
                         import_timeout=self.options.import_timeout,
@@ -607,10 +608,13 @@ def _kept_plan(environment: ProbeEnvironment, names: Sequence[NormalizedName]) -
     plan is kept beside it under that record (and the record of the project installed
     there, if any): an unchanged environment is not read again.
     """
+    # Imported where needed only: a warm run reads its plan, not the environment's metadata.
     marker = environment.root / COMPLETION_MARKER
     try:
         record = marker.read_bytes()
     except OSError:
+        from readiness.probe.plan import plan_probe
+
         return plan_probe(environment.site_packages, names)
     with contextlib.suppress(OSError):
         record += (environment.root / PROJECT_MARKER).read_bytes()
@@ -618,15 +622,37 @@ def _kept_plan(environment: ProbeEnvironment, names: Sequence[NormalizedName]) -
     plans = RecordStore(folder, ProbePlan, PLANS_FORMAT)
     key = plans.key(hashlib.sha256(record).hexdigest(), sorted(names))
     plan = plans.load(key)
-    if plan is None:
-        # What changed is read again; the other distributions' metadata is what it was.
-        metadata = RecordStore(folder, ReadMetadata, PLANS_FORMAT)
-        read_key = metadata.key("read metadata")
-        known = metadata.load(read_key) or ReadMetadata({})
-        plan, read = plan_probe_reading(environment.site_packages, names, known)
-        plans.store(key, plan)
-        metadata.store(read_key, read)
+    if plan is not None:
+        return plan
+    from readiness.probe.plan import ReadMetadata, plan_probe_reading
+
+    # What changed is read again; the other distributions' metadata is what it was.
+    metadata = RecordStore(folder, ReadMetadata, PLANS_FORMAT)
+    read_key = metadata.key("read metadata")
+    known = metadata.load(read_key) or ReadMetadata({})
+    plan, read = plan_probe_reading(environment.site_packages, names, known)
+    plans.store(key, plan)
+    metadata.store(read_key, read)
     return plan
+
+
+def _probed(
+    python: Path,
+    plan: ProbePlan,
+    *,
+    import_timeout: float,
+    progress: Progress,
+    processes: int | None = None,
+) -> list[ImportObservation]:
+    """Return what probing ``plan`` with ``python`` observes; no steps (warm) start nothing."""
+    if not plan.steps:
+        return []
+    # Imported here: a warm run finds every result kept, and loads no probe machinery.
+    from readiness.probe.runner import run_probe
+
+    return run_probe(
+        python, plan, import_timeout=import_timeout, progress=progress, processes=processes
+    )
 
 
 def _result_keys(

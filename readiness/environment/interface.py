@@ -14,10 +14,7 @@ from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from readiness._errors import ReadinessError
-from readiness._stream import plain_output, run_streaming
-from readiness.environment.cause import install_cause
 from readiness.environment.command import index_arguments, installer_environment
-from readiness.installer_requirements import requirements_arguments
 from readiness.model import IndexOptions
 
 INSTALL_TIMEOUT = 1800.0
@@ -161,6 +158,9 @@ class Installer(ABC):
         :class:`readiness.installer_requirements.UnsafeRequirement` for a requirement that
         would reach it as anything but itself (an option, a comment, more than one line).
         """
+        # Imported here, as in uninstall and _run: a warm run installs nothing.
+        from readiness.installer_requirements import requirements_arguments
+
         with tempfile.TemporaryDirectory(prefix=f"readiness-{self.name}-") as folder:
             scratch = Path(folder)
             argv = [
@@ -187,6 +187,8 @@ class Installer(ABC):
         Raises :class:`InstallFailed` with the tail of the installer's output when it fails,
         and :class:`readiness.installer_requirements.UnsafeRequirement` for a name that is not.
         """
+        from readiness.installer_requirements import requirements_arguments
+
         with tempfile.TemporaryDirectory(prefix=f"readiness-{self.name}-") as folder:
             scratch = Path(folder)
             argv = self.command(environment, "uninstall", scratch)
@@ -201,6 +203,9 @@ class Installer(ABC):
         with the line that says why (:func:`install_cause`) and the whole output when it
         fails, or its tail when it outlives :attr:`timeout`.
         """
+        from readiness._stream import plain_output, run_streaming
+        from readiness.environment.cause import install_cause
+
         what = f"{self.spelled} {action}"
         try:
             run = run_streaming(

@@ -172,6 +172,17 @@ class TriedRelease:
 
 
 @dataclass(frozen=True)
+class Fit:
+    """What pinning an upgrade does to the rest of the stack: kept with the tried releases."""
+
+    forced: tuple[str, ...]
+    """The other pins it changes, as ``name==version``, by name."""
+
+    conflict: str | None = None
+    """uv's reason when no resolution holds the upgrade; None when one does."""
+
+
+@dataclass(frozen=True)
 class Remedy:
     """One sentence of advice for one distribution."""
 

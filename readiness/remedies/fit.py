@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -21,6 +20,7 @@ from readiness._errors import ReadinessError
 from readiness._process import run_captured
 from readiness._stream import error_tail
 from readiness.environment.command import index_arguments, installer_environment
+from readiness.evidence.interface import Fit
 from readiness.installer_requirements import write_requirements_file
 from readiness.model import IndexOptions
 from readiness.sources.interface import ResolvedDependency
@@ -31,17 +31,6 @@ FIT_TIMEOUT = 300.0
 
 class FitError(ReadinessError):
     """Raised when uv cannot be run to tell whether an upgrade fits (not when it does not)."""
-
-
-@dataclass(frozen=True)
-class Fit:
-    """What pinning an upgrade does to the rest of the stack."""
-
-    forced: tuple[str, ...]
-    """The other pins it changes, as ``name==version``, by name."""
-
-    conflict: str | None = None
-    """uv's reason when no resolution holds the upgrade; None when one does."""
 
 
 def fit_of(

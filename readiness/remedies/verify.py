@@ -23,22 +23,14 @@ from packaging.version import Version
 from readiness._cache import RecordStore
 from readiness._defaults import DEFAULT_IMPORT_TIMEOUT
 from readiness._state import Progress
-from readiness._uv import find_uv
 from readiness.environment.interface import (
     Installer,
     InstallerError,
     InstallResult,
     ProbeEnvironment,
 )
-from readiness.environment.trials import Installation, install_alone
-from readiness.environment.uv import UvInstaller
-from readiness.environment.venv import (
-    REFUSAL_MAX_AGE,
-    create_environment,
-    environment_lock,
-    installed_distributions,
-)
-from readiness.evidence.interface import TriedRelease
+from readiness.environment.venv import REFUSAL_MAX_AGE, environment_lock
+from readiness.evidence.interface import Fit, TriedRelease
 from readiness.evidence.remedy import (
     fitted,
     upgrade_candidates,
@@ -48,9 +40,6 @@ from readiness.evidence.remedy import (
 from readiness.interpreter.interface import Interpreter
 from readiness.model import IndexOptions
 from readiness.probe.interface import ImportStatus, ProbeError
-from readiness.probe.plan import plan_probe
-from readiness.probe.runner import run_probe
-from readiness.remedies.fit import Fit, FitError, fit_of
 from readiness.remedies.workarounds import ProbeTimedOut, Workaround, proves
 from readiness.report import DistributionReport, Verdict
 from readiness.sources.interface import Origin, ResolvedDependency
@@ -227,6 +216,11 @@ class RemedyVerifier:
         kept = store.load(key) if self.use_kept else None
         if kept is not None:
             return kept
+        # Imported here, as in _try: a kept outcome needs no resolver.
+        from readiness._uv import find_uv
+        from readiness.environment.uv import UvInstaller
+        from readiness.remedies.fit import FitError, fit_of
+
         uv = self.installer.executable if isinstance(self.installer, UvInstaller) else find_uv()
         if uv is None:
             return None
@@ -309,6 +303,12 @@ class RemedyVerifier:
         lasting of the release: an import timed out, a child was ended from outside, or the
         environment could not be made.
         """
+        # Imported here: a run whose outcomes are all kept tries nothing, and loads none of it.
+        from readiness.environment.trials import Installation, install_alone
+        from readiness.environment.venv import create_environment, installed_distributions
+        from readiness.probe.plan import plan_probe
+        from readiness.probe.runner import run_probe
+
         environment = None
         try:
             environment = create_environment(

@@ -78,7 +78,7 @@ def test_uv_environment_lock_style(
     def asked(root: Path) -> None:
         raise AssertionError(f"{root}'s interpreter was asked again")
 
-    monkeypatch.setattr(venv_module, "_describe", asked)
+    monkeypatch.setattr(venv_module, "describe_environment", asked)
     again = create_environment(freethreaded, "key-1", cache_dir=tmp_path, installer=installer)
     assert again == env
     quiet = RecordingProgress()
