@@ -47,6 +47,7 @@ from readiness.project import (
 )
 from readiness.report import DistributionReport, Report, TrackerSnapshotInfo, Verdict
 from readiness.results import ResultCache
+from readiness.sources import kept
 from readiness.sources.interface import (
     Dependency,
     DependencySource,
@@ -130,7 +131,7 @@ class Scanner:
     ) -> Report:
         """Collect, install with ``installer``, probe and judge; return the report."""
         with self._timed("collect"):
-            dependencies = list(source.collect(interpreter.target()))
+            dependencies = kept.collect(source, interpreter.target(), self.options.cache_dir)
         resolved = [dep for dep in dependencies if isinstance(dep, ResolvedDependency)]
         if self.evidence is not None:
             # The index is asked while the stack installs: a changed pin's evidence is in

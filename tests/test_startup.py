@@ -6,6 +6,7 @@ costs the time. ``nox -s bench`` measures the time itself.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -73,10 +74,15 @@ COLD_ONLY = (
     "difflib",
     "rich.progress",
     "readiness.interpreter.provision",
+    "readiness.environment.filling",
+    "readiness.environment.trials",
+    "readiness.probe.plan",
+    "readiness.probe.runner",
+    "readiness.remedies.fit",
 )
 """What only a run with work to do needs: the HTTP client and the parsing of what it
-fetches, installed distributions' metadata, provisioning, the terminal's progress bar, and
-the suggestions for a misspelt setting."""
+fetches, installed distributions' metadata, provisioning, the terminal's progress bar, the
+suggestions for a misspelt setting, making and filling an environment, and probing it."""
 
 
 OTHER_READERS = (
@@ -90,20 +96,43 @@ OTHER_READERS = (
 """The readers of the kinds of file a scan of a requirements file does not read."""
 
 
+def _pylock(wheels: Path, lock: Path) -> Path:
+    """Write a ``pylock.toml`` at ``lock`` that installs each wheel in ``wheels``, by path."""
+    packages = []
+    for wheel in sorted(wheels.glob("*.whl")):
+        name, version = wheel.name.split("-")[:2]
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        where = wheel.relative_to(lock.parent).as_posix()
+        packages.append(
+            f'[[packages]]\nname = "{name.replace("_", "-")}"\nversion = "{version}"\n'
+            f'archive = {{ path = "{where}", hashes = {{ sha256 = "{digest}" }} }}\n'
+        )
+    lock.write_text('lock-version = "1.0"\ncreated-by = "a test"\n\n' + "\n".join(packages))
+    return lock
+
+
 @pytest.mark.freethreaded
-def test_a_warm_scan_imports_only_what_it_uses(freethreaded_python: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["requirements", "pylock"])
+def test_a_warm_scan_imports_only_what_it_uses(
+    freethreaded_python: Path, tmp_path: Path, kind: str
+) -> None:
     wheels = build_wheelhouse(freethreaded_python, ["ft-ready"], tmp_path / "wheels")
-    requirements = tmp_path / "requirements.txt"
-    requirements.write_text(f"--no-index\n--find-links {wheels}\nft-ready==1.0\n")
+    if kind == "pylock":
+        declared = _pylock(wheels, tmp_path / "pylock.toml")
+    else:
+        declared = tmp_path / "requirements.txt"
+        declared.write_text(f"--no-index\n--find-links {wheels}\nft-ready==1.0\n")
     argv = [
         "scan",
-        str(requirements),
+        str(declared),
         "--python",
         str(freethreaded_python),
         "--cache-dir",
         str(tmp_path / "cache"),
         "--format",
         "json",
+        # The lock names no index of its own: the evidence would be asked of the user's.
+        *(["--offline"] if kind == "pylock" else []),
     ]
     cold, _ = _imported(argv)
     warm, report = _imported(argv)
@@ -111,7 +140,9 @@ def test_a_warm_scan_imports_only_what_it_uses(freethreaded_python: Path, tmp_pa
     assert _among(cold, ("importlib.metadata",)), "the cold run did not install and probe"
     assert "ft-ready" in report
     assert _among(warm, COLD_ONLY) == []
-    assert _among(warm, OTHER_READERS) == []
+    # A lock's reading is kept: not even its own reader's parser is imported again.
+    others = OTHER_READERS if kind == "requirements" else ("packaging.pylock",)
+    assert _among(warm, others) == []
     # stderr is a pipe here, as in CI or under pre-commit: messages need no styles (the
     # table would: it is drawn by rich). The index's pages come from the cache, and nothing
     # here is a test run; nothing is installed, probed or asked, so no pool of threads.

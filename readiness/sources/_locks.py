@@ -64,6 +64,14 @@ class LockSource(DependencySource):
         """
         yield from one_per_name(self.select(target), self.path, hint=self.nothing_selected_hint)
 
+    def inputs(self) -> tuple[Path, ...]:
+        """Return every file :meth:`collect` may read, there or not: the lock, the project.
+
+        With the target and the selection, their bytes decide all it yields
+        (:mod:`readiness.sources.kept` keeps it under them).
+        """
+        return (self.path, self.pyproject)
+
     @abstractmethod
     def select(self, target: Target) -> Sequence[Dependency]:
         """Return every entry of the lock, resolved for ``target`` or skipped with its reason.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +28,11 @@ ACCEPTED_FILES = (
 """What :func:`find_source` accepts when given a file, for messages and the README."""
 
 _REQUIREMENTS_SUFFIXES = frozenset({".txt", ".in"})
+
+PYLOCK_NAME = re.compile(r"pylock\.toml|pylock\.[^.]+\.toml")
+"""The names PEP 751 gives a lock file, as ``packaging.pylock.is_valid_pylock_path`` reads
+them (a test holds the two together): importing that module only to ask would cost a warm
+run, whose lock is read from the cache, more than all its reading."""
 
 
 def find_source(
@@ -70,13 +76,10 @@ def _reader(name: str) -> Callable[[Path, Selection], DependencySource]:
 def _source_for_file(
     path: Path, selection: Selection, resolver: Resolver | None
 ) -> DependencySource:
-    if path.name.startswith("pylock."):
-        from packaging.pylock import is_valid_pylock_path
+    if PYLOCK_NAME.fullmatch(path.name):
+        from readiness.sources.pylock import PylockSource
 
-        if is_valid_pylock_path(path):
-            from readiness.sources.pylock import PylockSource
-
-            return PylockSource(path, selection)
+        return PylockSource(path, selection)
     if path.name in _LOCKS:
         return _reader(_LOCKS[path.name])(path, selection)
     if path.name == "pyproject.toml":

@@ -10,6 +10,7 @@ lock holds no dependency graph.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from packaging.utils import NormalizedName, canonicalize_name
@@ -106,6 +107,10 @@ class PipfileLockSource(LockSource):
             if key not in chosen:
                 chosen.append(key)
         return chosen
+
+    def inputs(self) -> tuple[Path, ...]:
+        """Return the lock and the Pipfile beside it, which names the direct dependencies."""
+        return (*super().inputs(), self.path.parent / "Pipfile")
 
     def _declared(self) -> frozenset[NormalizedName] | None:
         """Return the names the Pipfile beside the lock asks for, or None without one."""

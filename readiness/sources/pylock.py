@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from packaging.markers import Environment, UndefinedComparison, UndefinedEnvironmentName
-from packaging.pylock import Package, Pylock, PylockSelectError, PylockValidationError
 from packaging.tags import Tag
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
@@ -17,6 +16,9 @@ from readiness.model import Target
 from readiness.sources._fields import marker_holds
 from readiness.sources._locks import LockSource
 from readiness.sources.interface import Dependency, Provenance, SourceError
+
+if TYPE_CHECKING:
+    from packaging.pylock import Package, Pylock
 
 _DEV_GROUP = canonicalize_name("dev")
 
@@ -34,7 +36,15 @@ class PylockSource(LockSource):
         Raises :class:`SourceError` for a file that is not a valid lock, or a lock that does
         not fit the interpreter.
         """
-        lock = self._load()
+        # Imported here: a warm run finds the lock's reading kept (readiness.sources.kept),
+        # and packaging's reader (its import) is most of what reading it costs.
+        from packaging.pylock import Pylock, PylockSelectError, PylockValidationError
+
+        try:
+            lock = Pylock.from_dict(self.read())
+        except PylockValidationError as e:
+            # PylockUnsupportedVersionError is a PylockValidationError: "pylock version 2 ...".
+            raise SourceError(f"not a valid pylock file: {e}", path=self.path) from e
         extras = tuple(lock.extras or ()) if self.selection.all_extras else self.selection.extras
         groups = self._groups(lock)
         try:
@@ -69,13 +79,6 @@ class PylockSource(LockSource):
             ),
         }
         return self._results(lock, selected, lock_environment)
-
-    def _load(self) -> Pylock:
-        try:
-            return Pylock.from_dict(self.read())
-        except PylockValidationError as e:
-            # PylockUnsupportedVersionError is a PylockValidationError: "pylock version 2 ...".
-            raise SourceError(f"not a valid pylock file: {e}", path=self.path) from e
 
     def _groups(self, lock: Pylock) -> Collection[str] | None:
         """Return the dependency groups to select; None leaves the lock's default groups."""

@@ -3,9 +3,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from packaging.pylock import is_valid_pylock_path
 
 from readiness.environment.pip import PipResolver
-from readiness.sources.discovery import SOURCE_PRIORITY, find_source
+from readiness.sources.discovery import PYLOCK_NAME, SOURCE_PRIORITY, find_source
 from readiness.sources.interface import DependencySource, Selection, SourceError
 from readiness.sources.pdmlock import PdmLockSource
 from readiness.sources.pipfilelock import PipfileLockSource
@@ -62,6 +65,23 @@ def test_an_unknown_file(tmp_path: Path, name: str) -> None:
         find_source(tmp_path / name, Selection())
     assert str(raised.value).startswith(f"{tmp_path / name}: ")
     assert "pylock.toml, pylock.<name>.toml, uv.lock, poetry.lock" in str(raised.value)
+
+
+_NAMES = st.builds(
+    "".join,
+    st.tuples(
+        st.sampled_from(["pylock", "pylock.", "Pylock.", "pylock..", "", "x"]),
+        st.text(alphabet="ab.\n -", max_size=6),
+        st.sampled_from([".toml", "toml", ".TOML", ".toml.", ""]),
+    ),
+)
+
+
+@given(name=_NAMES)
+def test_a_lock_is_named_as_packaging_reads_the_name(name: str) -> None:
+    # discovery spells PEP 751's rule itself, so that a warm run need not import packaging's
+    # lock reader to learn that a file is one.
+    assert (PYLOCK_NAME.fullmatch(name) is not None) == is_valid_pylock_path(Path(name))
 
 
 def test_pyproject_needs_a_resolver(tmp_path: Path) -> None:
