@@ -38,6 +38,7 @@ CACHED_FOLDERS = (
     "refusals",
     "resolutions",
     "verified",
+    "collected",
 )
 """What ``readiness cache clear`` removes from the cache directory; provisioned interpreters
 (``python/``) and the tracker copy stay, since they are costly or not a cache of a result."""

@@ -79,13 +79,22 @@ def test_only_a_verdict_the_child_reached_by_itself_is_kept(tmp_path: Path) -> N
 
 
 def test_cache_clear_keeps_interpreters(tmp_path: Path) -> None:
-    cached = ("results/ab", "index", "envs/x", "interpreters/cd", "refusals/ef", "resolutions")
+    cached = (
+        "results/ab",
+        "index",
+        "envs/x",
+        "interpreters/cd",
+        "refusals/ef",
+        "resolutions",
+        "collected/01",
+    )
     for name in (*cached, "python/cpython-3.13.5t", "tracker"):
         (tmp_path / name).mkdir(parents=True)
 
     removed = clear_cache(tmp_path)
 
     assert sorted(path.name for path in removed) == [
+        "collected",
         "envs",
         "index",
         "interpreters",
