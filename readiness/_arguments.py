@@ -28,7 +28,7 @@ from readiness._errors import InputError
 if TYPE_CHECKING:
     from readiness.deps import DependencyListing
     from readiness.destination import Layout, Rendered
-    from readiness.environment.interface import Installer
+    from readiness.environment.installers import InstallerPair
     from readiness.formats.interface import ReportFormat
     from readiness.policy import PolicyOutcome
     from readiness.report import Verdict
@@ -141,17 +141,15 @@ class InstallerChoice(enum.StrEnum):
             case _:
                 assert_never(self)
 
+    def to_pair(self) -> InstallerPair:
+        """Return the installer this choice names, with its resolver: where uv is, once."""
+        from readiness.environment.installers import pick_pair
+
+        return pick_pair(self.preference)
+
     def to_resolver(self) -> Resolver:
         """Return the resolver of the installer this choice names."""
-        from readiness.environment.installers import pick_pair
-
-        return pick_pair(self.preference).resolver
-
-    def to_installer(self) -> Installer:
-        """Return the installer this choice names."""
-        from readiness.environment.installers import pick_pair
-
-        return pick_pair(self.preference).installer
+        return self.to_pair().resolver
 
 
 # The parser.

@@ -258,13 +258,16 @@ class ScanSession:
                 evidence = self.evidence(client, options, interpreter, interpreter.target(), None)
                 scanner = Scanner(scanner_options, self.progress, evidence)
                 installer = (
-                    shared.installer.to_installer() if scanner_options.verify_remedies else None
+                    shared.installer.to_pair().installer
+                    if scanner_options.verify_remedies
+                    else None
                 )
                 report = scanner.scan_environment(environment, interpreter, installer)
                 return self._planned(options, report, evidence)
             # A resolution ages out as the index's evidence does; --refresh resolves again.
+            installers = shared.installer.to_pair()
             resolver = KeptResolver(
-                shared.installer.to_resolver(), self.cache_dir, max_age=options.index_max_age
+                installers.resolver, self.cache_dir, max_age=options.index_max_age
             )
             source = find_source(shared.path or Path(), shared.selection, resolver)
             found = (
@@ -280,7 +283,7 @@ class ScanSession:
             scanner = Scanner(scanner_options, self.progress, evidence)
             if found is None:
                 return scanner.scan_static(source, interpreter, target)
-            report = scanner.scan(source, interpreter, shared.installer.to_installer())
+            report = scanner.scan(source, interpreter, installers.installer)
             return self._planned(options, report, evidence)
 
     def _planned(

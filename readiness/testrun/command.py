@@ -209,8 +209,9 @@ def _run(
     shared = options.shared
     progress = session.progress
     interpreter = _interpreter(options, session)
-    source = suite_source(options.project, shared.selection, shared.installer.to_resolver())
-    installer = shared.installer.to_installer()
+    installers = shared.installer.to_pair()
+    source = suite_source(options.project, shared.selection, installers.resolver)
+    installer = installers.installer
     with (
         suite_environment(
             options.project,
