@@ -97,20 +97,23 @@ def fill(
     recorded before (None: none).
     """
     lines = [dep.requirement() for dep in requirements]
-    # Checked here first only to name where the file declares a line to refuse; every
-    # installer checks each line again where it writes it (readiness.installer_requirements).
-    for dep, line in zip(requirements, lines, strict=True):
-        checked_line(line, dep.origin)
     # A lock lists everything: what the last finished install of it put in is there still,
     # so only the lines it did not have go to the installer (one changed pin: one line).
     before = _installed_lines(last, request) if complete and last is not None else {}
+    # Checked here first only to name where the file declares a line to refuse; every
+    # installer checks each line again where it writes it (readiness.installer_requirements).
+    # What the last install put in was checked before it did.
+    for dep, line in zip(requirements, lines, strict=True):
+        if line not in before:
+            checked_line(line, dep.origin)
     # The environment is about to change: until it is finished, it records nothing.
     (env.root / COMPLETION_MARKER).unlink(missing_ok=True)
 
     built: set[NormalizedName] = set()
     failures: list[InstallFailure] = []
     if refusals is not None:
-        known = [refusals.known(line) for line in lines]
+        # What the last install put in was not refused.
+        known = [None if line in before else refusals.known(line) for line in lines]
         failures += [failure for failure in known if failure is not None]
         requirements = [dep for dep, found in zip(requirements, known, strict=True) if not found]
         lines = [line for line, found in zip(lines, known, strict=True) if not found]
@@ -139,7 +142,21 @@ def fill(
                         refusals.keep(line, trial.failure)
         progress.finish()
 
-    installed = installed_distributions(env, built)
+    if before and last is not None:
+        # The rest of the environment is as the last install recorded it: only the
+        # distributions of what went to the installer are read again.
+        changed = {name for name, _ in pending}
+        installed = tuple(
+            sorted(
+                [
+                    *(dist for dist in last.result.installed if dist.name not in changed),
+                    *installed_distributions(env, built, names=changed),
+                ],
+                key=lambda dist: dist.name,
+            )
+        )
+    else:
+        installed = installed_distributions(env, built)
     if complete:
         # A lock lists everything: whatever else the environment holds is left over from an
         # earlier lock (the environment is reused), or an old version of what failed now.

@@ -7,7 +7,7 @@ import json
 import logging
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -275,14 +275,25 @@ def environment_lock(root: Path) -> contextlib.AbstractContextManager[None]:
 
 
 def installed_distributions(
-    env: ProbeEnvironment, built_from_source: set[NormalizedName]
+    env: ProbeEnvironment,
+    built_from_source: set[NormalizedName],
+    names: Collection[NormalizedName] | None = None,
 ) -> tuple[InstalledDistribution, ...]:
-    """Return every distribution in ``env``'s site-packages, sorted by name."""
+    """Return every distribution in ``env``'s site-packages, sorted by name.
+
+    Only those of ``names``, where given: their metadata folders are found by name, and no
+    other distribution's metadata is read.
+    """
     found: dict[NormalizedName, InstalledDistribution] = {}
     # Imported here: a warm run reads the environment's record, not its metadata.
     from importlib import metadata
 
-    for dist in metadata.distributions(path=[str(path) for path in env.site_packages]):
+    paths = [str(path) for path in env.site_packages]
+    if names is None:
+        dists = list(metadata.distributions(path=paths))
+    else:
+        dists = [dist for name in names for dist in metadata.distributions(name=name, path=paths)]
+    for dist in dists:
         raw_name, raw_version = _name_and_version(dist)
         if not raw_name:
             continue

@@ -136,11 +136,14 @@ def make_sdist(folder: Path, name: str, version: str, backend: str | None = None
 
 @pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A local folder of distributions: alpha (wheel), beta (wheel, needs alpha), gamma (sdist)."""
+    """A local folder of distributions: alpha (wheel), beta (wheel, needs alpha), gamma (sdist),
+    delta 1.0 and 1.1 (wheels, for a pin that changes)."""
     folder = tmp_path_factory.mktemp("wheelhouse")
     make_wheel(folder, "alpha", "1.0")
     make_wheel(folder, "beta", "2.0", requires=["alpha>=1"])
     make_sdist(folder, "gamma", "3.0")
+    make_wheel(folder, "delta", "1.0")
+    make_wheel(folder, "delta", "1.1")
     return folder
 
 

@@ -6,17 +6,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from packaging.utils import canonicalize_name
+from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from readiness._uv import find_uv
 from readiness.environment import venv as venv_module
 from readiness.environment.interface import (
     InstalledDistribution,
     InstallResult,
 )
 from readiness.environment.pip import PipInstaller
-from readiness.environment.uv import UvInstaller
 from readiness.environment.venv import (
     Refusals,
     create_environment,
@@ -24,15 +22,9 @@ from readiness.environment.venv import (
 )
 from readiness.interpreter.interface import Interpreter
 from readiness.model import IndexOptions
-from tests.environment.conftest import RecordingProgress, install_lock, pin
+from tests.environment.conftest import RecordingProgress, install_lock, pin, uv_installer
 
 pytestmark = pytest.mark.freethreaded
-
-
-def uv_installer() -> UvInstaller:
-    uv = find_uv()
-    assert uv is not None, "the tests need uv (the test extra installs it)"
-    return UvInstaller(uv)
 
 
 def summary(result: InstallResult) -> dict[str, tuple[str, bool]]:
@@ -115,6 +107,42 @@ def test_uv_environment_lock_style(
     assert moved.failures == ()
     assert changed.phases == ["installing with uv"]
     assert any("Installed 1 package" in line for line in changed.lines), changed.lines
+
+
+def test_a_changed_pin_reads_only_its_own_metadata(
+    freethreaded: Interpreter,
+    tmp_path: Path,
+    local_index: IndexOptions,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    installer = uv_installer()
+    env = create_environment(freethreaded, "key-1", cache_dir=tmp_path, installer=installer)
+    pins = [pin("alpha", "1.0", 1), pin("delta", "1.0", 2), pin("gamma", "3.0", 3)]
+    install_dependencies(
+        env, pins, complete=True, installer=installer, no_build=False, index_options=local_index
+    )
+    read: list[str | None] = []
+    name_and_version = venv_module._name_and_version
+
+    def reading(dist: importlib.metadata.Distribution) -> tuple[str | None, str | None]:
+        found = name_and_version(dist)
+        read.append(found[0])
+        return found
+
+    monkeypatch.setattr(venv_module, "_name_and_version", reading)
+    pins[1] = pin("delta", "1.1", 2)
+    moved = install_dependencies(
+        env, pins, complete=True, installer=installer, no_build=False, index_options=local_index
+    )
+
+    assert summary(moved) == {
+        "alpha": ("1.0", False),
+        "delta": ("1.1", False),
+        "gamma": ("3.0", True),
+    }
+    assert read == ["delta"]
+    # What it says is what the environment holds, as a whole reading finds it.
+    assert moved.installed == venv_module.installed_distributions(env, {NormalizedName("gamma")})
 
 
 def test_a_refusal_is_not_tried_again_until_refresh(
