@@ -132,6 +132,9 @@ class ChildProcess:
         """Whether a warden (``_child.Warden``) guards the child: it ends the child and
         everything the child left when sent SIGTERM."""
         self.asked_to_end = False
+        self.said_hello_at = 0
+        """How much the child had written to its stderr when it said hello: its interpreter's
+        start (with ``-v``, site's own lines too), which no error of an import shows."""
         self.stop = stop
         """Set by another thread to end this child: waiting for it then raises Stopped."""
 
@@ -194,6 +197,7 @@ class ChildProcess:
         if hello["event"] != "hello" or hello.get("protocol") != protocol:
             raise self.broken(f"a first event that is not this protocol's hello: {hello!r}")
         self.warden = hello.get("warden") is True
+        self.said_hello_at = stderr_size(self.stderr)
         return hello
 
     def startup_timeout(self) -> float:
@@ -374,10 +378,14 @@ class ChildProcess:
             self.process.stdout.close()
 
     def stderr_tail(self) -> str:
-        """Return the end of the child's stderr, without blank lines and ``-v`` tracing."""
-        data = read_end(self.stderr, STDERR_TAIL_BYTES)
+        """Return the end of the child's stderr since its hello, without ``-v`` tracing.
+
+        Before its hello, the whole end: why it did not start. Blank lines are left out.
+        """
+        written = stderr_size(self.stderr) - self.said_hello_at
+        data = read_end(self.stderr, min(written, STDERR_TAIL_BYTES))
         lines = data.decode(errors="replace").splitlines()
-        if len(data) == STDERR_TAIL_BYTES:
+        if written > STDERR_TAIL_BYTES:
             lines = lines[1:]  # the first line is likely cut
         kept = [line for line in lines if line.strip() and not _VERBOSE_CHATTER.match(line)]
         return "\n".join(kept)

@@ -46,6 +46,15 @@ from readiness.probe.process import (
 CHILD_SCRIPT = Path(__file__).with_name("_child.py")
 """The child's code, run by path: never pasted into ``-c``."""
 
+_CHILD_START = (
+    "import sys; sys.path.insert(0, sys.argv.pop()); import _child; "
+    "del sys.path[0], sys.modules['_child']; _child.run()"
+)
+"""How the child starts: :data:`CHILD_SCRIPT` imported from its folder, given as the one
+argument, so that its bytecode is cached (run as a script, it was compiled again by every
+child: 7 ms of its start on 3.13t). The folder leaves ``sys.path`` and the module leaves
+``sys.modules`` before any import of the plan's: neither can shadow one of its modules."""
+
 PROTOCOL = 2
 """The protocol version the runner speaks (``_child.PROTOCOL``)."""
 
@@ -278,7 +287,14 @@ class _ImportChild(ChildProcess):
         self, plan: ProbePlan, progress: Progress | None, environment: Mapping[str, str]
     ) -> _Outcome:
         """Start the child, follow its imports and end it; return what it observed."""
-        command = [str(self.python), "-I", *(["-v"] if self.verbose else []), str(CHILD_SCRIPT)]
+        command = [
+            str(self.python),
+            "-I",
+            *(["-v"] if self.verbose else []),
+            "-c",
+            _CHILD_START,
+            str(CHILD_SCRIPT.parent),
+        ]
         task = {"protocol": PROTOCOL, "modules": [step.module for step in self.steps]}
         with (
             tempfile.TemporaryDirectory(prefix="readiness-probe-") as workdir,

@@ -3,6 +3,7 @@ from __future__ import annotations
 import itertools
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -445,3 +446,26 @@ def test_a_daemon_left_by_an_import_neither_hides_a_crash_nor_outlives_the_probe
     assert observations[1].error.startswith("killed by SIGSEGV\n")
     daemon = int((tmp_path / "ft-daemon.pid").read_text())
     assert not alive(daemon)
+
+
+def test_the_child_s_own_files_never_stand_for_a_probed_module(
+    freethreaded_python: Path, tmp_path: Path
+) -> None:
+    # The child is imported from its folder (readiness/probe) for its cached bytecode. A
+    # distribution may ship a top-level `_child` or `runner` too: the probe imports theirs.
+    root = tmp_path / "venv"
+    subprocess.run([str(freethreaded_python), "-m", "venv", "--without-pip", str(root)], check=True)
+    [site_packages] = root.glob("lib/python*/site-packages")
+    for name in ("_child", "runner"):
+        (site_packages / f"{name}.py").write_text(f"raise ImportError('the user\\'s {name}')\n")
+    steps = tuple(
+        ProbeStep(ModuleName(name), _n("theirs"), ModuleKind.TOP_LEVEL)
+        for name in ("_child", "runner")
+    )
+
+    observations = run_probe(root / "bin" / "python", ProbePlan(steps, {}))
+
+    assert [(o.status, o.error) for o in observations] == [
+        (ImportStatus.ERROR, "ImportError: the user's _child"),
+        (ImportStatus.ERROR, "ImportError: the user's runner"),
+    ]
