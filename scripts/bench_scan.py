@@ -1,6 +1,8 @@
 """Benchmark what a user waits for: the command line, warm and cold scans, one changed pin.
 
-Every row is printed beside its anchor, measured in the same run on the same machine:
+Every row is printed beside its anchor, measured in the same run on the same machine (a row
+against ``python -c pass`` timed turn about with it, a changed pin beside its own anchor: the
+machine's speed drifts over the run by more than a row's margin):
 
 - ``python -c pass`` of the Python readiness runs on: ``--version`` and ``scan --help`` within
   5 x, a warm re-run (nothing changed) within 20 x, for 27 and 100 distributions locked as a
@@ -8,8 +10,9 @@ Every row is printed beside its anchor, measured in the same run on the same mac
 - the warm re-run starts no process (checked with ``strace -f`` where it is installed) and
   asks the index nothing;
 - 500 distributions warm: within 2 x the 100-distribution warm run;
-- one pin changed in the 100-distribution lock: only that distribution is probed again, in
-  at most the warm time plus uv's install of it plus its import;
+- one pin changed in the 100-distribution lock, to a new version ``--repeat`` times: only that
+  distribution is probed again, in at most the warm time plus uv's install of it plus its
+  import (medians);
 - the cold install phase: within 1.5 x uv's own time for the same work (the same wheels,
   the same fresh uv cache, from the same index);
 - the peak resident memory of readiness and of its largest child during a cold scan of 100;
@@ -29,6 +32,7 @@ import hashlib
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -42,7 +46,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _timing import median_seconds
+from _timing import median_seconds, turn_about
 
 from tests.environment.conftest import make_sdist
 from tests.wheelhouse import build_wheel, build_wheelhouse, inspect_target
@@ -123,16 +127,29 @@ def run(argv: Sequence[str], env: dict[str, str] | None = None) -> subprocess.Co
     return result
 
 
+def python_pass() -> None:
+    """Run ``python -c pass`` with the Python readiness runs on: every row's anchor."""
+    run([sys.executable, "-c", "pass"])
+
+
 # -- The stack and its locks ------------------------------------------------------------------
 
 
-def make_wheels(python: Path, wheels: Path, projects: Path, count: int) -> Stack:
-    """Build ``count`` distributions' wheels (bench-000 also at 1.1); return the stack."""
+def changed_versions(changes: int) -> list[str]:
+    """Return the new versions bench-000's pin changes to, one after the other: 1.1, 1.2..."""
+    return [f"1.{number}" for number in range(1, changes + 1)]
+
+
+def make_wheels(python: Path, wheels: Path, projects: Path, count: int, changes: int) -> Stack:
+    """Build ``count`` distributions' wheels, bench-000 also at ``changes`` new versions.
+
+    Return the stack, every pin at 1.0.
+    """
     target = inspect_target(python)
     stack: Stack = []
     for number in range(count - len(COMPILED)):
         name = f"bench-{number:03d}"
-        for version in ("1.0", "1.1") if number == 0 else ("1.0",):
+        for version in ["1.0", *changed_versions(changes)] if number == 0 else ["1.0"]:
             project = projects / f"{name}-{version}"
             package = project / f"bench_{number:03d}"
             package.mkdir(parents=True)
@@ -348,7 +365,6 @@ class Bench:
     index: str
     env: dict[str, str]
     asked: list[str]
-    pass_s: float
     rows: list[Row]
     notes: list[str]
     failures: list[str]
@@ -366,10 +382,13 @@ class Bench:
         report = scanner.scan(path)
         cold = time.perf_counter() - started
         before = len(self.asked)
-        warm = self.median(lambda: scanner.scan(path))
+        # Timed turn about with its anchor: the machine's speed drifts over the minutes the
+        # benchmark takes by more than the margin.
+        timed = turn_about({"warm": lambda: scanner.scan(path), "pass": python_pass}, self.repeat)
+        warm = timed["warm"]
         requests = len(self.asked) - before
         what = f"warm re-run, {size} distributions, {kind}"
-        self.rows.append(Row(what, warm, self.pass_s, 20, "python -c pass"))
+        self.rows.append(Row(what, warm, timed["pass"], 20, "python -c pass"))
         started_processes = scanner.started_processes(path)
         install = report["timings"].get("install", 0.0)
         self.notes.append(
@@ -381,31 +400,46 @@ class Bench:
             self.failures.append(f"warm {kind} {size}: {requests} requests, {started_processes}")
         return scanner, path, warm
 
-    def changed_pin(self, scanner: Scanner, path: Path, stack: Stack, warm: float) -> None:
-        """Change bench-000's pin; only it may be probed again, within its anchor."""
-        changed = [("bench-000", "1.1"), *stack[1:]]
-        write_input("pylock", path.parent, changed, self.wheels, self.index)
-        started = time.perf_counter()
-        report = scanner.scan(path)
-        seconds = time.perf_counter() - started
-        probed = [d["name"] for d in report["distributions"] if not d["cached"]]
-        wheel = wheel_of(self.wheels, "bench-000", "1.1")[0]
-        scratch = self.root / "uv-one"
-        uv_one = uv_install_seconds(self.python, [wheel], scratch, self.env)
-        venv_python = str(scratch / "venv" / "bin" / "python")
-        import_s = self.median(lambda: run([venv_python, "-c", "import bench_000"]))
-        anchor = warm + uv_one + import_s
+    def changed_pin(self, scanner: Scanner, path: Path, stack: Stack) -> None:
+        """Change bench-000's pin to a new version, ``repeat`` times: only it may be probed again.
+
+        Each change is timed beside its own anchor, measured right after it (the machine's
+        load drifts more than the margin): the warm re-run of the changed lock, uv's install
+        of the new version into a new environment, and its import there. Medians compared.
+        """
+        seconds, anchors, phases = [], [], []
+        for version in changed_versions(self.repeat):
+            changed = [("bench-000", version), *stack[1:]]
+            write_input("pylock", path.parent, changed, self.wheels, self.index)
+            started = time.perf_counter()
+            report = scanner.scan(path)
+            seconds.append(time.perf_counter() - started)
+            probed = [d["name"] for d in report["distributions"] if not d["cached"]]
+            if probed != ["bench-000"]:
+                self.failures.append(f"one pin changed to {version} probed {probed}")
+            phases.append(report["timings"])
+            warm = self.median(lambda: scanner.scan(path))
+            wheel = wheel_of(self.wheels, "bench-000", version)[0]
+            scratch = self.root / f"uv-one-{version}"
+            uv_one = uv_install_seconds(self.python, [wheel], scratch, self.env)
+            importing = [str(scratch / "venv" / "bin" / "python"), "-c", "import bench_000"]
+            anchors.append(warm + uv_one + self.median(partial(run, importing)))
         self.rows.append(
             Row(
-                f"one pin changed, {len(stack)} distributions", seconds, anchor, 1, "warm+uv+import"
+                f"one pin changed, {len(stack)} distributions",
+                statistics.median(seconds),
+                statistics.median(anchors),
+                1,
+                "warm+uv+import",
             )
         )
-        phases = ", ".join(f"{phase} {spent:.2f}" for phase, spent in report["timings"].items())
-        self.notes.append(
-            f"one pin changed: probed again {probed} (target ['bench-000']); seconds: {phases}"
+        spent = ", ".join(
+            f"{phase} {statistics.median(p[phase] for p in phases):.2f}" for phase in phases[0]
         )
-        if probed != ["bench-000"]:
-            self.failures.append(f"one pin changed probed {probed}")
+        self.notes.append(
+            f"one pin changed ({len(seconds)} new versions, medians): probed again bench-000 "
+            f"alone each time; seconds: {spent}"
+        )
 
     def cold_install(self, path: Path, stack: Stack) -> None:
         """Compare a cold scan's install phase with uv's own install of the same wheels."""
@@ -463,39 +497,36 @@ def main() -> int:
     parser.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     args = parser.parse_args()
 
-    pass_s = median_seconds(lambda: run([sys.executable, "-c", "pass"]), args.repeat * 2)
+    pass_s = median_seconds(python_pass, args.repeat * 2)
     rows = [
-        Row(
-            what,
-            median_seconds(partial(run, [*READINESS, *argv]), args.repeat),
-            pass_s,
-            5,
-            "python -c pass",
-        )
+        Row(what, timed["row"], timed["pass"], 5, "python -c pass")
         for what, argv in (
             ("readiness --version", ["--version"]),
             ("readiness scan --help", ["scan", "--help"]),
         )
+        for timed in [
+            turn_about({"row": partial(run, [*READINESS, *argv]), "pass": python_pass}, args.repeat)
+        ]
     ]
     with tempfile.TemporaryDirectory(prefix="bench-scan-") as scratch:
         root = Path(scratch)
         wheels = root / "wheels"
         wheels.mkdir()
-        full = make_wheels(args.python, wheels, root / "projects", max([*args.sizes, args.large]))
+        full = make_wheels(
+            args.python, wheels, root / "projects", max([*args.sizes, args.large]), args.repeat
+        )
         asked: list[str] = []
         with serve_index(wheels, asked) as index:
             env = {**os.environ, "UV_INDEX_URL": index, "PIP_INDEX_URL": index}
             env["UV_CACHE_DIR"] = str(root / "uv-cache")
-            bench = Bench(
-                args.python, args.repeat, root, wheels, index, env, asked, pass_s, rows, [], []
-            )
+            bench = Bench(args.python, args.repeat, root, wheels, index, env, asked, rows, [], [])
             warm_largest = None
             for size in sorted(set(args.sizes)):
                 for kind in args.kinds:
                     scanner, path, warm = bench.warm(kind, stack_of(full, size))
                     if size == max(args.sizes) and kind == "pylock":
                         warm_largest = warm
-                        bench.changed_pin(scanner, path, stack_of(full, size), warm)
+                        bench.changed_pin(scanner, path, stack_of(full, size))
                         bench.cold_install(path, stack_of(full, size))
             bench.slow_refusals()
             if args.large:
