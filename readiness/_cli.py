@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import gc
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, NoReturn, TypeAlias
 
 from readiness._arguments import FormatChoice as FormatChoice  # re-exported: tests name it here
 from readiness._arguments import build_parser
@@ -75,6 +76,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
     with _terminate_as_interrupt():
         return _main(argv)
+
+
+def run() -> NoReturn:
+    """Be the ``readiness`` command: run :func:`main`, then exit with its code.
+
+    Garbage collection is tuned to a command that runs for seconds. Python collects its
+    youngest objects every 700 allocations: a warm scan's records and imports made that 50
+    collections (20 ms) that found next to nothing; every 100,000 they still bound a long
+    scan's memory. And everything the run made is still referenced at its end, which the
+    interpreter's last collection walked object by object: a sixth of a warm scan (50 ms),
+    for memory the process gives back anyway. Frozen first (:func:`gc.freeze`), it is
+    skipped; what references drop is still freed, files still close, the streams still flush.
+    """
+    gc.set_threshold(100_000)
+    code = main()
+    gc.freeze()
+    sys.exit(code)
 
 
 def _main(argv: Sequence[str] | None) -> int:

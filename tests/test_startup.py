@@ -6,6 +6,7 @@ costs the time. ``nox -s bench`` measures the time itself.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from readiness import _cli as cli
 from tests.wheelhouse import build_wheelhouse
 
 # What a scan needs and a parser does not: the HTTP client, the console, the wheel tags, the
@@ -160,3 +162,33 @@ def test_the_parser_alone_imports_no_command_machinery(argv: list[str]) -> None:
     assert "readiness._cli" in modules
     assert output.strip()
     assert _among(modules, HEAVY) == []
+
+
+def test_the_command_exits_with_main_s_code_its_objects_frozen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What the run made is not walked again by the interpreter's last collection.
+    monkeypatch.setattr(cli, "main", lambda: 3)
+    threshold = gc.get_threshold()
+    try:
+        with pytest.raises(SystemExit) as ended:
+            cli.run()
+        assert ended.value.code == 3
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[0] == 100_000
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+
+
+def test_python_m_readiness_is_the_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "readiness", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+    assert done.returncode == 0
+    assert done.stdout.startswith("readiness ")
