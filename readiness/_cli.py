@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import gc
 import signal
 import sys
@@ -185,7 +184,10 @@ def _scan_command(
     report = session.scan(options, warnings)
     progress.finish()
     if options.fix and session.fixes is not None and _fixed(session.fixes, options, stderr):
-        # What is left after the fix: the same scan again, of the edited files.
+        # What is left after the fix: the same scan again, of the edited files. (dataclasses
+        # is imported here: --version and --help load none of its inspect machinery.)
+        import dataclasses
+
         report = session.scan(dataclasses.replace(options, fix=False), warnings)
         progress.finish()
 
