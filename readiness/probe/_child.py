@@ -4,8 +4,9 @@ STANDARD LIBRARY ONLY: this file runs in the free-threaded interpreter under tes
 later), in its probe environment, imported from its folder by ``python -I -v -c`` (see
 ``readiness.probe.runner._CHILD_START``: its bytecode is cached) and started by :func:`run`;
 run as a script, it does the same. It never imports readiness, and it imports as little as
-it can: every module it loads is time each child spends before its first import. It writes JSON without :mod:`json` and reads no regular expression, which
-would bring :mod:`re` and :mod:`enum`, half its own start on 3.13t.
+it can: every module it loads is time each child spends before its first import. It writes
+JSON without :mod:`json` and reads no regular expression, which would bring :mod:`re` and
+:mod:`enum`, half its own start on 3.13t.
 
 Its task arrives on stdin in :mod:`marshal`'s format (version 4, which every interpreter
 since 3.4 reads): ``{"modules": [...], "protocol": 2, "runner": <the runner's pid>}``. It
