@@ -116,11 +116,8 @@ def test_a_changed_pin_reads_only_its_own_metadata(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     installer = uv_installer()
-    env = create_environment(freethreaded, "key-1", cache_dir=tmp_path, installer=installer)
     pins = [pin("alpha", "1.0", 1), pin("delta", "1.0", 2), pin("gamma", "3.0", 3)]
-    install_dependencies(
-        env, pins, complete=True, installer=installer, no_build=False, index_options=local_index
-    )
+    install_lock(freethreaded, tmp_path, "key-1", installer, pins, local_index)
     read: list[str | None] = []
     name_and_version = venv_module._name_and_version
 
@@ -131,9 +128,7 @@ def test_a_changed_pin_reads_only_its_own_metadata(
 
     monkeypatch.setattr(venv_module, "_name_and_version", reading)
     pins[1] = pin("delta", "1.1", 2)
-    moved = install_dependencies(
-        env, pins, complete=True, installer=installer, no_build=False, index_options=local_index
-    )
+    moved = install_lock(freethreaded, tmp_path, "key-1", installer, pins, local_index)
 
     assert summary(moved) == {
         "alpha": ("1.0", False),
@@ -142,6 +137,7 @@ def test_a_changed_pin_reads_only_its_own_metadata(
     }
     assert read == ["delta"]
     # What it says is what the environment holds, as a whole reading finds it.
+    env = create_environment(freethreaded, "key-1", cache_dir=tmp_path, installer=installer)
     assert moved.installed == venv_module.installed_distributions(env, {NormalizedName("gamma")})
 
 
