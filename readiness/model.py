@@ -7,11 +7,20 @@ stage, so that no stage imports another for them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.tags import Tag
+
+FREE_THREADING_CLASSIFIER = "Programming Language :: Python :: Free Threading ::"
+"""The prefix of the trove classifiers that state free-threading support (added to the
+trove-classifiers list in 2024: ``1 - Unstable`` to ``4 - Resilient``)."""
+
+
+def free_threading_classifiers(classifiers: Iterable[str]) -> tuple[str, ...]:
+    """Return those of ``classifiers`` that state free-threading support, in their order."""
+    return tuple(c for c in classifiers if c.startswith(FREE_THREADING_CLASSIFIER))
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName
+from packaging.version import Version
 
 from readiness import __version__
 from readiness._cache import RecordStore
 from readiness._defaults import DEFAULT_IMPORT_TIMEOUT
 from readiness._state import Progress
-from readiness.environment.interface import Installer, InstallResult, ProbeEnvironment
+from readiness.environment.interface import (
+    InstalledDistribution,
+    Installer,
+    InstallResult,
+    ProbeEnvironment,
+)
 from readiness.environment.venv import (
     COMPLETION_MARKER,
     Refusals,
@@ -401,7 +407,9 @@ class Scanner:
         # The project is no distribution of the index's: its remedies are its own code's.
         theirs = [dist for dist in distributions if project is None or dist.name != project.name]
         with self._timed("evidence"):
-            theirs = self._with_evidence(theirs, blocking=PROBE_BLOCKERS)
+            theirs = self._with_evidence(
+                theirs, blocking=PROBE_BLOCKERS, installed=installed.installed
+            )
         if verifier is not None:
             with self._timed("verify"):
                 theirs = verifier.verify_all(theirs, self.progress)
@@ -481,14 +489,23 @@ class Scanner:
         *,
         blocking: frozenset[Verdict],
         static: bool = False,
+        installed: Sequence[InstalledDistribution] = (),
     ) -> list[DistributionReport]:
+        """Return ``distributions`` with their evidence, and the remedies of the ``blocking``.
+
+        The free-threading classifiers of what is ``installed`` are its metadata's: the
+        index is asked for those of the others only.
+        """
         if self.evidence is None:
             return list(distributions)
         if self._prefetch is not None:
             self._prefetch.wait()
             self._prefetch = None
+        classifiers: dict[tuple[NormalizedName, Version | None], tuple[str, ...] | None] = {
+            (dist.name, dist.version): dist.free_threading_classifiers for dist in installed
+        }
         queries = [
-            Query(name=dist.name, version=dist.version)
+            Query(dist.name, dist.version, classifiers.get((dist.name, dist.version)))
             for dist in distributions
             if dist.verdict is not Verdict.SKIPPED
         ]

@@ -5,6 +5,7 @@ A fixture project is a folder holding a ``fixture.toml``::
     name = "ft-gil"                  # the distribution name
     version = "1.0"
     requires = ["ft-ready"]          # Requires-Dist lines (optional)
+    classifiers = ["Typing :: Typed"]  # Classifier lines (optional)
 
     [extensions]                     # dotted module name = C file: a Python extension module
     "ft_gil._core" = "core.c"
@@ -124,7 +125,9 @@ def build_wheel(python: Path, project: Path, dest: Path, *, target: Target | Non
     tag = target.tag if compiled else "py3-none-any"
     stem = f"{_escape(name)}-{version}"
     dist_info = f"{stem}.dist-info"
-    files[f"{dist_info}/METADATA"] = _metadata(name, version, config.get("requires", ()))
+    files[f"{dist_info}/METADATA"] = _metadata(
+        name, version, config.get("requires", ()), config.get("classifiers", ())
+    )
     files[f"{dist_info}/WHEEL"] = (
         "Wheel-Version: 1.0\n"
         "Generator: readiness-tests-wheelhouse\n"
@@ -163,9 +166,12 @@ def _compile(source: Path, scratch: Path, target: Target) -> bytes:
     return output.read_bytes()
 
 
-def _metadata(name: str, version: str, requires: Iterable[str]) -> bytes:
+def _metadata(
+    name: str, version: str, requires: Iterable[str], classifiers: Iterable[str]
+) -> bytes:
     lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
     lines += [f"Requires-Dist: {requirement}" for requirement in requires]
+    lines += [f"Classifier: {classifier}" for classifier in classifiers]
     return ("\n".join(lines) + "\n").encode()
 
 

@@ -54,6 +54,11 @@ class InstalledDistribution:
     built_from_source: bool = False
     """True when the installer built it from an sdist (or a source tree) on this machine."""
 
+    free_threading_classifiers: tuple[str, ...] | None = None
+    """The free-threading trove classifiers its core metadata declares (most declare none);
+    None when the metadata was not read for them (an environment recorded by an older
+    readiness)."""
+
 
 @dataclass(frozen=True)
 class InstallFailure:

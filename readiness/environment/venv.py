@@ -31,7 +31,7 @@ from readiness.environment.interface import (
     ProbeEnvironment,
 )
 from readiness.interpreter.interface import Interpreter
-from readiness.model import IndexOptions
+from readiness.model import IndexOptions, free_threading_classifiers
 from readiness.sources.interface import ResolvedDependency
 
 if TYPE_CHECKING:
@@ -294,7 +294,7 @@ def installed_distributions(
     else:
         dists = [dist for name in names for dist in metadata.distributions(name=name, path=paths)]
     for dist in dists:
-        raw_name, raw_version = _name_and_version(dist)
+        raw_name, raw_version, classifiers = _headers(dist)
         if not raw_name:
             continue
         name = canonicalize_name(raw_name)
@@ -306,20 +306,27 @@ def installed_distributions(
         found.setdefault(
             name,
             InstalledDistribution(
-                name=name, version=version, built_from_source=name in built_from_source
+                name=name,
+                version=version,
+                built_from_source=name in built_from_source,
+                free_threading_classifiers=free_threading_classifiers(classifiers),
             ),
         )
     return tuple(found[name] for name in sorted(found))
 
 
-def _name_and_version(dist: importlib.metadata.Distribution) -> tuple[str | None, str | None]:
-    """Return the Name and Version of ``dist``'s core metadata, read up to its first blank line.
+def _headers(
+    dist: importlib.metadata.Distribution,
+) -> tuple[str | None, str | None, list[str]]:
+    """Return the Name, Version and Classifiers of ``dist``'s core metadata.
 
-    importlib.metadata reads the whole file (the long description too) with email's parser,
-    several times slower, for two headers. As email reads them, the first of each counts.
+    Read up to its first blank line: importlib.metadata reads the whole file (the long
+    description too) with email's parser, several times slower, for three headers. As
+    email reads them, the first Name and Version count.
     """
     text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
     found: dict[str, str] = {}
+    classifiers = []
     for line in text.splitlines():
         if not line.strip():
             break  # the headers end at the first blank line
@@ -327,7 +334,9 @@ def _name_and_version(dist: importlib.metadata.Distribution) -> tuple[str | None
         header = key.lower()
         if colon and header in ("name", "version"):
             found.setdefault(header, value.lstrip())
-    return found.get("name"), found.get("version")
+        elif colon and header == "classifier":
+            classifiers.append(value.strip())
+    return found.get("name"), found.get("version"), classifiers
 
 
 @dataclass(frozen=True)

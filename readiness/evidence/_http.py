@@ -179,13 +179,26 @@ class CachedFetcher:
         self._clock = clock
         self._store = None if cache_dir is None else RecordStore(cache_dir, _Entry, CACHE_FORMAT)
 
-    def get(self, url: str, *, accept: str, parse: Callable[[str, str], ParsedT]) -> ParsedT | None:
+    def get(
+        self,
+        url: str,
+        *,
+        accept: str,
+        parse: Callable[[str, str], ParsedT],
+        reusable: Callable[[ParsedT], bool] | None = None,
+        reuse_for: float = 0.0,
+    ) -> ParsedT | None:
         """Return ``parse(body, media_type)`` of ``url``; None when the server says 404 or 410.
 
         ``parse`` raises :class:`BodyInvalid` for a body it cannot read; that try is then
         retried, and the body is never cached. Raises :class:`FetchFailed` after the last try.
+        A cached answer no longer fresh is used without a request all the same when it was
+        stored (or last revalidated) within ``reuse_for`` seconds and ``reusable`` accepts
+        what it says: the caller's own time-to-live, for a question the answer holds.
         """
-        fetched = self.fetch(url, accept=accept, parse=parse)
+        fetched = self.fetch(
+            url, accept=accept, parse=parse, reusable=reusable, reuse_for=reuse_for
+        )
         return None if fetched is None else fetched.value
 
     def fetch(
@@ -195,6 +208,8 @@ class CachedFetcher:
         accept: str,
         parse: Callable[[str, str], ParsedT],
         revalidate: bool = False,
+        reusable: Callable[[ParsedT], bool] | None = None,
+        reuse_for: float = 0.0,
     ) -> Fetched[ParsedT] | None:
         """Return what :meth:`get` does, and whether it is the cached body.
 
@@ -203,11 +218,16 @@ class CachedFetcher:
         """
         key = self._store.key(accept, url) if self._store is not None else ""
         cached = self._store.load(key) if self._store is not None else None
-        if cached is not None and not revalidate and cached.fresh_until > self._clock():
-            try:
-                return Fetched(parse(cached.body, cached.media_type), not_modified=True)
-            except BodyInvalid:
-                cached = None
+        if cached is not None and not revalidate:
+            fresh = cached.fresh_until > self._clock()
+            if fresh or (reusable is not None and self._stored_within(key, reuse_for)):
+                try:
+                    value = parse(cached.body, cached.media_type)
+                except BodyInvalid:
+                    cached = None
+                else:
+                    if fresh or (reusable is not None and reusable(value)):
+                        return Fetched(value, not_modified=True)
         reason = "no try made"
         for attempt in range(self.policy.attempts):
             if attempt:
@@ -218,6 +238,9 @@ class CachedFetcher:
             except _Retry as e:
                 reason = str(e)
         raise FetchFailed(url, f"{reason} (after {self.policy.attempts} tries)")
+
+    def _stored_within(self, key: str, seconds: float) -> bool:
+        return seconds > 0 and self._store is not None and self._store.holds(key, max_age=seconds)
 
     def _try(
         self,

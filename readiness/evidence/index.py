@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -41,6 +41,7 @@ from readiness.evidence.interface import (
     ServiceError,
     WheelKind,
 )
+from readiness.model import free_threading_classifiers
 
 SIMPLE_ACCEPT = (
     "application/vnd.pypi.simple.v1+json, "
@@ -49,10 +50,6 @@ SIMPLE_ACCEPT = (
 )
 """PEP 691 content negotiation: JSON preferred, the HTML of PEP 503 accepted."""
 
-FREE_THREADING_CLASSIFIER = "Programming Language :: Python :: Free Threading ::"
-"""The prefix of the trove classifiers that state free-threading support (added to the
-trove-classifiers list in 2024: ``1 - Unstable`` to ``4 - Resilient``)."""
-
 STABLE_ABI_FREE_THREADED = "abi3t"
 """The free-threaded stable ABI of PEP 803 (CPython 3.15). ``abi3`` is not loadable by a
 free-threaded 3.13 or 3.14 (their builds have no stable ABI), and packaging does not
@@ -60,6 +57,8 @@ emit it for a ``cp3XXt`` ABI, so a wheel tagged only ``abi3`` never counts."""
 
 if TYPE_CHECKING:
     from readiness.evidence._http import HttpClient
+
+T = TypeVar("T")
 
 EVIDENCE_FORMAT = 2
 """The layout of a kept answer: bumped when :class:`IndexEvidence` changes."""
@@ -214,7 +213,7 @@ def parse_project_page(text: str, media_type: str, page_url: str) -> ProjectPage
 
 def free_threading_classifier(classifiers: Iterable[str]) -> str | None:
     """Return the free-threading classifier among ``classifiers``, if there is one."""
-    return next((c for c in classifiers if c.startswith(FREE_THREADING_CLASSIFIER)), None)
+    return next(iter(free_threading_classifiers(classifiers)), None)
 
 
 def _parse_metadata(text: str, media_type: str) -> list[str]:
@@ -387,9 +386,12 @@ class IndexService(EvidenceService[IndexEvidence]):
         version = None if query.version is None else str(query.version)
         return "" if self._kept is None else self._kept.key(self._identity, query.name, version)
 
-    def _page(self, name: NormalizedName) -> ProjectPage | None:
+    def _page(self, name: NormalizedName, version: Version | None = None) -> ProjectPage | None:
         """Return ``name``'s project page; None when the index has no such project.
 
+        With ``version``, a page kept within ``max_age`` that lists it is used without a
+        request, as the evidence it gave would be: a pin changed to a version the index
+        already listed asks nothing; one it did not (a new release) asks again.
         Raises :class:`FetchFailed` when the index cannot be asked.
         """
         page_url = self.project_url(name)
@@ -397,12 +399,14 @@ class IndexService(EvidenceService[IndexEvidence]):
             page_url,
             accept=SIMPLE_ACCEPT,
             parse=lambda text, media_type: parse_project_page(text, media_type, page_url),
+            reusable=None if version is None else lambda page: _lists(page, version),
+            reuse_for=self.max_age if self._kept is not None else 0.0,
         )
         return page
 
     def _ask(self, query: Query) -> IndexEvidence:
         try:
-            page = self._page(query.name)
+            page = self._page(query.name, query.version)
         except FetchFailed as e:
             return IndexEvidence(wheel=WheelKind.UNKNOWN, unavailable=str(e))
         if page is None:
@@ -434,12 +438,13 @@ class IndexService(EvidenceService[IndexEvidence]):
     def prefetch(
         self, queries: Iterable[Query], *, at_most: int = PREFETCH_AT_MOST
     ) -> Prefetch | None:
-        """Start asking the index, in the background, for the queries it has no answer kept for.
+        """Start fetching, in the background, the pages of the queries with no answer kept.
 
-        Their evidence is kept when :meth:`Prefetch.wait` returns, so that :meth:`query_all`
-        finds it then: a scan asks while it installs, and waits only for what is left. None
-        when every answer is kept already, when none would be, and when more than
-        ``at_most`` are missing (they are asked for after the install).
+        They are kept when :meth:`Prefetch.wait` returns, so that :meth:`query_all` finds
+        them then: a scan asks while it installs, and waits only for what is left. Only the
+        pages: the classifiers of what installs are in its installed metadata. None when
+        every answer is kept already, when none would be, and when more than ``at_most`` are
+        missing (they are asked for after the install).
         """
         if self._kept is None:
             return None
@@ -451,7 +456,22 @@ class IndexService(EvidenceService[IndexEvidence]):
         ]
         if not missing or len(missing) > at_most:
             return None
-        return Prefetch(lambda: self.query_all(missing))
+        return Prefetch(lambda: self._each(self._prefetched_page, missing))
+
+    def _prefetched_page(self, query: Query) -> None:
+        try:
+            self._page(query.name, query.version)
+        except FetchFailed:
+            return  # asked again, and said, by query_all
+
+    def _each(self, ask: Callable[[Query], T], queries: Sequence[Query]) -> list[T]:
+        """Return ``ask`` of each query, ``workers`` at once when there is more than one."""
+        if len(queries) < 2:
+            return [ask(query) for query in queries]
+        from concurrent.futures import ThreadPoolExecutor  # only to ask: not warm
+
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(queries))) as pool:
+            return list(pool.map(ask, queries))
 
     def query_all(self, queries: Iterable[Query]) -> dict[NormalizedName, IndexEvidence | None]:
         """Return the evidence for every query, ``workers`` requests in flight at once."""
@@ -462,12 +482,8 @@ class IndexService(EvidenceService[IndexEvidence]):
             if kept is not None:
                 found[query.name] = kept
         asked = [query for query in unique if query.name not in found]
-        if asked:
-            from concurrent.futures import ThreadPoolExecutor  # only to ask: not warm
-
-            with ThreadPoolExecutor(max_workers=min(self.workers, len(asked))) as pool:
-                answers = pool.map(self._ask_and_keep, asked)
-                found.update(zip((query.name for query in asked), answers, strict=True))
+        answers = self._each(self._ask_and_keep, asked)
+        found.update(zip((query.name for query in asked), answers, strict=True))
         return {query.name: found[query.name] for query in unique}
 
     def _releases(self, page: ProjectPage) -> dict[Version, _Release]:
@@ -508,11 +524,7 @@ class IndexService(EvidenceService[IndexEvidence]):
     def _evidence(self, query: Query, page: ProjectPage) -> IndexEvidence:
         releases = self._releases(page)
         listed = set(releases)
-        for text in page.versions or ():
-            try:
-                listed.add(Version(text))
-            except InvalidVersion:
-                continue
+        listed.update(v for v in map(_parsed, page.versions or ()) if v is not None)
         pinned = query.version
         allow_pre = pinned is not None and pinned.is_prerelease
         later = sorted(
@@ -548,7 +560,7 @@ class IndexService(EvidenceService[IndexEvidence]):
             )
         # A version the PEP 700 list names but without a file left: nothing to install.
         release = releases.get(pinned) or _Release(pinned, (), (), (), ())
-        classifier, classifier_of = self._classifier(query.name, release, latest)
+        classifier, classifier_of = self._classifier(query, release, latest)
         return IndexEvidence(
             wheel=release.kind(),
             yanked=release.all_yanked,
@@ -563,10 +575,14 @@ class IndexService(EvidenceService[IndexEvidence]):
         )
 
     def _classifier(
-        self, name: NormalizedName, release: _Release, latest: Version | None
+        self, query: Query, release: _Release, latest: Version | None
     ) -> tuple[str | None, Version | None]:
         if not self.classifiers:
             return None, None
+        if query.classifiers is not None:
+            # The installed metadata of the pinned version: what its PEP 658 file says.
+            classifier = next(iter(query.classifiers), None)
+            return classifier, release.version if classifier else None
         with_metadata = sorted(
             (f for f in release.files if f.core_metadata),
             # The wheels the interpreter would install first, then other wheels, then sdists.
@@ -582,7 +598,7 @@ class IndexService(EvidenceService[IndexEvidence]):
             if found is not None:
                 classifier = free_threading_classifier(found)
                 return classifier, release.version if classifier else None
-        return self._classifier_from_project_json(name)
+        return self._classifier_from_project_json(query.name)
 
     def _classifier_from_project_json(
         self, name: NormalizedName
@@ -605,6 +621,20 @@ class IndexService(EvidenceService[IndexEvidence]):
             return None, None
         classifier = free_threading_classifier(classifiers)
         return classifier, version if classifier else None
+
+
+def _lists(page: ProjectPage, version: Version) -> bool:
+    """Return whether ``page`` lists ``version``: in its PEP 700 list, else among its files."""
+    if page.versions is not None:
+        return any(_parsed(text) == version for text in page.versions)
+    return any(_version_of(file.filename) == version for file in page.files)
+
+
+def _parsed(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
 
 
 def _version_of(filename: str) -> Version | None:

@@ -33,6 +33,10 @@ class Query:
     version: Version | None
     """The pinned or installed version; None when there is none."""
 
+    classifiers: tuple[str, ...] | None = None
+    """The free-threading trove classifiers of that version as installed, where its
+    metadata was read: the index is not asked for them. None: the index is asked."""
+
 
 class WheelKind(enum.StrEnum):
     """What the index offers the probed interpreter for the pinned version.

@@ -119,14 +119,14 @@ def test_a_changed_pin_reads_only_its_own_metadata(
     pins = [pin("alpha", "1.0", 1), pin("delta", "1.0", 2), pin("gamma", "3.0", 3)]
     install_lock(freethreaded, tmp_path, "key-1", installer, pins, local_index)
     read: list[str | None] = []
-    name_and_version = venv_module._name_and_version
+    headers = venv_module._headers
 
-    def reading(dist: importlib.metadata.Distribution) -> tuple[str | None, str | None]:
-        found = name_and_version(dist)
+    def reading(dist: importlib.metadata.Distribution) -> tuple[str | None, str | None, list[str]]:
+        found = headers(dist)
         read.append(found[0])
         return found
 
-    monkeypatch.setattr(venv_module, "_name_and_version", reading)
+    monkeypatch.setattr(venv_module, "_headers", reading)
     pins[1] = pin("delta", "1.1", 2)
     moved = install_lock(freethreaded, tmp_path, "key-1", installer, pins, local_index)
 
@@ -317,13 +317,30 @@ def test_installs_from_the_configured_index(
         "Metadata-Version: 2.1\nVersion: 1.0\n",
         "Metadata-Version: 2.1\nDescription: one\n  Name: folded into it\nName: real\n",
         "",
+        "Name: x\nClassifier: Programming Language :: Python :: Free Threading :: 2 - Beta\n"
+        "Version: 1.0\nclassifier:   Typing :: Typed  \n\nClassifier: in the body\n",
+        "Name: x\r\nVersion: 1.0\r\nClassifier: License :: OSI Approved\r\n",
     ],
-    ids=["body", "crlf", "repeated", "spacing", "no-name", "continued", "empty"],
+    ids=[
+        "body",
+        "crlf",
+        "repeated",
+        "spacing",
+        "no-name",
+        "continued",
+        "empty",
+        "classifiers",
+        "crlf-classifier",
+    ],
 )
-def test_name_and_version_are_read_as_importlib_reads_them(tmp_path: Path, metadata: str) -> None:
+def test_headers_are_read_as_importlib_reads_them(tmp_path: Path, metadata: str) -> None:
     folder = tmp_path / "x-1.0.dist-info"
     folder.mkdir()
     (folder / "METADATA").write_bytes(metadata.encode())
     dist = importlib.metadata.PathDistribution(folder)
 
-    assert venv_module._name_and_version(dist) == (dist.metadata["Name"], dist.version)
+    assert venv_module._headers(dist) == (
+        dist.metadata["Name"],
+        dist.version,
+        [value.strip() for value in dist.metadata.get_all("Classifier") or []],
+    )

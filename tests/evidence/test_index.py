@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -383,11 +384,42 @@ def test_kept_evidence_means_no_request_within_its_max_age(
     assert warm == {"pyyaml": cold}
     assert index_server.count("/simple/pyyaml/") == 1
     # Another pin is another question; --refresh (max_age 0) asks again.
-    ask(service(client, index_server, cache_dir=tmp_path, max_age=day), "pyyaml", "6.0.1")
-    assert index_server.count("/simple/pyyaml/") == 2
     refreshed = ask(service(client, index_server, cache_dir=tmp_path), "pyyaml", "6.0.2")
     assert refreshed == cold
+    assert index_server.count("/simple/pyyaml/") == 2
+
+
+@pytest.mark.parametrize("listing", ["versions", "files"])
+def test_a_pin_changed_to_a_version_the_kept_page_lists_asks_nothing(
+    index_server: IndexServer, client: httpx.Client, tmp_path: Path, listing: str
+) -> None:
+    # The page the first pin's evidence came from says what the index had within the day:
+    # a pin changed to a version it lists is answered from it, one it does not list (a new
+    # release) is asked about, and so is any pin once the page is older than the day.
+    page = json.loads(pyyaml_page())
+    if listing == "files":
+        del page["versions"]  # a PEP 691 page of API 1.0: only its file names say
+    index_server.route(
+        "/simple/pyyaml/",
+        Reply(json.dumps(page).encode(), etag='"abc"', headers={"Cache-Control": "max-age=0"}),
+    )
+    day = 24 * 60 * 60.0
+
+    def changed_to(version: str) -> IndexEvidence:
+        svc = service(client, index_server, cache_dir=tmp_path, max_age=day, classifiers=False)
+        return ask(svc, "pyyaml", version)
+
+    changed_to("6.0.2")
+    assert changed_to("6.0.1") == ask(
+        service(client, index_server, classifiers=False), "pyyaml", "6.0.1"
+    )
+    assert index_server.count("/simple/pyyaml/") == 2  # the first pin's, and the uncached one
+    assert changed_to("6.0.4").wheel is WheelKind.UNKNOWN
     assert index_server.count("/simple/pyyaml/") == 3
+    for entry in (tmp_path / "index").rglob("*.json"):
+        os.utime(entry, (time.time() - 2 * day, time.time() - 2 * day))
+    changed_to("6.0.3")
+    assert index_server.count("/simple/pyyaml/") == 4
 
 
 def test_kept_evidence_ages_out_and_a_failure_is_never_kept(
@@ -409,8 +441,9 @@ def test_kept_evidence_ages_out_and_a_failure_is_never_kept(
     found = ask(service(client, index_server, cache_dir=tmp_path, max_age=60), "pyyaml", "6.0.2")
     assert found.unavailable is None
     assert index_server.count("/simple/pyyaml/") == 2
-    [kept] = (tmp_path / "index" / "evidence").rglob("*.json")
-    os.utime(kept, (time.time() - 120, time.time() - 120))
+    # The evidence, and the page it came from: each is used again only within max_age.
+    for kept in (tmp_path / "index").rglob("*.json"):
+        os.utime(kept, (time.time() - 120, time.time() - 120))
     ask(service(client, index_server, cache_dir=tmp_path, max_age=60), "pyyaml", "6.0.2")
     assert index_server.count("/simple/pyyaml/") == 3
 
@@ -545,18 +578,40 @@ def test_prefetch_asks_for_what_is_not_kept_and_query_all_then_asks_nothing(
     prefetch = svc.prefetch([kept, new, new], at_most=1)
     assert prefetch is not None
     prefetch.wait()
-    # Only six's page was asked for: pyyaml's evidence is kept.
+    # Only six's page was asked for: pyyaml's evidence is kept, and six's classifiers are
+    # its installed metadata's.
     assert index_server.count("/simple/six/") == 1
-    assert index_server.count("/simple/pyyaml/") == 1
-    asked = index_server.count()
+    assert index_server.count() == before + 1
+    installed = Query(new.name, new.version, classifiers=())
 
-    found = svc.query_all([kept, new])
+    found = svc.query_all([kept, installed])
 
-    assert index_server.count() == asked
+    assert index_server.count() == before + 1
     assert found[new.name] is not None
     assert found[new.name] == ask(service(client, index_server), "six", "1.16.0")
-    assert before < asked
     # Nothing left to ask; nothing kept at all (--refresh, or no cache): no prefetch.
     assert svc.prefetch([kept, new]) is None
     assert service(client, index_server, cache_dir=tmp_path).prefetch([new]) is None
     assert service(client, index_server, max_age=day).prefetch([new]) is None
+
+
+def test_the_classifiers_of_what_is_installed_are_not_asked_for(
+    index_server: IndexServer, client: httpx.Client
+) -> None:
+    index_server.route("/simple/cryptography/", Reply((ASSETS / "cryptography.json").read_bytes()))
+    metadata = "/files/cryptography-46.0.1-cp314-cp314t-manylinux_2_28_x86_64.whl.metadata"
+    index_server.route(metadata, Reply((ASSETS / "cryptography-46.0.1.metadata").read_bytes()))
+    name, version = canonicalize_name("cryptography"), Version("46.0.1")
+    # Not what the index's metadata says (3 - Stable): which of the two is used shows.
+    beta = "Programming Language :: Python :: Free Threading :: 2 - Beta"
+
+    declared = service(client, index_server).query(Query(name, version, classifiers=(beta,)))
+    undeclared = service(client, index_server).query(Query(name, version, classifiers=()))
+    assert index_server.count(metadata) == 0
+    asked = service(client, index_server).query(Query(name, version))
+
+    assert index_server.count(metadata) == 1
+    assert (declared.classifier, declared.classifier_of) == (beta, version)
+    assert (undeclared.classifier, undeclared.classifier_of) == (None, None)
+    assert asked.classifier == beta.replace("2 - Beta", "3 - Stable")
+    assert dataclasses.replace(asked, classifier=None, classifier_of=None) == undeclared

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from readiness.scan import Scanner, ScanOptions
 from readiness.sources.requirements import RequirementsSource
 from tests.evidence.conftest import FAST, LINUX_PLATFORMS, IndexServer, Reply, target_tags
 from tests.test_scan_cli import readiness
-from tests.wheelhouse import build_wheelhouse
+from tests.wheelhouse import PACKAGES, build_wheel
 
 PYYAML = TrackerRecord(
     display_name="PyYAML",
@@ -180,7 +181,18 @@ def test_static_scan_through_the_command_line(tmp_path: Path) -> None:
 def test_the_index_is_asked_while_the_stack_installs(
     freethreaded_python: Path, index_server: IndexServer, tmp_path: Path
 ) -> None:
-    wheels = build_wheelhouse(freethreaded_python, ["ft-ready"], tmp_path / "wheels")
+    # ft-ready, declaring free-threading support: its installed metadata says so, and the
+    # index is asked for its page alone.
+    project = tmp_path / "ft-ready"
+    shutil.copytree(PACKAGES / "ft-ready", project)
+    stable = "Programming Language :: Python :: Free Threading :: 3 - Stable"
+    (project / "fixture.toml").write_text(
+        (PACKAGES / "ft-ready" / "fixture.toml")
+        .read_text()
+        .replace("[extensions]", f'classifiers = ["{stable}"]\n\n[extensions]')
+    )
+    wheels = tmp_path / "wheels"
+    build_wheel(freethreaded_python, project, wheels)
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(f"--no-index\n--find-links {wheels}\nft-ready==1.0\n")
     [wheel] = wheels.glob("ft_ready-1.0-*.whl")
@@ -208,7 +220,6 @@ def test_the_index_is_asked_while_the_stack_installs(
             abi=interpreter.abi_tag,
             cache_dir=tmp_path / "cache",
             policy=FAST,
-            classifiers=False,
             max_age=24 * 60 * 60.0,
         )
         tracker = TrackerService(
@@ -221,11 +232,12 @@ def test_the_index_is_asked_while_the_stack_installs(
         )
         report = scanner.scan(RequirementsSource(requirements), interpreter, Watched(uv))
 
-    # The page was asked for before the install began, and not again for the evidence.
+    # The page was asked for before the install began, and nothing else, then or after.
     assert seen_when_installing == [1]
-    assert index_server.count("/simple/ft-ready/") == 1
+    assert index_server.count() == 1
     [ready] = report.distributions
     assert ready.verdict is Verdict.READY
     assert ready.evidence is not None
     assert ready.evidence.index is not None
     assert ready.evidence.index.wheel is WheelKind.FREE_THREADED_WHEEL
+    assert ready.evidence.index.classifier == stable
