@@ -4,7 +4,8 @@ One request per distribution: the project's page of the simple repository API, i
 (PEP 691) where the index speaks it, in HTML (PEP 503) where it does not. Its file names
 carry the wheel tags (PEP 427), and its ``yanked`` (PEP 592), ``requires-python``
 (PEP 503) and ``core-metadata`` (PEP 658, PEP 714) keys the rest. The free-threading
-classifier comes from the pinned version's core metadata (one more small request) where
+classifier comes from the installed metadata of what the scan installed (the query carries
+it); for the rest, from the pinned version's core metadata (one more small request) where
 the index serves it, else from the project JSON, which has only the latest version's.
 """
 
