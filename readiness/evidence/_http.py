@@ -1,8 +1,9 @@
 """GET with an on-disk HTTP cache and bounded retries, for the index service.
 
 A cached answer is served without a request while its ``max-age`` lasts (RFC 9111
-section 4.2), then revalidated with ``If-None-Match`` / ``If-Modified-Since`` (RFC 9110
-section 13). Every failure that another try may cure (a 5xx, a 429, a timeout, a refused
+section 4.2), and once the server has given or confirmed it to the same fetcher (one
+run asks for a URL once), then revalidated with ``If-None-Match`` / ``If-Modified-Since``
+(RFC 9110 section 13). Every failure that another try may cure (a 5xx, a 429, a timeout, a refused
 or dropped connection, a truncated or undecodable body, a body that drips in slower than
 the deadline) is retried with exponential backoff; after the last try the caller gets
 :class:`FetchFailed` with the reason, never a half-read answer.
@@ -178,6 +179,9 @@ class CachedFetcher:
         self.policy = policy
         self._clock = clock
         self._store = None if cache_dir is None else RecordStore(cache_dir, _Entry, CACHE_FORMAT)
+        self._answered: set[str] = set()
+        """The keys of the answers the server gave (or confirmed) to this fetcher: asking
+        again within one run would learn nothing new."""
 
     def get(
         self,
@@ -219,14 +223,15 @@ class CachedFetcher:
         key = self._store.key(accept, url) if self._store is not None else ""
         cached = self._store.load(key) if self._store is not None else None
         if cached is not None and not revalidate:
-            fresh = cached.fresh_until > self._clock()
-            if fresh or (reusable is not None and self._stored_within(key, reuse_for)):
+            # Fresh, or answered by the server to this fetcher already: no request.
+            current = cached.fresh_until > self._clock() or key in self._answered
+            if current or (reusable is not None and self._stored_within(key, reuse_for)):
                 try:
                     value = parse(cached.body, cached.media_type)
                 except BodyInvalid:
                     cached = None
                 else:
-                    if fresh or (reusable is not None and reusable(value)):
+                    if current or (reusable is not None and reusable(value)):
                         return Fetched(value, not_modified=True)
         reason = "no try made"
         for attempt in range(self.policy.attempts):
@@ -319,6 +324,7 @@ class CachedFetcher:
         except OSError:
             # A cache that cannot be written costs a request next time, not the scan.
             return
+        self._answered.add(key)
 
 
 def _valid_http_date(value: str) -> bool:

@@ -57,6 +57,15 @@ def pyyaml_page() -> bytes:
     return (ASSETS / "pyyaml.json").read_bytes()
 
 
+DAY = 24 * 60 * 60.0
+"""The evidence's default max age."""
+
+
+def revalidated(body: bytes) -> Reply:
+    """A page with an ETag that the server says to revalidate on every use."""
+    return Reply(body, etag='"abc"', headers={"Cache-Control": "max-age=0"})
+
+
 @pytest.mark.parametrize(
     ("name", "version", "wheel", "first", "latest"),
     [
@@ -301,7 +310,7 @@ def test_an_unknown_api_major_version(index_server: IndexServer, client: httpx.C
 def test_etag_revalidation(index_server: IndexServer, client: httpx.Client, tmp_path: Path) -> None:
     index_server.route(
         "/simple/pyyaml/",
-        Reply(pyyaml_page(), etag='"abc"', headers={"Cache-Control": "max-age=0"}),
+        revalidated(pyyaml_page()),
     )
     cold = ask(service(client, index_server, cache_dir=tmp_path), "pyyaml", "6.0.2")
     warm = ask(service(client, index_server, cache_dir=tmp_path), "pyyaml", "6.0.2")
@@ -374,11 +383,10 @@ def test_kept_evidence_means_no_request_within_its_max_age(
     # The server says revalidate every time; the evidence is kept for a day regardless.
     index_server.route(
         "/simple/pyyaml/",
-        Reply(pyyaml_page(), etag='"abc"', headers={"Cache-Control": "max-age=0"}),
+        revalidated(pyyaml_page()),
     )
-    day = 24 * 60 * 60.0
-    cold = ask(service(client, index_server, cache_dir=tmp_path, max_age=day), "pyyaml", "6.0.2")
-    warm = service(client, index_server, cache_dir=tmp_path, max_age=day).query_all(
+    cold = ask(service(client, index_server, cache_dir=tmp_path, max_age=DAY), "pyyaml", "6.0.2")
+    warm = service(client, index_server, cache_dir=tmp_path, max_age=DAY).query_all(
         [Query(canonicalize_name("pyyaml"), Version("6.0.2"))]
     )
     assert warm == {"pyyaml": cold}
@@ -401,12 +409,11 @@ def test_a_pin_changed_to_a_version_the_kept_page_lists_asks_nothing(
         del page["versions"]  # a PEP 691 page of API 1.0: only its file names say
     index_server.route(
         "/simple/pyyaml/",
-        Reply(json.dumps(page).encode(), etag='"abc"', headers={"Cache-Control": "max-age=0"}),
+        revalidated(json.dumps(page).encode()),
     )
-    day = 24 * 60 * 60.0
 
     def changed_to(version: str) -> IndexEvidence:
-        svc = service(client, index_server, cache_dir=tmp_path, max_age=day, classifiers=False)
+        svc = service(client, index_server, cache_dir=tmp_path, max_age=DAY, classifiers=False)
         return ask(svc, "pyyaml", version)
 
     changed_to("6.0.2")
@@ -417,7 +424,7 @@ def test_a_pin_changed_to_a_version_the_kept_page_lists_asks_nothing(
     assert changed_to("6.0.4").wheel is WheelKind.UNKNOWN
     assert index_server.count("/simple/pyyaml/") == 3
     for entry in (tmp_path / "index").rglob("*.json"):
-        os.utime(entry, (time.time() - 2 * day, time.time() - 2 * day))
+        os.utime(entry, (time.time() - 2 * DAY, time.time() - 2 * DAY))
     changed_to("6.0.3")
     assert index_server.count("/simple/pyyaml/") == 4
 
@@ -564,14 +571,13 @@ def test_a_files_sha256_is_read_from_json_hashes_and_from_an_html_fragment() -> 
 def test_prefetch_asks_for_what_is_not_kept_and_query_all_then_asks_nothing(
     index_server: IndexServer, client: httpx.Client, tmp_path: Path
 ) -> None:
-    day = 24 * 60 * 60.0
     kept = Query(canonicalize_name("pyyaml"), Version("6.0.2"))
     new = Query(canonicalize_name("six"), Version("1.16.0"))
-    service(client, index_server, cache_dir=tmp_path, max_age=day).query(kept)
+    service(client, index_server, cache_dir=tmp_path, max_age=DAY).query(kept)
     assert index_server.count() > 0
     before = index_server.count()
 
-    svc = service(client, index_server, cache_dir=tmp_path, max_age=day)
+    svc = service(client, index_server, cache_dir=tmp_path, max_age=DAY)
     other = Query(canonicalize_name("pywin32"), Version("306"))
     # More missing than it may ask for while the stack installs: asked for afterwards.
     assert svc.prefetch([new, other], at_most=1) is None
@@ -592,7 +598,7 @@ def test_prefetch_asks_for_what_is_not_kept_and_query_all_then_asks_nothing(
     # Nothing left to ask; nothing kept at all (--refresh, or no cache): no prefetch.
     assert svc.prefetch([kept, new]) is None
     assert service(client, index_server, cache_dir=tmp_path).prefetch([new]) is None
-    assert service(client, index_server, max_age=day).prefetch([new]) is None
+    assert service(client, index_server, max_age=DAY).prefetch([new]) is None
 
 
 def test_the_classifiers_of_what_is_installed_are_not_asked_for(
@@ -615,3 +621,24 @@ def test_the_classifiers_of_what_is_installed_are_not_asked_for(
     assert (undeclared.classifier, undeclared.classifier_of) == (None, None)
     assert asked.classifier == beta.replace("2 - Beta", "3 - Stable")
     assert dataclasses.replace(asked, classifier=None, classifier_of=None) == undeclared
+
+
+def test_a_page_is_asked_for_once_in_a_run(
+    index_server: IndexServer, client: httpx.Client, tmp_path: Path
+) -> None:
+    # A pin the index does not list (a direct reference's version): its page, fetched while
+    # the stack installs, is not asked for again for its evidence. Another run asks again.
+    index_server.route(
+        "/simple/pyyaml/",
+        revalidated(pyyaml_page()),
+    )
+    unlisted = Query(canonicalize_name("pyyaml"), Version("7.0"))
+    svc = service(client, index_server, cache_dir=tmp_path, max_age=DAY, classifiers=False)
+    prefetch = svc.prefetch([unlisted])
+    assert prefetch is not None
+    prefetch.wait()
+
+    assert svc.query(unlisted).wheel is WheelKind.UNKNOWN
+    assert index_server.count("/simple/pyyaml/") == 1
+    service(client, index_server, cache_dir=tmp_path, classifiers=False).query(unlisted)
+    assert index_server.count("/simple/pyyaml/") == 2
