@@ -10,7 +10,6 @@ import sys
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -18,6 +17,7 @@ from packaging.version import InvalidVersion, Version
 from readiness._cache import RecordStore, atomic_write
 from readiness._errors import InputError
 from readiness._lock import held
+from readiness._metadata import metadata_folders
 from readiness._process import run_captured
 from readiness._records import from_record
 from readiness._state import Progress
@@ -33,9 +33,6 @@ from readiness.environment.interface import (
 from readiness.interpreter.interface import Interpreter
 from readiness.model import IndexOptions, free_threading_classifiers
 from readiness.sources.interface import ResolvedDependency
-
-if TYPE_CHECKING:
-    import importlib.metadata
 
 logger = logging.getLogger(__name__)
 
@@ -285,16 +282,9 @@ def installed_distributions(
     other distribution's metadata is read.
     """
     found: dict[NormalizedName, InstalledDistribution] = {}
-    # Imported here: a warm run reads the environment's record, not its metadata.
-    from importlib import metadata
-
-    paths = [str(path) for path in env.site_packages]
-    if names is None:
-        dists = list(metadata.distributions(path=paths))
-    else:
-        dists = [dist for name in names for dist in metadata.distributions(name=name, path=paths)]
-    for dist in dists:
-        raw_name, raw_version, classifiers = _headers(dist)
+    for folder in metadata_folders(env.site_packages, names):
+        headers = folder.headers()
+        raw_name, raw_version = headers.name, headers.version
         if not raw_name:
             continue
         name = canonicalize_name(raw_name)
@@ -309,34 +299,10 @@ def installed_distributions(
                 name=name,
                 version=version,
                 built_from_source=name in built_from_source,
-                free_threading_classifiers=free_threading_classifiers(classifiers),
+                free_threading_classifiers=free_threading_classifiers(headers.classifiers),
             ),
         )
     return tuple(found[name] for name in sorted(found))
-
-
-def _headers(
-    dist: importlib.metadata.Distribution,
-) -> tuple[str | None, str | None, list[str]]:
-    """Return the Name, Version and Classifiers of ``dist``'s core metadata.
-
-    Read up to its first blank line: importlib.metadata reads the whole file (the long
-    description too) with email's parser, several times slower, for three headers. As
-    email reads them, the first Name and Version count.
-    """
-    text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
-    found: dict[str, str] = {}
-    classifiers = []
-    for line in text.splitlines():
-        if not line.strip():
-            break  # the headers end at the first blank line
-        key, colon, value = line.partition(":")
-        header = key.lower()
-        if colon and header in ("name", "version"):
-            found.setdefault(header, value.lstrip())
-        elif colon and header == "classifier":
-            classifiers.append(value.strip())
-    return found.get("name"), found.get("version"), classifiers
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,12 @@ import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
+from readiness._metadata import MetadataFolder, metadata_folders, read_headers
 from readiness.probe.interface import ModuleKind, ModuleName, ProbePlan, ProbeStep
-
-if TYPE_CHECKING:
-    import importlib.metadata
 
 _EXTENSION_FILE = re.compile(r"^(?P<name>[^.]+)\.(?:[^/]*\.)?(?:so|pyd)$")
 """A compiled module's file name: ``name.so``, ``name.abi3.so``, ``name.cp313t-win_amd64.pyd``.
@@ -168,13 +165,9 @@ def _read_distributions(
 ) -> tuple[dict[NormalizedName, _Distribution], ReadMetadata]:
     found: dict[NormalizedName, _Distribution] = {}
     read: dict[str, _Distribution] = {}
-    paths = [str(path) for path in site_packages]
-    # Imported here: a warm run reads its plan from the cache, not the metadata.
-    import importlib.metadata
-
-    for metadata in importlib.metadata.distributions(path=paths):
-        identity = _identity(metadata)
-        distribution = known.distributions.get(identity or "") or _read_distribution(metadata)
+    for folder in metadata_folders(site_packages):
+        identity = _identity(folder.path)
+        distribution = known.distributions.get(identity or "") or _read_distribution(folder)
         if distribution is None or distribution.name in found:
             # The first on the path is the one Python imports, as importlib.metadata.version().
             continue
@@ -184,13 +177,8 @@ def _read_distributions(
     return found, ReadMetadata(read)
 
 
-def _identity(metadata: importlib.metadata.Distribution) -> str | None:
-    """Return the identity of ``metadata``'s folder (see ReadMetadata); None if it has none."""
-    # NOTE: importlib.metadata names no public way to the folder a PathDistribution reads;
-    # _path has held it since Python 3.8. Without it, the distribution is read every time.
-    folder = getattr(metadata, "_path", None)
-    if not isinstance(folder, Path):
-        return None
+def _identity(folder: Path) -> str | None:
+    """Return the identity of a metadata folder (see ReadMetadata); None if it has none."""
     try:
         record, meta = (folder / "RECORD").stat(), (folder / "METADATA").stat()
     except OSError:
@@ -199,8 +187,48 @@ def _identity(metadata: importlib.metadata.Distribution) -> str | None:
     return f"{folder}:{sizes}"
 
 
-def _read_distribution(metadata: importlib.metadata.Distribution) -> _Distribution | None:
-    """Read what the plan needs of ``metadata``; None for one without a name."""
+def _read_distribution(folder: MetadataFolder) -> _Distribution | None:
+    """Read what the plan needs of a metadata folder; None for one without a name.
+
+    A wheel's ``.dist-info`` (METADATA and RECORD, its requirements in the one) is read
+    here; anything else (an egg's, which lists its files and requirements elsewhere) by
+    importlib.metadata.
+    """
+    text, record = folder.read_text("METADATA"), folder.read_text("RECORD")
+    headers = read_headers(text or "")
+    if (
+        not folder.path.name.lower().endswith(".dist-info")
+        or not text
+        or not record
+        or (not headers.requires and folder.read_text("requires.txt") is not None)
+    ):
+        return _read_with_importlib(folder.path)
+    if not headers.name:
+        return None
+    files = [PurePosixPath(row[0]) for row in _record_rows(record) if row]
+    top_level, extensions = modules_of(files, folder.path.parent)
+    return _Distribution(
+        name=canonicalize_name(headers.name),
+        requires=frozenset(_requirement_names(headers.requires)),
+        top_level=top_level,
+        extensions=extensions,
+        files_digest=_files_digest(record),
+    )
+
+
+def _record_rows(record: str) -> list[list[str]]:
+    """Return RECORD's rows, read as CSV (a path with a comma is quoted)."""
+    import csv  # a changed pin's folder only: not on a warm run's path
+
+    return list(csv.reader(record.splitlines()))
+
+
+def _read_with_importlib(folder: Path) -> _Distribution | None:
+    """Read what the plan needs of a metadata folder as importlib.metadata reads it."""
+    # Imported here: a warm run reads its plan from the cache, and a changed pin a wheel's.
+    import importlib.metadata
+
+    metadata = importlib.metadata.PathDistribution(folder)
     try:
         raw_name = metadata.metadata["Name"]
     except KeyError:

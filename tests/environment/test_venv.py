@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib.metadata
 import subprocess
 from pathlib import Path
 
@@ -9,6 +8,7 @@ import pytest
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
+from readiness._metadata import Headers, MetadataFolder
 from readiness.environment import venv as venv_module
 from readiness.environment.interface import (
     InstalledDistribution,
@@ -119,14 +119,14 @@ def test_a_changed_pin_reads_only_its_own_metadata(
     pins = [pin("alpha", "1.0", 1), pin("delta", "1.0", 2), pin("gamma", "3.0", 3)]
     install_lock(freethreaded, tmp_path, "key-1", installer, pins, local_index)
     read: list[str | None] = []
-    headers = venv_module._headers
+    headers = MetadataFolder.headers
 
-    def reading(dist: importlib.metadata.Distribution) -> tuple[str | None, str | None, list[str]]:
-        found = headers(dist)
-        read.append(found[0])
+    def reading(folder: MetadataFolder) -> Headers:
+        found = headers(folder)
+        read.append(found.name)
         return found
 
-    monkeypatch.setattr(venv_module, "_headers", reading)
+    monkeypatch.setattr(MetadataFolder, "headers", reading)
     pins[1] = pin("delta", "1.1", 2)
     moved = install_lock(freethreaded, tmp_path, "key-1", installer, pins, local_index)
 
@@ -307,42 +307,3 @@ def test_installs_from_the_configured_index(
         check=True,
     )
     assert probe.stdout.strip() == "1.16.0"
-
-
-@pytest.mark.parametrize(
-    "metadata",
-    [
-        "Metadata-Version: 2.1\nName: ft-ready\nVersion: 1.0\n\nName: not-this\n",
-        "Metadata-Version: 2.4\r\nname: Ft_Ready\r\nversion: 2.0.post1\r\n\r\nbody\r\n",
-        "Name: first\nName: second\nVersion: 1.0\nVersion: 2.0\n",
-        "Metadata-Version: 2.1\nSummary: a: colon\nName:   spaced  \nVersion:1.0\n",
-        "Metadata-Version: 2.1\nVersion: 1.0\n",
-        "Metadata-Version: 2.1\nDescription: one\n  Name: folded into it\nName: real\n",
-        "",
-        "Name: x\nClassifier: Programming Language :: Python :: Free Threading :: 2 - Beta\n"
-        "Version: 1.0\nclassifier:   Typing :: Typed  \n\nClassifier: in the body\n",
-        "Name: x\r\nVersion: 1.0\r\nClassifier: License :: OSI Approved\r\n",
-    ],
-    ids=[
-        "body",
-        "crlf",
-        "repeated",
-        "spacing",
-        "no-name",
-        "continued",
-        "empty",
-        "classifiers",
-        "crlf-classifier",
-    ],
-)
-def test_headers_are_read_as_importlib_reads_them(tmp_path: Path, metadata: str) -> None:
-    folder = tmp_path / "x-1.0.dist-info"
-    folder.mkdir()
-    (folder / "METADATA").write_bytes(metadata.encode())
-    dist = importlib.metadata.PathDistribution(folder)
-
-    assert venv_module._headers(dist) == (
-        dist.metadata["Name"],
-        dist.version,
-        [value.strip() for value in dist.metadata.get_all("Classifier") or []],
-    )

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import shutil
 from collections import defaultdict
@@ -9,6 +8,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 from packaging.utils import NormalizedName, canonicalize_name
 
+from readiness._metadata import MetadataFolder, metadata_folders
 from readiness.probe import plan as plan_module
 from readiness.probe.interface import ModuleKind, ModuleName, ProbePlan
 from readiness.probe.plan import (
@@ -223,9 +223,9 @@ def test_a_plan_reads_again_only_what_was_installed_again(
     reads: list[str] = []
     reading = plan_module._read_distribution
 
-    def counted(metadata: importlib.metadata.Distribution) -> object:
-        reads.append(metadata.metadata["Name"])
-        return reading(metadata)
+    def counted(folder: MetadataFolder) -> object:
+        reads.append(str(folder.name))
+        return reading(folder)
 
     monkeypatch.setattr(plan_module, "_read_distribution", counted)
 
@@ -239,3 +239,53 @@ def test_a_plan_reads_again_only_what_was_installed_again(
     changed, _ = plan_probe_reading([site_packages], None, kept)
     assert changed == plan
     assert reads == ["ft-gil"]
+
+
+def test_a_wheels_metadata_is_read_as_importlib_reads_it(
+    probe_venv: ProbeVenv, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The folders of wheels are read without importlib.metadata, others with it: either
+    # way, what the plan learns is what importlib.metadata says.
+    site = tmp_path / "site"
+    comma = site / "comma-1.0.dist-info"
+    comma.mkdir(parents=True)
+    (comma / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: Comma\nVersion: 1.0\n"
+        "Requires-Dist: six ; extra == 'x'\nRequires-Dist: ft-ready>=1\n\nbody\n"
+    )
+    (comma / "RECORD").write_text(
+        '"comma/a,b.py",sha256=x,1\ncomma/__init__.py,,\ncomma/_core.cpython-313t.so,,\n'
+        "comma-1.0.dist-info/RECORD,,\n"
+    )
+    legacy = site / "legacy-1.0.dist-info"  # requirements in requires.txt, as eggs have
+    legacy.mkdir()
+    (legacy / "METADATA").write_text("Metadata-Version: 1.1\nName: legacy\nVersion: 1.0\n")
+    (legacy / "RECORD").write_text("legacy.py,,\n")
+    (legacy / "requires.txt").write_text("six\n")
+    egg = site / "egg-1.0-py3.13.egg-info"
+    egg.mkdir()
+    (egg / "PKG-INFO").write_text("Metadata-Version: 1.1\nName: egg\nVersion: 1.0\n")
+    (egg / "installed-files.txt").write_text("../egg/__init__.py\n")
+    nameless = site / "nameless-1.0.dist-info"
+    nameless.mkdir()
+    (nameless / "METADATA").write_text("Metadata-Version: 2.1\nVersion: 1.0\n")
+    (nameless / "RECORD").write_text("nameless.py,,\n")
+
+    folders = list(metadata_folders([*probe_venv.site_packages, site]))
+    wheels = [f for f in folders if f.path.parent != site or f.name in ("comma", "nameless")]
+    by_importlib = plan_module._read_with_importlib
+    asked: list[str] = []
+
+    def counted(folder: Path) -> object:
+        asked.append(folder.name)
+        return by_importlib(folder)
+
+    monkeypatch.setattr(plan_module, "_read_with_importlib", counted)
+    for folder in folders:
+        assert plan_module._read_distribution(folder) == by_importlib(folder.path), folder.path
+    assert sorted(asked) == sorted([legacy.name, egg.name])
+    assert len(wheels) == len(folders) - 2 >= 6
+    comma_read = plan_module._read_distribution(next(f for f in folders if f.name == "comma"))
+    assert comma_read is not None
+    assert comma_read.requires == frozenset({"six", "ft-ready"})
+    assert comma_read.extensions == ("comma._core",)
