@@ -67,7 +67,8 @@ def read_headers(text: str) -> Headers:
 
     As email's parser reads them (importlib.metadata's): names are case-insensitive, the
     first Name and Version count, a value loses its leading whitespace. A line that starts
-    with whitespace continues the header before it, and is not a header of its own.
+    with whitespace is no header of its own (email folds it into the one before it, which
+    none of these headers needs).
     """
     found: dict[str, str] = {}
     lists: dict[str, list[str]] = {"classifier": [], "requires-dist": []}

@@ -27,7 +27,7 @@ ALLOWED = {
 
 # Below every stage: modules any stage may import. The command line's own modules are not.
 GROUND = frozenset({"__init__", "model", "_cache", "_documents", "_errors", "_lock"})
-GROUND |= {"_process", "_records", "_state", "_stream", "_uv", "_defaults"}
+GROUND |= {"_process", "_records", "_state", "_stream", "_uv", "_defaults", "_metadata"}
 
 
 def imported(stage: str) -> dict[str, set[str]]:

@@ -1,12 +1,12 @@
 """GET with an on-disk HTTP cache and bounded retries, for the index service.
 
 A cached answer is served without a request while its ``max-age`` lasts (RFC 9111
-section 4.2), and once the server has given or confirmed it to the same fetcher (one
-run asks for a URL once), then revalidated with ``If-None-Match`` / ``If-Modified-Since``
-(RFC 9110 section 13). Every failure that another try may cure (a 5xx, a 429, a timeout, a refused
-or dropped connection, a truncated or undecodable body, a body that drips in slower than
-the deadline) is retried with exponential backoff; after the last try the caller gets
-:class:`FetchFailed` with the reason, never a half-read answer.
+section 4.2), and once the server has given or confirmed it to the same fetcher (one run
+asks for a URL once), then revalidated with ``If-None-Match`` / ``If-Modified-Since``
+(RFC 9110 section 13). Every failure that another try may cure (a 5xx, a 429, a timeout,
+a refused or dropped connection, a truncated or undecodable body, a body that drips in
+slower than the deadline) is retried with exponential backoff; after the last try the
+caller gets :class:`FetchFailed` with the reason, never a half-read answer.
 """
 
 from __future__ import annotations

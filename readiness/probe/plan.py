@@ -6,6 +6,7 @@ This runs on the host, over the probe environment's site-packages: the child onl
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -205,8 +206,14 @@ def _read_distribution(folder: MetadataFolder) -> _Distribution | None:
         return _read_with_importlib(folder.path)
     if not headers.name:
         return None
-    files = [PurePosixPath(row[0]) for row in _record_rows(record) if row]
-    top_level, extensions = modules_of(files, folder.path.parent)
+    root = folder.path.parent
+    # What RECORD lists and is there, as importlib.metadata's files are from Python 3.12.
+    files = [
+        PurePosixPath(row[0])
+        for row in _record_rows(record)
+        if row and os.path.exists(os.path.join(root, row[0]))  # noqa: PTH110, PTH118
+    ]
+    top_level, extensions = modules_of(files, root)
     return _Distribution(
         name=canonicalize_name(headers.name),
         requires=frozenset(_requirement_names(headers.requires)),
