@@ -580,26 +580,30 @@ class IndexService(EvidenceService[IndexEvidence]):
     ) -> tuple[str | None, Version | None]:
         if not self.classifiers:
             return None, None
-        if query.classifiers is not None:
-            # The installed metadata of the pinned version: what its PEP 658 file says.
-            classifier = next(iter(query.classifiers), None)
-            return classifier, release.version if classifier else None
+        # The installed metadata of the pinned version is what its PEP 658 file says.
+        found: Sequence[str] | None = query.classifiers
+        if found is None:
+            found = self._metadata_classifiers(release)
+        if found is None:
+            return self._classifier_from_project_json(query.name)
+        classifier = free_threading_classifier(found)
+        return classifier, release.version if classifier else None
+
+    def _metadata_classifiers(self, release: _Release) -> list[str] | None:
+        """Return the classifiers of ``release``'s core metadata (PEP 658); None if not served."""
         with_metadata = sorted(
             (f for f in release.files if f.core_metadata),
             # The wheels the interpreter would install first, then other wheels, then sdists.
             key=lambda f: (f not in release.free_threaded, not f.filename.endswith(".whl")),
         )
-        if with_metadata:
-            try:
-                found = self.fetcher.get(
-                    with_metadata[0].url + ".metadata", accept="*/*", parse=_parse_metadata
-                )
-            except FetchFailed:
-                found = None
-            if found is not None:
-                classifier = free_threading_classifier(found)
-                return classifier, release.version if classifier else None
-        return self._classifier_from_project_json(query.name)
+        if not with_metadata:
+            return None
+        try:
+            return self.fetcher.get(
+                with_metadata[0].url + ".metadata", accept="*/*", parse=_parse_metadata
+            )
+        except FetchFailed:
+            return None
 
     def _classifier_from_project_json(
         self, name: NormalizedName
